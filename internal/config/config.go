@@ -1,0 +1,242 @@
+// Package config turns rtkwatchd's YAML configuration file into a validated
+// Config.
+//
+// Load parses the YAML strictly: an unknown key, a value of the wrong type or
+// a malformed duration is an error that names the field and its line.
+// Scalar values may reference the environment as ${NAME}; $$ stands for a
+// literal dollar sign. Every secret (the API token, notifier URLs and webhook
+// signing secrets) can instead be read from a file named by the matching
+// *_file key, such as a systemd credential under ${CREDENTIALS_DIRECTORY}.
+// Anchors, aliases and merge keys ("<<") work as in YAML, for example to
+// share settings between watches. Fields left out take the values of
+// Default. Validate then checks the whole
+// configuration and reports every problem it finds, not just the first.
+//
+// Secrets are held in the Secret type, which prints, logs and marshals as
+// "[redacted]". Error messages never contain a secret.
+package config
+
+import (
+	"net/url"
+	"slices"
+	"time"
+)
+
+// Defaults of the fields a configuration file may leave out.
+const (
+	DefaultBaseURL         = "https://api.cloudflare.com/client/v4/"
+	DefaultAPITimeout      = 10 * time.Second
+	DefaultRequestsPer5m   = 1000
+	DefaultStorePath       = "/var/lib/rtkwatchd/state.db"
+	DefaultLogLevel        = "info"
+	DefaultLogFormat       = "auto"
+	DefaultAdminListen     = "127.0.0.1:9464"
+	DefaultDeliveryTimeout = 10 * time.Second
+	DefaultMaxAttempts     = 15
+	DefaultMaxAge          = 24 * time.Hour
+	DefaultSchedule        = "@every 30s"
+	DefaultFailingAfter    = 3
+)
+
+// MaxRequestsPer5m is Cloudflare's limit of API requests per token in five
+// minutes; api.requests_per_5m may not exceed it while api.base_url points at
+// Cloudflare.
+const MaxRequestsPer5m = 1200
+
+// Notifier types.
+const (
+	TypeWebhook = "webhook"
+	TypeSlack   = "slack"
+)
+
+// eventTypes lists the event types a notifier's events filter may name. It
+// mirrors the diff package's list, which config must not import.
+var eventTypes = []string{
+	"session.started",
+	"session.ended",
+	"participants.threshold_crossed",
+	"minutes.threshold_crossed",
+	"watch.failing",
+	"watch.recovered",
+}
+
+// Config is rtkwatchd's whole configuration.
+type Config struct {
+	API       API
+	Store     Store
+	Log       Log
+	Admin     Admin
+	Notifiers []Notifier
+	Delivery  Delivery
+	Watches   []Watch
+}
+
+// API configures access to the Cloudflare RealtimeKit API.
+type API struct {
+	// AccountID is the Cloudflare account that owns the RealtimeKit apps.
+	AccountID string
+	// Token is the API token, from api.token or api.token_file.
+	Token Secret
+	// BaseURL is the root of the Cloudflare v4 API.
+	BaseURL string
+	// Timeout bounds each API request.
+	Timeout time.Duration
+	// RequestsPer5m is the request budget shared by every watch, at most
+	// MaxRequestsPer5m.
+	RequestsPer5m int
+}
+
+// Store configures the bbolt state file.
+type Store struct {
+	// Path is the file that holds snapshots, the outbox and dead letters.
+	Path string `yaml:"path"`
+}
+
+// Log configures the daemon's log output.
+type Log struct {
+	// Level is one of debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is json (one object per line, for journald), console (for
+	// people), or auto: console on a terminal, json otherwise.
+	Format string `yaml:"format"`
+}
+
+// Admin configures the HTTP listener of /metrics, /healthz and /readyz.
+type Admin struct {
+	// Listen is a host:port; the empty string disables the listener.
+	Listen string `yaml:"listen"`
+}
+
+// Notifier is one destination of events: a Standard Webhooks endpoint or a
+// Slack incoming webhook.
+type Notifier struct {
+	// Name identifies the notifier in watches[].notify and in the store.
+	Name string
+	// Type is TypeWebhook or TypeSlack.
+	Type string
+	// URL is where events are posted. It is a Secret because a Slack URL is
+	// a credential and a webhook URL may embed one.
+	URL Secret
+	// Secrets are a webhook's signing secrets, each "whsec_" followed by
+	// base64: the secret key (or secret_file) first, then the secrets list.
+	// More than one lets a receiver rotate keys; every one signs.
+	Secrets []Secret
+	// Headers are extra HTTP headers of a webhook. Their values may hold
+	// credentials: do not print them.
+	Headers map[string]string
+	// Events, when not empty, limits the notifier to these event types.
+	Events []string
+}
+
+// Wants reports whether the notifier takes events of the given type.
+func (n Notifier) Wants(eventType string) bool {
+	return len(n.Events) == 0 || slices.Contains(n.Events, eventType)
+}
+
+// RedactedURL returns the scheme and host of the notifier's URL, such as
+// "https://hooks.slack.com/…", for output that must not reveal the path or
+// query, which may hold a token. It returns "[redacted]" when the URL does
+// not parse.
+func (n Notifier) RedactedURL() string {
+	u, err := url.Parse(n.URL.Value())
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return redacted
+	}
+	return u.Scheme + "://" + u.Host + "/…"
+}
+
+// Delivery configures retries of notifications.
+type Delivery struct {
+	// Timeout bounds each delivery attempt.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxAttempts is how many attempts an event gets before it becomes a
+	// dead letter.
+	MaxAttempts int `yaml:"max_attempts"`
+	// MaxAge is how long after its creation an event may still be retried.
+	MaxAge time.Duration `yaml:"max_age"`
+}
+
+// Watch is a group of meetings of one RealtimeKit app polled on one schedule.
+type Watch struct {
+	// Name identifies the watch in events, metrics and the store.
+	Name string `yaml:"name"`
+	// AppID is the RealtimeKit app that owns the meetings.
+	AppID string `yaml:"app_id"`
+	// Meetings are the meeting IDs polled one by one.
+	Meetings []string `yaml:"meetings"`
+	// AllLive also watches every live session of the app, found through the
+	// sessions list.
+	AllLive bool `yaml:"all_live"`
+	// Schedule is the cron spec as written; see ParseSchedule.
+	Schedule string `yaml:"schedule"`
+	// Thresholds are the levels that trigger threshold events.
+	Thresholds Thresholds `yaml:"thresholds"`
+	// FailingAfter is how many consecutive failed polls emit watch.failing.
+	FailingAfter int `yaml:"failing_after"`
+	// Notify names the notifiers of this watch's events. Empty means every
+	// notifier; see NotifierNames.
+	Notify []string `yaml:"notify"`
+}
+
+// applyDefaults fills in the defaults of a watch before its YAML is decoded
+// over it.
+func (w *Watch) applyDefaults() {
+	w.Schedule = DefaultSchedule
+	w.FailingAfter = DefaultFailingAfter
+}
+
+// Thresholds are a watch's trigger levels. Load and Validate sort both lists
+// ascending.
+type Thresholds struct {
+	// Participants are live participant counts, each > 0.
+	Participants []int `yaml:"participants"`
+	// Hysteresis re-arms a participant threshold T only once the count falls
+	// below T - Hysteresis. It is smaller than every participant threshold.
+	Hysteresis int `yaml:"hysteresis"`
+	// MinutesConsumed are minute totals of a session, each > 0, reported
+	// once per session.
+	MinutesConsumed []float64 `yaml:"minutes_consumed"`
+}
+
+// NotifierNames returns the names of the notifiers that receive the watch's
+// events: its Notify list, or when that is empty the names of all, in order.
+func (w Watch) NotifierNames(all []Notifier) []string {
+	if len(w.Notify) > 0 {
+		return slices.Clone(w.Notify)
+	}
+	names := make([]string, 0, len(all))
+	for _, n := range all {
+		names = append(names, n.Name)
+	}
+	return names
+}
+
+// Notifier returns the notifier with the given name.
+func (c *Config) Notifier(name string) (Notifier, bool) {
+	for _, n := range c.Notifiers {
+		if n.Name == name {
+			return n, true
+		}
+	}
+	return Notifier{}, false
+}
+
+// Default returns a Config with every default filled in and nothing else:
+// no account, token, notifier or watch.
+func Default() Config {
+	return Config{
+		API: API{
+			BaseURL:       DefaultBaseURL,
+			Timeout:       DefaultAPITimeout,
+			RequestsPer5m: DefaultRequestsPer5m,
+		},
+		Store: Store{Path: DefaultStorePath},
+		Log:   Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
+		Admin: Admin{Listen: DefaultAdminListen},
+		Delivery: Delivery{
+			Timeout:     DefaultDeliveryTimeout,
+			MaxAttempts: DefaultMaxAttempts,
+			MaxAge:      DefaultMaxAge,
+		},
+	}
+}

@@ -1,0 +1,324 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Secrets of the test environment.
+const (
+	testToken         = "cf-test-token-0123456789"
+	testWebhookSecret = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX" // 24 bytes
+	testSlackURL      = "https://hooks.slack.com/services/T000/B000/slack-url-secret"
+)
+
+// testEnv returns the environment the fixtures expect.
+func testEnv(t *testing.T) func(string) string {
+	t.Helper()
+	creds, err := filepath.Abs("testdata/good/creds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"CLOUDFLARE_API_TOKEN":     testToken,
+		"RTKWATCHD_WEBHOOK_SECRET": testWebhookSecret,
+		"SLACK_WEBHOOK_URL":        testSlackURL,
+		"CREDENTIALS_DIRECTORY":    creds,
+		"STATE_DIR":                "/srv/rtk",
+	}
+	return func(k string) string { return env[k] }
+}
+
+func TestLoadGood(t *testing.T) {
+	minimal := Default()
+	minimal.API.AccountID = "023e105f4ecef8ad9ca31a8372d0c353"
+	minimal.API.Token = NewSecret(testToken)
+	minimal.Watches = []Watch{{
+		Name: "town-hall", AppID: "app-1", Meetings: []string{"meeting-1"},
+		Schedule: "@every 30s", FailingAfter: 3,
+	}}
+
+	a := Watch{
+		Name: "a", AppID: "app-1", Meetings: []string{"m-1", "m-2"},
+		Schedule: "*/5 * * * * *",
+		Thresholds: Thresholds{
+			Participants:    []int{10, 50, 100},
+			Hysteresis:      2,
+			MinutesConsumed: []float64{60.5, 600},
+		},
+		FailingAfter: 5,
+		Notify:       []string{"slack-video"},
+	}
+	b := a
+	b.Name, b.AllLive, b.Meetings, b.Notify = "b", true, nil, nil
+	full := Config{
+		API: API{
+			AccountID:     "023e105f4ecef8ad9ca31a8372d0c353",
+			Token:         NewSecret("file-token-abc123"),
+			BaseURL:       "http://127.0.0.1:8080/client/v4/",
+			Timeout:       2 * time.Second,
+			RequestsPer5m: 1200,
+		},
+		Store: Store{Path: "/srv/rtk/state.db"},
+		Log:   Log{Level: "debug", Format: "console"},
+		Admin: Admin{Listen: ""},
+		Notifiers: []Notifier{{
+			Name: "ops", Type: "webhook",
+			URL: NewSecret("https://hooks.example.com/rtk?token=url-file-token"),
+			Secrets: []Secret{
+				NewSecret("whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
+				NewSecret(testWebhookSecret),
+			},
+			Headers: map[string]string{"X-Team": "video", "X-Cost": "$5 $HOME"},
+			Events:  []string{"watch.failing", "watch.recovered"},
+		}, {
+			Name: "slack-video", Type: "slack", URL: NewSecret(testSlackURL),
+		}},
+		Delivery: Delivery{Timeout: 3 * time.Second, MaxAttempts: 4, MaxAge: 90 * time.Minute},
+		Watches:  []Watch{a, b},
+	}
+
+	tests := []struct {
+		file string
+		want Config
+	}{
+		{"minimal.yaml", minimal},
+		{"full.yaml", full},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got, err := LoadFile(filepath.Join("testdata/good", tt.file), LoadOptions{Getenv: testEnv(t)})
+			if err != nil {
+				t.Fatalf("LoadFile: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, *got); diff != "" {
+				t.Errorf("config mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestLoadBad loads every fixture under testdata/bad. Each lists its
+// expected problems in "# want: " lines; every one must appear as a
+// substring of its own FieldError, in order, and no other problem may.
+func TestLoadBad(t *testing.T) {
+	files, err := filepath.Glob("testdata/bad/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			wants := wantLines(t, file)
+			if len(wants) == 0 {
+				t.Fatal(`fixture has no "# want: " lines`)
+			}
+			cfg, err := LoadFile(file, LoadOptions{Getenv: testEnv(t)})
+			if err == nil {
+				t.Fatalf("LoadFile succeeded with %+v; want errors:\n%s", cfg, strings.Join(wants, "\n"))
+			}
+			var errs Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("error %q (%T) is not Errors", err, err)
+			}
+			var got []string
+			for _, e := range errs {
+				got = append(got, e.Error())
+			}
+			if len(got) != len(wants) {
+				t.Fatalf("got %d errors, want %d:\n%s", len(got), len(wants), err)
+			}
+			for i, want := range wants {
+				if !strings.Contains(got[i], want) {
+					t.Errorf("error %d = %q; want it to contain %q", i, got[i], want)
+				}
+			}
+		})
+	}
+}
+
+// wantLines returns the text after each "# want: " line of a fixture.
+func wantLines(t *testing.T, file string) []string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wants []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if w, ok := strings.CutPrefix(sc.Text(), "# want: "); ok {
+			wants = append(wants, w)
+		}
+	}
+	return wants
+}
+
+func TestLoadExample(t *testing.T) {
+	cfg, err := LoadFile("../../config.example.yaml", LoadOptions{Getenv: testEnv(t)})
+	if err != nil {
+		t.Fatalf("LoadFile: %v", err)
+	}
+	if got, want := cfg.API.Token.Value(), testToken; got != want {
+		t.Errorf("token = %q, want %q", got, want)
+	}
+	slack, ok := cfg.Notifier("slack-video")
+	if !ok || slack.URL.Value() != testSlackURL {
+		t.Errorf("slack-video notifier = %+v, %v; want URL from SLACK_WEBHOOK_URL", slack, ok)
+	}
+	ops, _ := cfg.Notifier("ops")
+	if diff := cmp.Diff([]Secret{NewSecret(testWebhookSecret)}, ops.Secrets); diff != "" {
+		t.Errorf("ops secrets (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"town-hall"}, watchNames(cfg.Watches)); diff != "" {
+		t.Errorf("watches (-want +got):\n%s", diff)
+	}
+}
+
+func watchNames(ws []Watch) []string {
+	var names []string
+	for _, w := range ws {
+		names = append(names, w.Name)
+	}
+	return names
+}
+
+// TestLoadDefaults checks that keys left out take Default's values and keys
+// set to a zero value keep it, so that they fail validation instead of
+// silently taking the default.
+func TestLoadDefaults(t *testing.T) {
+	const head = "api: {account_id: abc, token: t}\nwatches: [{name: w, app_id: a, all_live: true}]\n"
+	t.Run("left out", func(t *testing.T) {
+		cfg, err := Load(strings.NewReader(head), LoadOptions{Getenv: testEnv(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Default()
+		want.API.AccountID, want.API.Token = "abc", NewSecret("t")
+		want.Watches = []Watch{{Name: "w", AppID: "a", AllLive: true, Schedule: DefaultSchedule, FailingAfter: DefaultFailingAfter}}
+		if diff := cmp.Diff(want, *cfg); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("admin disabled", func(t *testing.T) {
+		cfg, err := Load(strings.NewReader(head+"admin: {listen: \"\"}\n"), LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Admin.Listen != "" {
+			t.Errorf("admin.listen = %q, want empty", cfg.Admin.Listen)
+		}
+	})
+	t.Run("explicit zeros", func(t *testing.T) {
+		doc := head + "delivery: {max_attempts: 0}\napi2: x\n"
+		_, err := Load(strings.NewReader(strings.Replace(doc, "api2: x\n", "", 1)), LoadOptions{})
+		want := "line 3: delivery.max_attempts: must be >= 1"
+		if err == nil || err.Error() != want {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	})
+}
+
+func TestLoadRelativeFileWithoutBaseDir(t *testing.T) {
+	t.Chdir("testdata/good")
+	doc := "api: {account_id: abc, token_file: secrets/token}\nwatches: [{name: w, app_id: a, all_live: true}]\n"
+	cfg, err := Load(strings.NewReader(doc), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.API.Token.Value(); got != "file-token-abc123" {
+		t.Errorf("token = %q, want the file's contents without the trailing newlines", got)
+	}
+}
+
+func TestLoadFileMissing(t *testing.T) {
+	_, err := LoadFile(filepath.Join(t.TempDir(), "nope.yaml"), LoadOptions{})
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("err = %v, want os.ErrNotExist", err)
+	}
+}
+
+func TestLoadLimits(t *testing.T) {
+	tests := []struct {
+		name, doc, want string
+	}{
+		{
+			name: "aliased lists",
+			doc: "watches:\n  - &w {name: w, app_id: a, meetings: [" + strings.Repeat("m,", 999) + "m]}\n" +
+				"  - {<<: [" + strings.Repeat("*w,", 99) + "*w]}\n" + strings.Repeat("  - *w\n", 100),
+			want: "document too large",
+		},
+		{
+			name: "merge bomb",
+			doc:  mergeBomb(8, 10),
+			want: "document too large",
+		},
+		{
+			name: "merge cycle",
+			doc:  "watches:\n  - &w\n    name: w\n    <<: *w\n",
+			want: "line 4: watches[0]: merge keys (<<) nested more than 8 deep",
+		},
+		{
+			name: "huge list",
+			doc:  "watches: [{name: w, app_id: a, meetings: [" + strings.Repeat("m,", maxNodes) + "m]}]\n",
+			want: "document too large",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(strings.NewReader(tt.doc), LoadOptions{Getenv: testEnv(t)})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestSyntaxErrorLines checks that YAML syntax errors carry the 1-based
+// line of the problem, whichever part of the YAML library found it.
+func TestSyntaxErrorLines(t *testing.T) {
+	tests := []struct {
+		doc, want string
+	}{
+		// The parser gives up at the end of the input, the line after the last.
+		{"a: [x\n", "line 2: invalid YAML: did not find expected ',' or ']'"},
+		{"a:\n  b: 1\n  c: [x\n  d: 2\n", "line 3: invalid YAML: did not find expected ',' or ']'"},
+		{"a:\n  b: 1\n c: 2\n", "line 3: invalid YAML: did not find expected key"},
+		{"a:\n  b: 1\n  c: d: e\n", "line 3: invalid YAML: mapping values are not allowed in this context"},
+		{"a:\n  b: 1\n  c: @x\n", "line 3: invalid YAML: found character that cannot start any token"},
+		{"a: 1\nb: *nope\n", "invalid YAML: unknown anchor 'nope' referenced"},
+	}
+	for _, tt := range tests {
+		_, err := Load(strings.NewReader(tt.doc), LoadOptions{})
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Load(%q) = %v, want %q", tt.doc, err, tt.want)
+		}
+	}
+}
+
+// mergeBomb returns a document whose merge keys expand to width^depth
+// mappings.
+func mergeBomb(depth, width int) string {
+	var b strings.Builder
+	b.WriteString("x0: &m0 {name: w}\n")
+	for i := 1; i < depth; i++ {
+		fmt.Fprintf(&b, "x%d: &m%d {<<: [", i, i)
+		for j := range width {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*m%d", i-1)
+		}
+		b.WriteString("]}\n")
+	}
+	fmt.Fprintf(&b, "watches: [{<<: *m%d}]\n", depth-1)
+	return b.String()
+}

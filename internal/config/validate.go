@@ -1,0 +1,376 @@
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+var (
+	// namePattern is the shape of watch and notifier names, which appear in
+	// events, metrics labels and store keys.
+	namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	// idPattern is the shape of RealtimeKit app and meeting IDs, which go
+	// into URL paths.
+	idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	// accountPattern is the shape of a Cloudflare account ID.
+	accountPattern = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+	// headerPattern is an HTTP header name (an RFC 9110 token).
+	headerPattern = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+)
+
+// reservedHeaders are set by rtkwatchd on every webhook request and may not
+// be overridden by notifiers[].headers.
+var reservedHeaders = []string{
+	"Content-Type", "Content-Length", "Host",
+	"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature",
+}
+
+var (
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	logFormats = []string{"auto", "json", "console"}
+)
+
+// minSecretBytes is the shortest decoded webhook signing secret accepted.
+const minSecretBytes = 16
+
+// Validate checks the whole configuration and returns every problem as
+// Errors, or nil. Each problem names its field as written in YAML, such as
+// "watches[1].thresholds.participants[0]"; a Config built in code has no
+// lines. Validate also sorts the thresholds of every watch ascending.
+func (c *Config) Validate() error {
+	if errs := validate(c, nil); len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// validator collects problems; src, when known, gives them lines.
+type validator struct {
+	src  *sources
+	errs Errors
+}
+
+func (v *validator) add(path string, format string, args ...any) {
+	field, line := v.src.locate(path)
+	v.errs = append(v.errs, &FieldError{Field: field, Line: line, Err: fmt.Errorf(format, args...)})
+}
+
+func validate(c *Config, src *sources) Errors {
+	v := &validator{src: src}
+	v.api(&c.API)
+	if c.Store.Path == "" {
+		v.add("store.path", "required")
+	}
+	if !slices.Contains(logLevels, c.Log.Level) {
+		v.add("log.level", "must be one of %s, got %q", strings.Join(logLevels, ", "), clip(c.Log.Level))
+	}
+	if !slices.Contains(logFormats, c.Log.Format) {
+		v.add("log.format", "must be one of %s, got %q", strings.Join(logFormats, ", "), clip(c.Log.Format))
+	}
+	if c.Admin.Listen != "" {
+		if err := checkListen(c.Admin.Listen); err != nil {
+			v.add("admin.listen", "%v", err)
+		}
+	}
+	v.notifiers(c.Notifiers)
+	if c.Delivery.Timeout <= 0 {
+		v.add("delivery.timeout", "must be > 0")
+	}
+	if c.Delivery.MaxAttempts < 1 {
+		v.add("delivery.max_attempts", "must be >= 1")
+	}
+	if c.Delivery.MaxAge <= 0 {
+		v.add("delivery.max_age", "must be > 0")
+	}
+	v.watches(c)
+	return v.errs.sorted()
+}
+
+func (v *validator) api(a *API) {
+	switch {
+	case a.AccountID == "":
+		v.add("api.account_id", "required")
+	case !accountPattern.MatchString(a.AccountID):
+		v.add("api.account_id", "must contain only letters and digits")
+	}
+	switch {
+	case a.Token.IsZero():
+		v.add("api.token", "required: set token or token_file")
+	case !printable(a.Token.Value()):
+		v.add("api.token", "must not contain spaces or control characters")
+	}
+	if err := checkHTTPURL(a.BaseURL); err != nil {
+		v.add("api.base_url", "%v", err)
+	}
+	if a.Timeout <= 0 {
+		v.add("api.timeout", "must be > 0")
+	}
+	switch {
+	case a.RequestsPer5m < 1:
+		v.add("api.requests_per_5m", "must be > 0")
+	case a.RequestsPer5m > MaxRequestsPer5m && isCloudflareAPI(a.BaseURL):
+		v.add("api.requests_per_5m", "must be at most %d (Cloudflare's limit per token)", MaxRequestsPer5m)
+	}
+}
+
+func (v *validator) notifiers(ns []Notifier) {
+	first := make(map[string]int)
+	for i, n := range ns {
+		p := fmt.Sprintf("notifiers[%d]", i)
+		v.name(p, n.Name, first, "notifiers", i)
+		switch n.Type {
+		case TypeWebhook, TypeSlack:
+		case "":
+			v.add(p+".type", "required: webhook or slack")
+		default:
+			v.add(p+".type", "must be webhook or slack, got %q", clip(n.Type))
+		}
+		switch {
+		case n.URL.IsZero():
+			v.add(p+".url", "required: set url or url_file")
+		default:
+			if err := checkHTTPURL(n.URL.Value()); err != nil {
+				v.add(p+".url", "%v", err)
+			}
+		}
+		switch n.Type {
+		case TypeWebhook:
+			if len(n.Secrets) == 0 {
+				v.add(p+".secret", "required for a webhook: set secret, secret_file or secrets")
+			}
+			for j, s := range n.Secrets {
+				if err := checkWebhookSecret(s.Value()); err != nil {
+					v.add(fmt.Sprintf("%s.secrets[%d]", p, j), "%v", err)
+				}
+			}
+			v.headers(p+".headers", n.Headers)
+		case TypeSlack:
+			if len(n.Secrets) > 0 {
+				v.add(p+".secrets[0]", "a slack notifier takes no signing secret")
+			}
+			if len(n.Headers) > 0 {
+				v.add(p+".headers", "a slack notifier takes no headers")
+			}
+		}
+		seen := make(map[string]int)
+		for j, e := range n.Events {
+			ep := fmt.Sprintf("%s.events[%d]", p, j)
+			if k, dup := seen[e]; dup {
+				v.add(ep, "duplicate event type %q (also events[%d])", clip(e), k)
+				continue
+			}
+			seen[e] = j
+			if !slices.Contains(eventTypes, e) {
+				v.add(ep, "unknown event type %q; known: %s", clip(e), strings.Join(eventTypes, ", "))
+			}
+		}
+	}
+}
+
+// headers checks a webhook's extra headers. Their values may be
+// credentials and never appear in a message.
+func (v *validator) headers(path string, h map[string]string) {
+	names := make([]string, 0, len(h))
+	for name := range h {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	canonical := make(map[string]string)
+	for _, name := range names {
+		hp := path + "." + name
+		c := http.CanonicalHeaderKey(name)
+		switch {
+		case !headerPattern.MatchString(name):
+			v.add(hp, "not a valid header name")
+		case slices.Contains(reservedHeaders, c):
+			v.add(hp, "set by rtkwatchd; it cannot be overridden")
+		case canonical[c] != "":
+			v.add(hp, "duplicate header (also %s)", canonical[c])
+		}
+		canonical[c] = name
+		if strings.ContainsAny(h[name], "\r\n\x00") {
+			v.add(hp, "value must not contain line breaks or NUL")
+		}
+	}
+}
+
+func (v *validator) watches(c *Config) {
+	if len(c.Watches) == 0 {
+		v.add("watches", "at least one watch is required")
+	}
+	first := make(map[string]int)
+	for i := range c.Watches {
+		w := &c.Watches[i]
+		p := fmt.Sprintf("watches[%d]", i)
+		v.name(p, w.Name, first, "watches", i)
+		switch {
+		case w.AppID == "":
+			v.add(p+".app_id", "required")
+		case !idPattern.MatchString(w.AppID):
+			v.add(p+".app_id", "must contain only letters, digits, - and _")
+		}
+		if len(w.Meetings) == 0 && !w.AllLive {
+			v.add(p+".meetings", "required unless all_live is true")
+		}
+		seen := make(map[string]int)
+		for j, m := range w.Meetings {
+			mp := fmt.Sprintf("%s.meetings[%d]", p, j)
+			if k, dup := seen[m]; dup {
+				v.add(mp, "duplicate meeting %q (also meetings[%d])", clip(m), k)
+				continue
+			}
+			seen[m] = j
+			switch {
+			case m == "":
+				v.add(mp, "must not be empty")
+			case !idPattern.MatchString(m):
+				v.add(mp, "must contain only letters, digits, - and _")
+			}
+		}
+		if _, err := ParseSchedule(w.Schedule); err != nil {
+			v.add(p+".schedule", "parse %q: %v", clip(w.Schedule), err)
+		}
+		v.thresholds(p+".thresholds", &w.Thresholds)
+		if w.FailingAfter < 1 {
+			v.add(p+".failing_after", "must be >= 1")
+		}
+		seen = make(map[string]int)
+		for j, name := range w.Notify {
+			np := fmt.Sprintf("%s.notify[%d]", p, j)
+			if k, dup := seen[name]; dup {
+				v.add(np, "duplicate notifier %q (also notify[%d])", clip(name), k)
+				continue
+			}
+			seen[name] = j
+			if _, ok := c.Notifier(name); !ok {
+				v.add(np, "unknown notifier %q", clip(name))
+			}
+		}
+	}
+}
+
+// thresholds checks a watch's thresholds and sorts them ascending.
+func (v *validator) thresholds(p string, t *Thresholds) {
+	okParticipants := true
+	seen := make(map[int]int)
+	for j, n := range t.Participants {
+		tp := fmt.Sprintf("%s.participants[%d]", p, j)
+		if k, dup := seen[n]; dup {
+			v.add(tp, "duplicate threshold %d (also participants[%d])", n, k)
+			okParticipants = false
+			continue
+		}
+		seen[n] = j
+		if n <= 0 {
+			v.add(tp, "must be > 0")
+			okParticipants = false
+		}
+	}
+	slices.Sort(t.Participants)
+	switch {
+	case t.Hysteresis < 0:
+		v.add(p+".hysteresis", "must be >= 0")
+	case okParticipants && len(t.Participants) > 0 && t.Hysteresis >= t.Participants[0]:
+		v.add(p+".hysteresis", "must be smaller than the smallest participants threshold (%d)", t.Participants[0])
+	}
+	seenF := make(map[float64]int)
+	for j, m := range t.MinutesConsumed {
+		mp := fmt.Sprintf("%s.minutes_consumed[%d]", p, j)
+		if k, dup := seenF[m]; dup {
+			v.add(mp, "duplicate threshold %g (also minutes_consumed[%d])", m, k)
+			continue
+		}
+		seenF[m] = j
+		if !(m > 0) || math.IsInf(m, 0) {
+			v.add(mp, "must be a finite number > 0")
+		}
+	}
+	slices.Sort(t.MinutesConsumed)
+}
+
+// name checks the name of the i-th watch or notifier: present, well formed
+// and unique; first remembers the index of each name seen.
+func (v *validator) name(p, name string, first map[string]int, list string, i int) {
+	switch {
+	case name == "":
+		v.add(p+".name", "required")
+		return
+	case !namePattern.MatchString(name):
+		v.add(p+".name", "%q must be 1 to 64 of a-z, 0-9, - and _, starting with a letter or digit", clip(name))
+	}
+	if k, dup := first[name]; dup {
+		v.add(p+".name", "duplicate name %q (also %s[%d])", clip(name), list, k)
+		return
+	}
+	first[name] = i
+}
+
+// checkHTTPURL checks that s is an absolute http or https URL. Its errors
+// do not quote the URL, which may hold a credential.
+func checkHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case s == "":
+		return errors.New("required")
+	case err != nil:
+		return errors.New("not a valid URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("must be an absolute http:// or https:// URL")
+	case u.Host == "" || u.Hostname() == "":
+		return errors.New("must name a host")
+	}
+	return nil
+}
+
+// checkWebhookSecret checks a Standard Webhooks signing secret. Its errors
+// never quote the secret.
+func checkWebhookSecret(s string) error {
+	b64, ok := strings.CutPrefix(s, "whsec_")
+	if !ok {
+		return errors.New(`must start with "whsec_" followed by base64`)
+	}
+	key, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return errors.New(`must be "whsec_" followed by valid standard base64 (with = padding)`)
+	}
+	if len(key) < minSecretBytes {
+		return fmt.Errorf(`must decode to at least %d bytes, not %d`, minSecretBytes, len(key))
+	}
+	return nil
+}
+
+// checkListen checks a host:port listen address; port 0 picks a free port.
+func checkListen(s string) error {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("must be host:port, or empty to disable, got %q", clip(s))
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port must be a number from 0 to 65535, got %q", clip(port))
+	}
+	return nil
+}
+
+// printable reports whether s has no spaces or control characters.
+func printable(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool {
+		return r <= ' ' || r == 0x7f
+	})
+}
+
+// isCloudflareAPI reports whether base points at Cloudflare's own API, whose
+// rate limit caps api.requests_per_5m. Other targets (a proxy, the fake API
+// of tests and load runs) may be given any budget.
+func isCloudflareAPI(base string) bool {
+	u, err := url.Parse(base)
+	return err != nil || strings.EqualFold(u.Hostname(), "api.cloudflare.com")
+}
