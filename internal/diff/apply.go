@@ -1,0 +1,264 @@
+package diff
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Apply returns the meeting's next snapshot and the events that obs implies,
+// given the stored snapshot prev and the watch's rules.
+//
+// prev is the zero Snapshot when the meeting was never observed. Apply does
+// not modify prev or obs, nor anything they point to: when a slice of prev
+// must change, the next snapshot gets a new one. The returned snapshot and
+// events may share read-only data (sessions, unchanged slices) with prev and
+// with each other, so callers must treat them as immutable too.
+//
+// The rules, in the order Apply applies them:
+//
+//   - A failed poll (ObservedFailure, and, defensively, an ObservedSession
+//     without a session or an unknown kind, which count as decode failures)
+//     never touches the session state. It counts the failure and emits
+//     watch.failing once per run of failures, when the run reaches
+//     rules.FailingAfter (at least 1), or at once for an authentication
+//     failure (FailureAuth, or status 401 or 403). This holds before the
+//     first baseline too: the meeting is known even if its session is not.
+//   - A good poll ends a run of failures, emitting watch.recovered first when
+//     watch.failing was emitted for the run.
+//   - The first good poll of a meeting records a baseline and emits nothing
+//     else: the session if it is LIVE, and the thresholds it has already
+//     reached, so that they neither fire now nor again later.
+//   - After that, a LIVE session where there was none emits session.started;
+//     a stored session that is now absent, not LIVE, or replaced by another
+//     id emits session.ended (then session.started for the new id). A new
+//     session is checked against every threshold from zero, so its first
+//     observation may also cross thresholds.
+//   - participants.threshold_crossed fires up when live_participants ≥ T for
+//     a threshold not yet crossed, and down when it falls below
+//     T − hysteresis for one that was; minutes.threshold_crossed fires once
+//     per session when minutes_consumed ≥ T. An ended session's thresholds
+//     are forgotten without down events.
+//
+// Every event gets the next sequence number of the meeting; the snapshot
+// keeps the last one used. Events name the session they are about: the ended
+// one for session.ended, the current one otherwise, and for watch.failing
+// and watch.recovered the stored one, if any, with previous and current
+// null since the poll tells nothing new about it.
+func Apply(meeting Meeting, prev Snapshot, obs Observation, rules Rules) (Snapshot, []Event) {
+	s := step{meeting: meeting, obs: obs, rules: rules, next: prev}
+	s.next.Meeting = meeting
+	switch {
+	case obs.Kind == ObservedFailure:
+		f := Failure{Kind: FailureDecode, Message: "failure observation without details"}
+		if obs.Failure != nil {
+			f = *obs.Failure
+		}
+		s.failure(f)
+	case obs.Kind == ObservedNoSession, obs.Kind == ObservedSession && obs.Session != nil:
+		s.good()
+	case obs.Kind == ObservedSession:
+		s.failure(Failure{Kind: FailureDecode, Message: "session observation without a session"})
+	default:
+		s.failure(Failure{Kind: FailureDecode, Message: fmt.Sprintf("unknown observation kind %d", obs.Kind)})
+	}
+	return s.next, s.events
+}
+
+// EndsSession reports whether Apply would end the session that prev holds if
+// given obs, and that session's id. The poller uses it to fetch the ended
+// session's final numbers (Observation.Final) before calling Apply.
+func EndsSession(prev Snapshot, obs Observation) (sessionID string, ok bool) {
+	if !prev.Baselined || prev.Session == nil {
+		return "", false
+	}
+	switch obs.Kind {
+	case ObservedNoSession:
+		return prev.Session.ID, true
+	case ObservedSession:
+		if obs.Session == nil {
+			return "", false // a decode failure, which changes nothing
+		}
+		if !isLive(obs.Session) || obs.Session.ID != prev.Session.ID {
+			return prev.Session.ID, true
+		}
+	}
+	return "", false
+}
+
+// isLive reports whether the API calls s live. Any other status, ENDED or
+// one we do not know, means the meeting has no live session.
+func isLive(s *Session) bool {
+	return strings.EqualFold(s.Status, StatusLive)
+}
+
+// step holds the state of one Apply call.
+type step struct {
+	meeting Meeting
+	obs     Observation
+	rules   Rules
+	next    Snapshot
+	events  []Event
+}
+
+// failure records the failed poll f.
+func (s *step) failure(f Failure) {
+	if s.next.ConsecutiveFailures <= 0 {
+		s.next.ConsecutiveFailures = 0
+		s.next.FirstFailureAt = s.obs.At
+	}
+	s.next.ConsecutiveFailures++
+	s.next.LastError = failureText(f)
+
+	after := max(s.rules.FailingAfter, 1)
+	auth := f.Kind == FailureAuth || f.StatusCode == 401 || f.StatusCode == 403
+	if s.next.Failing || (s.next.ConsecutiveFailures < after && !auth) {
+		return
+	}
+	s.next.Failing = true
+	d := s.emit(TypeWatchFailing, s.next.Session, noThreshold)
+	d.Error = s.next.LastError
+	if f.StatusCode != 0 {
+		d.StatusCode = ptr(f.StatusCode)
+	}
+	d.ConsecutiveFailures = ptr(s.next.ConsecutiveFailures)
+}
+
+// failureText describes f in one line for last_error and watch.failing.
+func failureText(f Failure) string {
+	kind := string(f.Kind)
+	if kind == "" {
+		kind = "unknown"
+	}
+	if f.Message == "" {
+		return kind
+	}
+	return kind + ": " + f.Message
+}
+
+// good records a successful poll: the end of any run of failures, then the
+// session transitions it implies.
+func (s *step) good() {
+	if s.next.Failing {
+		d := s.emit(TypeWatchRecovered, s.next.Session, noThreshold)
+		d.FailedForSeconds = ptr(wholeSeconds(s.next.FirstFailureAt, s.obs.At))
+	}
+	s.next.ConsecutiveFailures = 0
+	s.next.FirstFailureAt = time.Time{}
+	s.next.LastError = ""
+	s.next.Failing = false
+	s.next.LastGoodPoll = s.obs.At
+
+	var cur *Session // the live session observed, nil when none
+	if s.obs.Kind == ObservedSession && isLive(s.obs.Session) {
+		cur = s.obs.Session
+	}
+	if !s.next.Baselined {
+		s.baseline(cur)
+		return
+	}
+
+	old := s.next.Session
+	if old != nil && (cur == nil || cur.ID != old.ID) {
+		s.ended(old)
+		s.forgetSession()
+	}
+	if cur == nil {
+		return
+	}
+	stored := copySession(cur)
+	s.next.Session = stored
+	if old == nil || old.ID != cur.ID {
+		s.next.SessionSeenAt = s.obs.At
+		s.next.ParticipantsUp = nil
+		s.next.MinutesReached = nil
+		d := s.emit(TypeSessionStarted, stored, noThreshold)
+		d.Current = stored
+		old = nil // the new session has no previous observation
+	}
+	s.participants(old, stored)
+	s.minutes(old, stored)
+}
+
+// baseline records the first good poll of a meeting, silently.
+func (s *step) baseline(cur *Session) {
+	s.next.Baselined = true
+	s.forgetSession()
+	if cur == nil {
+		return
+	}
+	s.next.Session = copySession(cur)
+	s.next.SessionSeenAt = s.obs.At
+	for _, t := range sortedInts(s.rules.ParticipantThresholds) {
+		if cur.LiveParticipants >= t && !containsLast(s.next.ParticipantsUp, t) {
+			s.next.ParticipantsUp = append(s.next.ParticipantsUp, t)
+		}
+	}
+	for _, t := range sortedFloats(s.rules.MinutesThresholds) {
+		if cur.MinutesConsumed >= t && !containsLast(s.next.MinutesReached, t) {
+			s.next.MinutesReached = append(s.next.MinutesReached, t)
+		}
+	}
+}
+
+// forgetSession clears the stored session and the thresholds it reached.
+func (s *step) forgetSession() {
+	s.next.Session = nil
+	s.next.SessionSeenAt = time.Time{}
+	s.next.ParticipantsUp = nil
+	s.next.MinutesReached = nil
+}
+
+// ended emits session.ended for the stored session old. Its duration runs
+// from old's started_at (or, when that does not parse, from when old was
+// first seen) to the final numbers' ended_at (or, without one, to the poll
+// that found the session gone), in whole seconds.
+func (s *step) ended(old *Session) {
+	final := s.finalFor(old)
+	d := s.emit(TypeSessionEnded, old, noThreshold)
+	d.Previous = old
+	d.Final = final
+	start, err := time.Parse(time.RFC3339Nano, old.StartedAt)
+	if err != nil {
+		start = s.next.SessionSeenAt
+	}
+	end := s.obs.At
+	if final != nil {
+		if t, err := time.Parse(time.RFC3339Nano, final.EndedAt); err == nil {
+			end = t
+		}
+	}
+	d.DurationSeconds = ptr(wholeSeconds(start, end))
+}
+
+// finalFor returns the final numbers of the ended session old: the
+// observation's Final when it is that session, else the observed session
+// itself when it is old in a status other than LIVE; nil when neither is.
+func (s *step) finalFor(old *Session) *Session {
+	if f := s.obs.Final; f != nil && f.ID == old.ID {
+		return copySession(f)
+	}
+	if o := s.obs.Session; s.obs.Kind == ObservedSession && o.ID == old.ID && !isLive(o) {
+		return copySession(o)
+	}
+	return nil
+}
+
+// copySession returns a copy of s that the caller's later changes to s cannot
+// reach. Its raw JSON fields share their bytes with s, which nothing writes.
+func copySession(s *Session) *Session {
+	c := *s
+	return &c
+}
+
+// wholeSeconds returns the whole seconds from a to b, or 0 when b is not
+// after a or a is unknown.
+func wholeSeconds(a, b time.Time) int64 {
+	if a.IsZero() || !b.After(a) {
+		return 0
+	}
+	return int64(b.Sub(a) / time.Second)
+}
+
+// ptr returns a pointer to a copy of v.
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,58 @@
+package diff
+
+import (
+	"testing"
+)
+
+// BenchmarkApply measures the common case: the same live session polled
+// again with slightly different numbers and no threshold crossed.
+func BenchmarkDiff(b *testing.B) {
+	prev, _ := Apply(testMeeting, Snapshot{}, sessionObs(0, liveSession("s1", 70, 700)), testRules)
+	obs := []Observation{
+		sessionObs(30, liveSession("s1", 71, 701)),
+		sessionObs(60, liveSession("s1", 69, 702)),
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		next, evs := Apply(testMeeting, prev, obs[i%2], testRules)
+		if len(evs) != 0 || next.Session.LiveParticipants == 0 {
+			b.Fatal("unexpected events")
+		}
+	}
+}
+
+// BenchmarkApplyThresholdCrossing measures a step that crosses a
+// participants threshold up and a minutes threshold.
+func BenchmarkApplyThresholdCrossing(b *testing.B) {
+	prev, _ := Apply(testMeeting, Snapshot{}, sessionObs(0, liveSession("s1", 40, 590)), testRules)
+	obs := sessionObs(30, liveSession("s1", 60, 610))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, evs := Apply(testMeeting, prev, obs, testRules); len(evs) != 2 {
+			b.Fatalf("got %d events, want 2", len(evs))
+		}
+	}
+}
+
+// BenchmarkApplySessionChange measures an id change: ended, started and
+// two up crossings in one step.
+func BenchmarkApplySessionChange(b *testing.B) {
+	prev, _ := Apply(testMeeting, Snapshot{}, sessionObs(0, liveSession("s1", 40, 590)), testRules)
+	obs := Observation{Kind: ObservedSession, At: at(30), Session: liveSession("s2", 120, 0), Final: endedSession("s1", 20)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, evs := Apply(testMeeting, prev, obs, testRules); len(evs) != 4 {
+			b.Fatalf("got %d events, want 4", len(evs))
+		}
+	}
+}
+
+// BenchmarkApplyFailure measures a failed poll that emits nothing.
+func BenchmarkApplyFailure(b *testing.B) {
+	prev, _ := Apply(testMeeting, Snapshot{}, sessionObs(0, liveSession("s1", 40, 590)), testRules)
+	obs := failureObs(30, FailureServer, 503)
+	b.ReportAllocs()
+	for b.Loop() {
+		Apply(testMeeting, prev, obs, testRules)
+	}
+}

@@ -1,0 +1,77 @@
+package diff
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"strconv"
+	"time"
+)
+
+// idEncoding is lowercase base32 without padding, the alphabet of event ids.
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// thresholdKey is the threshold an event is about, if any.
+type thresholdKey struct {
+	value float64
+	set   bool
+}
+
+// noThreshold is the thresholdKey of events that are not about a threshold.
+var noThreshold thresholdKey
+
+// thresholdAt returns the thresholdKey of threshold t.
+func thresholdAt(t float64) thresholdKey { return thresholdKey{value: t, set: true} }
+
+// emit appends an event of type typ about session sess (nil when none) with
+// the meeting's next sequence number, and returns its data for the caller to
+// complete before the next emit.
+func (s *step) emit(typ string, sess *Session, th thresholdKey) *EventData {
+	s.next.Sequence++
+	var name, sessionID string
+	if sess != nil {
+		name, sessionID = sess.MeetingDisplayName, sess.ID
+	}
+	d := EventData{
+		ID:                 eventID(s.meeting, s.next.Sequence, typ, sessionID, s.obs.At, th),
+		Sequence:           s.next.Sequence,
+		Watch:              s.meeting.Watch,
+		AccountID:          s.meeting.AccountID,
+		AppID:              s.meeting.AppID,
+		MeetingID:          s.meeting.MeetingID,
+		MeetingDisplayName: name,
+		SessionID:          sessionID,
+	}
+	if th.set {
+		d.Threshold = ptr(th.value)
+	}
+	s.events = append(s.events, Event{Type: typ, Timestamp: s.obs.At.UTC(), Data: d})
+	return &s.events[len(s.events)-1].Data
+}
+
+// eventID derives an event's id from everything that identifies its
+// transition, so that computing the same transition again, after a crash
+// for instance, yields the same id: "evt_" and 26 base32 characters of a
+// SHA-256 over the fields, each followed by a zero byte.
+func eventID(m Meeting, seq uint64, typ, sessionID string, at time.Time, th thresholdKey) string {
+	buf := make([]byte, 0, 256)
+	for _, f := range [...]string{m.AccountID, m.AppID, m.MeetingID, m.Watch} {
+		buf = append(buf, f...)
+		buf = append(buf, 0)
+	}
+	buf = strconv.AppendUint(buf, seq, 10)
+	buf = append(buf, 0)
+	buf = append(buf, typ...)
+	buf = append(buf, 0)
+	buf = append(buf, sessionID...)
+	buf = append(buf, 0)
+	buf = strconv.AppendInt(buf, at.UnixNano(), 10)
+	buf = append(buf, 0)
+	if th.set {
+		buf = strconv.AppendFloat(buf, th.value, 'g', -1, 64)
+	}
+	buf = append(buf, 0)
+	sum := sha256.Sum256(buf)
+	var enc [28]byte // 17 bytes encode to 28 characters; the id keeps 26
+	idEncoding.Encode(enc[:], sum[:17])
+	return "evt_" + string(enc[:26])
+}

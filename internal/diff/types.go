@@ -1,0 +1,197 @@
+// Package diff turns one observation of a meeting into the meeting's next
+// snapshot and the events that the change between the two implies.
+//
+// It is pure: no I/O, no clock (the observation carries its own time), no
+// goroutines. Everything rtkwatchd promises about which events fire, and when,
+// is decided here.
+package diff
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Session statuses as the RealtimeKit API reports them.
+const (
+	StatusLive  = "LIVE"
+	StatusEnded = "ENDED"
+)
+
+// Event types, as they appear in the "type" field of every event.
+const (
+	TypeSessionStarted        = "session.started"
+	TypeSessionEnded          = "session.ended"
+	TypeParticipantsThreshold = "participants.threshold_crossed"
+	TypeMinutesThreshold      = "minutes.threshold_crossed"
+	TypeWatchFailing          = "watch.failing"
+	TypeWatchRecovered        = "watch.recovered"
+)
+
+// EventTypes lists every event type, in the order the README documents them.
+var EventTypes = []string{
+	TypeSessionStarted, TypeSessionEnded, TypeParticipantsThreshold,
+	TypeMinutesThreshold, TypeWatchFailing, TypeWatchRecovered,
+}
+
+// Directions of a participant threshold crossing.
+const (
+	DirectionUp   = "up"
+	DirectionDown = "down"
+)
+
+// Session is one RealtimeKit session as the API describes it. Field names
+// follow the API so that events carry the numbers users already know.
+type Session struct {
+	ID                        string          `json:"id"`
+	AssociatedID              string          `json:"associated_id"`
+	MeetingDisplayName        string          `json:"meeting_display_name"`
+	Type                      string          `json:"type"`
+	Status                    string          `json:"status"`
+	LiveParticipants          int             `json:"live_participants"`
+	MaxConcurrentParticipants int             `json:"max_concurrent_participants"`
+	MinutesConsumed           float64         `json:"minutes_consumed"`
+	OrganizationID            string          `json:"organization_id"`
+	StartedAt                 string          `json:"started_at"`
+	CreatedAt                 string          `json:"created_at"`
+	UpdatedAt                 string          `json:"updated_at"`
+	EndedAt                   string          `json:"ended_at,omitempty"`
+	BreakoutRooms             json.RawMessage `json:"breakout_rooms,omitempty"`
+	Meta                      json.RawMessage `json:"meta,omitempty"`
+}
+
+// ObservationKind says what one poll of a meeting found.
+type ObservationKind int
+
+const (
+	// ObservedSession: the API returned a session (LIVE, or ENDED).
+	ObservedSession ObservationKind = iota + 1
+	// ObservedNoSession: the API said the meeting has no active session
+	// (the RealtimeKit 404 body), or, in all-live mode, the meeting dropped
+	// out of the list of live sessions.
+	ObservedNoSession
+	// ObservedFailure: the poll failed; nothing is known about the session.
+	ObservedFailure
+)
+
+// FailureKind classifies a failed poll.
+type FailureKind string
+
+// The kinds of failed poll.
+const (
+	FailureAuth        FailureKind = "auth"         // 401, 403
+	FailureRateLimited FailureKind = "rate_limited" // 429
+	FailureServer      FailureKind = "server"       // 5xx
+	FailureNotFound    FailureKind = "not_found"    // a 404 that is not RealtimeKit's "no active session"
+	FailureClient      FailureKind = "client"       // any other 4xx
+	FailureNetwork     FailureKind = "network"      // connection refused, reset, DNS …
+	FailureTimeout     FailureKind = "timeout"      // the request's deadline passed
+	FailureDecode      FailureKind = "decode"       // a body that is not the JSON we expect
+)
+
+// Failure describes a failed poll.
+type Failure struct {
+	Kind       FailureKind
+	StatusCode int           // 0 when no HTTP response arrived
+	Message    string        // short, secret-free description
+	RetryAfter time.Duration // from a 429's Retry-After; 0 when absent
+}
+
+// Observation is the outcome of one poll of one meeting.
+type Observation struct {
+	Kind    ObservationKind
+	At      time.Time // when the poll completed; the diff's only notion of "now"
+	Session *Session  // with ObservedSession
+	Failure *Failure  // with ObservedFailure
+	// Final optionally carries the final numbers of the session that the
+	// previous snapshot held, when the poller fetched them because that
+	// session ended. Used as the "final" field of session.ended.
+	Final *Session
+}
+
+// Rules are a watch's thresholds and failure policy, as configured.
+type Rules struct {
+	ParticipantThresholds []int     // ascending, each > 0
+	Hysteresis            int       // >= 0
+	MinutesThresholds     []float64 // ascending, each > 0
+	FailingAfter          int       // >= 1
+}
+
+// Meeting identifies the meeting a snapshot belongs to.
+type Meeting struct {
+	Watch     string `json:"watch"`
+	AccountID string `json:"account_id"`
+	AppID     string `json:"app_id"`
+	MeetingID string `json:"meeting_id"`
+}
+
+// Snapshot is everything rtkwatchd remembers about one meeting between two
+// polls. The zero Snapshot (Baselined false) means "never observed".
+type Snapshot struct {
+	Meeting
+	// Baselined is true once one good poll has been recorded.
+	Baselined bool `json:"baselined"`
+	// Session is the session seen at the last good poll; nil when none.
+	Session *Session `json:"session"`
+	// Sequence is the sequence number of the last event emitted for this
+	// meeting; the next event gets Sequence+1.
+	Sequence uint64 `json:"sequence"`
+	// ParticipantsUp lists the participant thresholds currently crossed
+	// upwards (armed for a down crossing), ascending.
+	ParticipantsUp []int `json:"participants_up,omitempty"`
+	// MinutesReached lists the minutes thresholds already reported for the
+	// current session, ascending.
+	MinutesReached []float64 `json:"minutes_reached,omitempty"`
+	// SessionSeenAt is when the current session was first observed.
+	SessionSeenAt time.Time `json:"session_seen_at,omitzero"`
+	// LastGoodPoll is the time of the last successful poll.
+	LastGoodPoll time.Time `json:"last_good_poll,omitzero"`
+	// ConsecutiveFailures counts failed polls since the last good one.
+	ConsecutiveFailures int `json:"consecutive_failures,omitempty"`
+	// FirstFailureAt is when the current run of failures began.
+	FirstFailureAt time.Time `json:"first_failure_at,omitzero"`
+	// Failing is true once watch.failing has been emitted and until
+	// watch.recovered is.
+	Failing bool `json:"failing,omitempty"`
+	// LastError describes the last failure, secret-free.
+	LastError string `json:"last_error,omitempty"`
+}
+
+// Event is one notification, exactly as every notifier serialises it.
+type Event struct {
+	Type      string    `json:"type"`
+	Timestamp time.Time `json:"timestamp"`
+	Data      EventData `json:"data"`
+}
+
+// EventData is the body of an event. Fields that do not apply to an event's
+// type are omitted, except previous and current, which are always present
+// (null when there is no such session).
+type EventData struct {
+	ID                 string   `json:"id"`
+	Sequence           uint64   `json:"sequence"`
+	Watch              string   `json:"watch"`
+	AccountID          string   `json:"account_id"`
+	AppID              string   `json:"app_id"`
+	MeetingID          string   `json:"meeting_id"`
+	MeetingDisplayName string   `json:"meeting_display_name"`
+	SessionID          string   `json:"session_id"`
+	Previous           *Session `json:"previous"`
+	Current            *Session `json:"current"`
+
+	// session.ended
+	Final           *Session `json:"final,omitempty"`
+	DurationSeconds *int64   `json:"duration_seconds,omitempty"`
+
+	// participants.threshold_crossed and minutes.threshold_crossed
+	Threshold                *float64 `json:"threshold,omitempty"`
+	Direction                string   `json:"direction,omitempty"`
+	LiveParticipants         *int     `json:"live_participants,omitempty"`
+	PreviousLiveParticipants *int     `json:"previous_live_participants,omitempty"`
+	MinutesConsumed          *float64 `json:"minutes_consumed,omitempty"`
+
+	// watch.failing and watch.recovered
+	Error               string `json:"error,omitempty"`
+	StatusCode          *int   `json:"status_code,omitempty"`
+	ConsecutiveFailures *int   `json:"consecutive_failures,omitempty"`
+	FailedForSeconds    *int64 `json:"failed_for_seconds,omitempty"`
+}
