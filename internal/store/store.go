@@ -1,0 +1,248 @@
+// Package store keeps rtkwatchd's state in one bbolt file: the last snapshot
+// of every watched meeting, the outbox of deliveries still to make, and the
+// dead letters that could not be delivered.
+//
+// A meeting's next snapshot and the deliveries of the events it implies are
+// written in one transaction, so a crash at any instant either loses both or
+// keeps both. The store knows nothing of rtkwatchd's event or snapshot types:
+// it keeps the bytes its callers give it.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// ErrLocked is returned, wrapped, by Open when another process (or another
+// Store in this process) holds the file and the lock was not released within
+// Options.LockTimeout. A writer holds an exclusive lock for as long as it is
+// open; read-only handles share a lock, so they exclude writers but not each
+// other.
+var ErrLocked = errors.New("locked by another process (is rtkwatchd already running?)")
+
+// ErrSchema is returned, wrapped, by Open when the file carries a schema
+// version this build does not read, or holds buckets of something other than
+// rtkwatchd. The error names both versions.
+var ErrSchema = errors.New("unknown schema version")
+
+// ErrNotFound is returned, wrapped, by MarkDelivered, RecordAttempt,
+// DeadLetter and Requeue when a delivery ID is not where the call expects it:
+// in the outbox for the first three, among the dead letters for Requeue.
+var ErrNotFound = errors.New("no such delivery")
+
+// SchemaVersion is the version of the layout this package reads and writes.
+// It is stored under the key "schema" of the "meta" bucket.
+const SchemaVersion = "1"
+
+// DefaultLockTimeout is how long Open waits for the file lock when
+// Options.LockTimeout is zero.
+const DefaultLockTimeout = time.Second
+
+// Bucket and key names. The layout is:
+//
+//	meta/schema            → SchemaVersion
+//	snapshots/<watch>\x00<meeting id> → snapshot bytes
+//	outbox/<notifier>/<id> → JSON record (id: 8 bytes, big-endian)
+//	index/<id>             → notifier name, for every outbox record
+//	dead/<id>              → JSON record
+//
+// Delivery IDs come from the sequence of the outbox bucket, so they are unique
+// across the outbox and the dead letters and survive a move between the two.
+var (
+	bucketMeta      = []byte("meta")
+	bucketSnapshots = []byte("snapshots")
+	bucketOutbox    = []byte("outbox")
+	bucketIndex     = []byte("index")
+	bucketDead      = []byte("dead")
+	keySchema       = []byte("schema")
+
+	allBuckets = [][]byte{bucketMeta, bucketSnapshots, bucketOutbox, bucketIndex, bucketDead}
+)
+
+// Options tunes Open.
+type Options struct {
+	// LockTimeout is how long Open waits for the file lock before it gives
+	// up with ErrLocked. Zero means DefaultLockTimeout.
+	LockTimeout time.Duration
+
+	// ReadOnly opens the file with a shared lock and no writes: every method
+	// that writes returns an error. The file must already have been
+	// initialised by a read-write Open. A read-only Open while a writer holds
+	// the file (the running daemon) waits LockTimeout and fails with
+	// ErrLocked, like a second writer would.
+	ReadOnly bool
+}
+
+// Store is an open state file. Its methods are safe for concurrent use; each
+// runs in its own short bbolt transaction and returns copies of the stored
+// bytes, never memory that belongs to the database.
+type Store struct {
+	db       *bolt.DB
+	path     string
+	readOnly bool
+}
+
+// Open opens the state file at path, creating it (but not its directory)
+// when it does not exist and opts.ReadOnly is false. A fresh file is given
+// the buckets and the schema version; an existing one must carry
+// SchemaVersion, or Open fails with ErrSchema.
+func Open(path string, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open store: path is empty")
+	}
+	if opts.LockTimeout < 0 {
+		return nil, fmt.Errorf("open store %s: lock timeout %s is negative", path, opts.LockTimeout)
+	}
+	timeout := opts.LockTimeout
+	if timeout == 0 {
+		timeout = DefaultLockTimeout
+	}
+	if opts.ReadOnly {
+		// bbolt would try to initialise an empty file, which a read-only
+		// handle cannot do; say what is wrong instead.
+		if info, err := os.Stat(path); err == nil && info.Size() == 0 {
+			return nil, fmt.Errorf("open store %s: file is empty (never opened read-write by rtkwatchd)", path)
+		}
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
+	if err != nil {
+		return nil, openError(path, opts.ReadOnly, err)
+	}
+	s := &Store{db: db, path: path, readOnly: opts.ReadOnly}
+	if opts.ReadOnly {
+		err = db.View(s.checkSchema)
+	} else {
+		err = db.Update(s.initSchema)
+	}
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openError turns an error of bolt.Open into one that tells an operator what
+// to do.
+func openError(path string, readOnly bool, err error) error {
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return fmt.Errorf("open store %s: %w", path, ErrLocked)
+	case errors.Is(err, fs.ErrNotExist):
+		// The *fs.PathError repeats the path; keep only its cause.
+		cause := err
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			cause = pe.Err
+		}
+		dir := filepath.Dir(path)
+		if _, statErr := os.Stat(dir); errors.Is(statErr, fs.ErrNotExist) {
+			return fmt.Errorf("open store %s: directory %s does not exist (create it, e.g. with StateDirectory= in the systemd unit): %w", path, dir, cause)
+		}
+		if readOnly {
+			return fmt.Errorf("open store %s: no file (rtkwatchd has not run with this store yet): %w", path, cause)
+		}
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
+		return fmt.Errorf("open store %s: not a valid bbolt file: %w", path, err)
+	}
+	return fmt.Errorf("open store %s: %w", path, err)
+}
+
+// initSchema creates the buckets of a fresh file and writes its schema
+// version, or checks the version of an existing one.
+func (s *Store) initSchema(tx *bolt.Tx) error {
+	if tx.Bucket(bucketMeta) == nil {
+		if err := s.refuseForeign(tx); err != nil {
+			return err
+		}
+	}
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("open store %s: create bucket %s: %w", s.path, name, err)
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	if meta.Get(keySchema) == nil {
+		if err := meta.Put(keySchema, []byte(SchemaVersion)); err != nil {
+			return fmt.Errorf("open store %s: write schema version: %w", s.path, err)
+		}
+	}
+	return s.checkSchema(tx)
+}
+
+// refuseForeign fails with ErrSchema when a file without our meta bucket
+// holds other buckets: it belongs to something else, and writing to it would
+// mix two programs' data.
+func (s *Store) refuseForeign(tx *bolt.Tx) error {
+	if name, _ := tx.Cursor().First(); name != nil {
+		return fmt.Errorf("open store %s: %w: no schema version, but a bucket %q (not an rtkwatchd store?)", s.path, ErrSchema, name)
+	}
+	return nil
+}
+
+// checkSchema fails unless the file carries SchemaVersion.
+func (s *Store) checkSchema(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		if err := s.refuseForeign(tx); err != nil {
+			return err
+		}
+		return fmt.Errorf("open store %s: file has no schema version yet (open it read-write once)", s.path)
+	}
+	got := meta.Get(keySchema)
+	if got == nil {
+		return fmt.Errorf("open store %s: %w: meta bucket has no schema version", s.path, ErrSchema)
+	}
+	if string(got) != SchemaVersion {
+		return fmt.Errorf("open store %s: %w: file has version %q, this rtkwatchd reads version %q", s.path, ErrSchema, got, SchemaVersion)
+	}
+	return nil
+}
+
+// Close releases the file and its lock. It waits for running transactions.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Path returns the path the store was opened with.
+func (s *Store) Path() string {
+	return s.path
+}
+
+// Check runs bbolt's consistency check over the whole file and returns every
+// problem it finds, joined, or nil. On a read-write store it holds the write
+// lock while it runs, so concurrent writes wait; on a large file that takes a
+// while, so call it from tools and tests, not from the hot path.
+func (s *Store) Check() error {
+	tx, err := s.db.Begin(!s.readOnly)
+	if err != nil {
+		return fmt.Errorf("check store %s: %w", s.path, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var errs []error
+	for err := range tx.Check() {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("check store %s: %w", s.path, errors.Join(errs...))
+	}
+	return nil
+}
+
+// bucket returns a top-level bucket that a read-write Open created, or an
+// error if it is missing (the file was damaged).
+func bucket(tx *bolt.Tx, name []byte) (*bolt.Bucket, error) {
+	b := tx.Bucket(name)
+	if b == nil {
+		return nil, fmt.Errorf("bucket %s is missing", name)
+	}
+	return b, nil
+}
