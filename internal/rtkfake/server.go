@@ -1,0 +1,214 @@
+// Package rtkfake is an in-process fake of the Cloudflare RealtimeKit API,
+// served over net/http/httptest, for tests, load tests and `rtkwatchd demo`.
+//
+// It serves the two routes rtkwatchd uses, with the bodies and status codes
+// the real API sends:
+//
+//	GET /client/v4/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/active-session
+//	GET /client/v4/accounts/{account_id}/realtime/kit/{app_id}/sessions
+//
+// Tests script it meeting by meeting ([Server.StartSession],
+// [Server.UpdateSession], [Server.EndSession]) and inject failures
+// ([Server.SetFault]). Every method is safe to call while clients poll.
+//
+// Requests are checked in this order: routing (anything else is a 404 with
+// the v4 envelope and code 7003), scripted faults, the bearer token (401,
+// code 10000), the account ID (403, code 10000, as the real API answers a
+// valid token used on an account it may not read), and finally the route
+// itself.
+package rtkfake
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configures a fake server.
+type Options struct {
+	// Token is the API token every request must carry as
+	// "Authorization: Bearer <Token>". It is required.
+	Token string
+	// AccountID is the only account the token may read; requests for any
+	// other account get a 403. Empty accepts every account.
+	AccountID string
+	// Now is the fake's clock for timestamps; nil means time.Now.
+	Now func() time.Time
+	// ServeEndedStatus makes [Server.EndSession] leave the ended session
+	// on the active-session route, answered 200 with status ENDED, until
+	// the meeting's next session starts. The schema allows this answer;
+	// the real API has not been seen giving it (it answers 404).
+	ServeEndedStatus bool
+}
+
+// Server is a running fake RealtimeKit API. Create it with [New] and stop
+// it with [Server.Close].
+type Server struct {
+	ts        *httptest.Server
+	auth      []byte // "Bearer <token>"
+	accountID string
+	now       func() time.Time
+	keepEnded bool // Options.ServeEndedStatus
+
+	closing   chan struct{} // closed by Close; releases hanging requests
+	closeOnce sync.Once
+
+	mu     sync.RWMutex
+	apps   map[string]*appState
+	nextID uint64
+
+	faultMu sync.Mutex
+	faults  map[scope]*Fault
+
+	counts counters
+}
+
+// scope names what a fault or counter applies to; empty fields are
+// wildcards.
+type scope struct{ app, meeting string }
+
+// counters are the request counts reported by [Server.Counts].
+type counters struct {
+	total, active, sessions, unrouted, rejected, faulted atomic.Int64
+
+	mu         sync.Mutex
+	perMeeting map[scope]int
+	perApp     map[string]int
+}
+
+// Counts reports how many requests the fake has received.
+type Counts struct {
+	// Total counts every request, routed or not.
+	Total int
+	// ActiveSession counts requests to the active-session route.
+	ActiveSession int
+	// Sessions counts requests to the sessions route.
+	Sessions int
+	// Unrouted counts requests to any other path (answered 404, code 7003).
+	Unrouted int
+	// Rejected counts requests refused for their token or account (401/403).
+	Rejected int
+	// Faulted counts requests answered by a scripted [Fault].
+	Faulted int
+}
+
+// New starts a fake server on a loopback port. It panics when
+// opts.Token is empty, as a test without a token would prove nothing.
+func New(opts Options) *Server {
+	if opts.Token == "" {
+		panic("rtkfake: Options.Token is required")
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Server{
+		auth:      []byte("Bearer " + opts.Token),
+		accountID: opts.AccountID,
+		now:       now,
+		keepEnded: opts.ServeEndedStatus,
+		closing:   make(chan struct{}),
+		apps:      make(map[string]*appState),
+		faults:    make(map[scope]*Fault),
+	}
+	s.counts.perMeeting = make(map[scope]int)
+	s.counts.perApp = make(map[string]int)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/active-session", s.serveActiveSession)
+	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/sessions", s.serveSessions)
+	mux.HandleFunc("/", s.serveUnrouted)
+	s.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.counts.total.Add(1)
+		mux.ServeHTTP(w, r)
+	}))
+	return s
+}
+
+// apiPrefix is the path every Cloudflare v4 API route starts with.
+const apiPrefix = "/client/v4/"
+
+// URL returns the base URL to configure as api.base_url; it ends in
+// "/client/v4/".
+func (s *Server) URL() string { return s.ts.URL + apiPrefix }
+
+// Close releases requests held by a [Hang] fault and shuts the server
+// down, waiting for every request in flight. It is safe to call twice.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.ts.Close()
+}
+
+// Client returns an *http.Client whose transport is closed with the
+// server; handy for tests that talk to the fake directly.
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// Requests returns the total number of requests received.
+func (s *Server) Requests() int { return int(s.counts.total.Load()) }
+
+// Counts returns the request counters by kind.
+func (s *Server) Counts() Counts {
+	return Counts{
+		Total:         int(s.counts.total.Load()),
+		ActiveSession: int(s.counts.active.Load()),
+		Sessions:      int(s.counts.sessions.Load()),
+		Unrouted:      int(s.counts.unrouted.Load()),
+		Rejected:      int(s.counts.rejected.Load()),
+		Faulted:       int(s.counts.faulted.Load()),
+	}
+}
+
+// ActiveSessionRequests returns how many active-session requests reached
+// the route for one meeting, whatever their outcome.
+func (s *Server) ActiveSessionRequests(appID, meetingID string) int {
+	s.counts.mu.Lock()
+	defer s.counts.mu.Unlock()
+	return s.counts.perMeeting[scope{appID, meetingID}]
+}
+
+// SessionsRequests returns how many sessions-list requests reached the
+// route for one app, whatever their outcome.
+func (s *Server) SessionsRequests(appID string) int {
+	s.counts.mu.Lock()
+	defer s.counts.mu.Unlock()
+	return s.counts.perApp[appID]
+}
+
+// admit runs the checks shared by both routes: scripted faults, then the
+// token and the account. It reports whether the request may proceed; when
+// it returns false the response has been written.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, appID, meetingID string) bool {
+	if f, ok := s.takeFault(appID, meetingID); ok {
+		s.counts.faulted.Add(1)
+		s.serveFault(w, r, appID, meetingID, f)
+		return false
+	}
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), s.auth) != 1 {
+		s.counts.rejected.Add(1)
+		writeJSON(w, http.StatusUnauthorized, envelopeError(10000, "Authentication error"))
+		return false
+	}
+	if s.accountID != "" && r.PathValue("account_id") != s.accountID {
+		s.counts.rejected.Add(1)
+		writeJSON(w, http.StatusForbidden, envelopeError(10000, "Authentication error"))
+		return false
+	}
+	return true
+}
+
+func (s *Server) serveUnrouted(w http.ResponseWriter, r *http.Request) {
+	s.counts.unrouted.Add(1)
+	writeJSON(w, http.StatusNotFound, unrouted(r.URL.Path))
+}
+
+// writeJSON writes a complete JSON response.
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
