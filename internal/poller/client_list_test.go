@@ -1,0 +1,195 @@
+package poller
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/diff"
+	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
+)
+
+func TestLiveSessionsPaging(t *testing.T) {
+	tests := []struct {
+		sessions, perPage, wantRequests int
+	}{
+		{sessions: 0, perPage: 20, wantRequests: 1},
+		{sessions: 19, perPage: 20, wantRequests: 1},
+		{sessions: 40, perPage: 20, wantRequests: 3},
+		{sessions: 45, perPage: 20, wantRequests: 3},
+		{sessions: 45, perPage: 0, wantRequests: 1}, // the default page size, 100
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d sessions per %d", tt.sessions, tt.perPage), func(t *testing.T) {
+			srv := newFake(t, rtkfake.Options{})
+			var want []diff.Session
+			for i := range tt.sessions {
+				m := fmt.Sprintf("m-%03d", i)
+				srv.StartSession(testApp, m, rtkfake.Session{LiveParticipants: i})
+				live, _ := srv.LiveSession(testApp, m)
+				want = append(want, *wantSession(t, live))
+			}
+			// Sessions of another app and ended ones are not listed.
+			srv.StartSession("app-2", "other", rtkfake.Session{LiveParticipants: 1})
+			srv.StartSession(testApp, "gone", rtkfake.Session{LiveParticipants: 1})
+			srv.EndSession(testApp, "gone")
+
+			c := newTestClient(t, srv.URL(), nil)
+			got, requests, f := c.LiveSessions(t.Context(), testApp, tt.perPage)
+			if f != nil {
+				t.Fatalf("failure: %+v", f)
+			}
+			if requests != tt.wantRequests || srv.SessionsRequests(testApp) != tt.wantRequests {
+				t.Errorf("requests = %d (fake saw %d), want %d", requests, srv.SessionsRequests(testApp), tt.wantRequests)
+			}
+			if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("sessions mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// faultAfter is a transport that scripts a fault once n responses have
+// passed through it.
+type faultAfter struct {
+	rt    http.RoundTripper
+	n     int
+	apply func()
+	mu    sync.Mutex
+	seen  int
+}
+
+func (f *faultAfter) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := f.rt.RoundTrip(r)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seen++; f.seen == f.n {
+		f.apply()
+	}
+	return res, err
+}
+
+func TestLiveSessionsFailingPage(t *testing.T) {
+	srv := newFake(t, rtkfake.Options{})
+	for i := range 45 {
+		srv.StartSession(testApp, fmt.Sprintf("m-%03d", i), rtkfake.Session{})
+	}
+	rt := &faultAfter{rt: srv.Client().Transport, n: 1, apply: func() {
+		srv.SetFault(testApp, "", rtkfake.Fault{Kind: rtkfake.RateLimited, RetryAfter: 30})
+	}}
+	c := newTestClient(t, srv.URL(), func(o *ClientOptions) { o.HTTPClient = &http.Client{Transport: rt} })
+	got, requests, f := c.LiveSessions(t.Context(), testApp, 20)
+	if got != nil || requests != 2 || f == nil {
+		t.Fatalf("got %d sessions, %d requests, failure %+v; want none, 2, a failure", len(got), requests, f)
+	}
+	checkMessage(t, f)
+	if f.Kind != diff.FailureRateLimited || f.RetryAfter != 30*time.Second {
+		t.Errorf("failure = %+v, want rate_limited after 30s", f)
+	}
+}
+
+func TestLiveSessionsBadSession(t *testing.T) {
+	srv := newFake(t, rtkfake.Options{})
+	srv.SetFault(testApp, "", rtkfake.Fault{Kind: rtkfake.TruncatedJSON})
+	c := newTestClient(t, srv.URL(), nil)
+	got, requests, f := c.LiveSessions(t.Context(), testApp, 20)
+	if got != nil || requests != 1 || f == nil || f.Kind != diff.FailureDecode {
+		t.Fatalf("got %d sessions, %d requests, failure %+v; want a decode failure", len(got), requests, f)
+	}
+	checkMessage(t, f)
+}
+
+func TestEndedSession(t *testing.T) {
+	srv := newFake(t, rtkfake.Options{})
+	first := srv.StartSession(testApp, "m-1", rtkfake.Session{LiveParticipants: 4})
+	srv.UpdateSession(testApp, "m-1", func(s *rtkfake.Session) { s.LiveParticipants, s.MinutesConsumed = 9, 31.5 })
+	second := srv.StartSession(testApp, "m-1", rtkfake.Session{LiveParticipants: 2}) // ends the first
+	srv.EndSession(testApp, "m-1")
+	live := srv.StartSession(testApp, "m-1", rtkfake.Session{LiveParticipants: 1})
+	ended := srv.EndedSessions(testApp, "m-1")
+	c := newTestClient(t, srv.URL(), nil)
+
+	tests := []struct {
+		name      string
+		sessionID string
+		want      *diff.Session
+	}{
+		{"first", first, wantSession(t, ended[0])},
+		{"second", second, wantSession(t, ended[1])},
+		{"still live", live, nil},
+		{"unknown", "nope", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, f := c.EndedSession(t.Context(), testApp, "m-1", tt.sessionID)
+			if f != nil {
+				t.Fatalf("failure: %+v", f)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("session mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if ended[0].MaxConcurrentParticipants != 9 || ended[0].Status != diff.StatusEnded || ended[0].EndedAt == "" {
+		t.Errorf("the fake's first ended session is %+v", ended[0])
+	}
+
+	srv.SetFault(testApp, "m-1", rtkfake.Fault{Kind: rtkfake.BadGatewayHTML})
+	got, f := c.EndedSession(t.Context(), testApp, "m-1", first)
+	if got != nil || f == nil || f.Kind != diff.FailureServer {
+		t.Fatalf("got %+v, failure %+v; want a server failure", got, f)
+	}
+	checkMessage(t, f)
+}
+
+// recorder is a transport that remembers the requests it carries.
+type recorder struct {
+	rt   http.RoundTripper
+	mu   sync.Mutex
+	reqs []*http.Request
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.reqs = append(r.reqs, req.Clone(req.Context()))
+	r.mu.Unlock()
+	return r.rt.RoundTrip(req)
+}
+
+func TestClientRequests(t *testing.T) {
+	srv := newFake(t, rtkfake.Options{})
+	rec := &recorder{rt: srv.Client().Transport}
+	c := newTestClient(t, srv.URL(), func(o *ClientOptions) { o.HTTPClient = &http.Client{Transport: rec} })
+	c.ActiveSession(t.Context(), testApp, "m-1")
+	c.LiveSessions(t.Context(), testApp, 50)
+	c.EndedSession(t.Context(), testApp, "m-1", "s-1")
+
+	type request struct{ Method, Path, Query, Auth, UserAgent string }
+	var got []request
+	for _, r := range rec.reqs {
+		got = append(got, request{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("Authorization"), r.Header.Get("User-Agent")})
+	}
+	prefix := "/client/v4/accounts/" + testAccount + "/realtime/kit/" + testApp
+	want := []request{
+		{"GET", prefix + "/meetings/m-1/active-session", "", "Bearer " + testToken, "rtkwatchd/test"},
+		{"GET", prefix + "/sessions", "page_no=1&per_page=50&status=LIVE", "Bearer " + testToken, "rtkwatchd/test"},
+		{"GET", prefix + "/sessions", "associated_id=m-1&page_no=1&per_page=20&sort_by=createdAt&sort_order=DESC&status=ENDED", "Bearer " + testToken, "rtkwatchd/test"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("requests mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestClientDefaultHTTPClient(t *testing.T) {
+	srv := newFake(t, rtkfake.Options{})
+	srv.StartSession(testApp, "m-1", rtkfake.Session{LiveParticipants: 2})
+	c := NewClient(ClientOptions{BaseURL: srv.URL(), AccountID: testAccount, Token: testToken})
+	if obs := c.ActiveSession(t.Context(), testApp, "m-1"); obs.Kind != diff.ObservedSession || obs.Session.LiveParticipants != 2 {
+		t.Fatalf("got %v %+v %+v", obs.Kind, obs.Session, obs.Failure)
+	}
+}
