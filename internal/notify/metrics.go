@@ -1,0 +1,80 @@
+package notify
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Delivery outcomes, the values of the outcome label.
+const (
+	OutcomeDelivered = "delivered"
+	OutcomeRetry     = "retry"
+	OutcomeDead      = "dead"
+)
+
+// Metrics are the Worker's Prometheus metrics. A nil *Metrics records
+// nothing.
+type Metrics struct {
+	deliveries *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	broken     *prometheus.GaugeVec
+}
+
+// NewMetrics creates the delivery metrics and registers them with reg
+// (when reg is not nil). It panics if they are already registered there,
+// so call it once per registry:
+//
+//	rtkwatchd_deliveries_total{notifier,outcome}   attempts by outcome: delivered, retry, dead
+//	rtkwatchd_delivery_duration_seconds{notifier}  time of each attempt
+//	rtkwatchd_notifier_broken{notifier}            1 while a notifier is misconfigured
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rtkwatchd_deliveries_total",
+			Help: "Delivery attempts by notifier and outcome (delivered, retry, dead).",
+		}, []string{"notifier", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "rtkwatchd_delivery_duration_seconds",
+			Help:    "Duration of delivery attempts by notifier.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"notifier"}),
+		broken: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "rtkwatchd_notifier_broken",
+			Help: "1 while a notifier is misconfigured and dead-letters every event until the configuration is fixed.",
+		}, []string{"notifier"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.deliveries, m.duration, m.broken)
+	}
+	return m
+}
+
+// observe records one attempt of notifier.
+func (m *Metrics) observe(notifier, outcome string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.deliveries.WithLabelValues(notifier, outcome).Inc()
+	m.duration.WithLabelValues(notifier).Observe(d.Seconds())
+}
+
+// count records an outcome reached without an attempt.
+func (m *Metrics) count(notifier, outcome string) {
+	if m == nil {
+		return
+	}
+	m.deliveries.WithLabelValues(notifier, outcome).Inc()
+}
+
+// setBroken records whether notifier is broken.
+func (m *Metrics) setBroken(notifier string, broken bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if broken {
+		v = 1
+	}
+	m.broken.WithLabelValues(notifier).Set(v)
+}

@@ -1,0 +1,217 @@
+// Package notify delivers rtkwatchd's events: signed Standard Webhooks and
+// Slack incoming-webhook messages, each behind the one-method Notifier
+// interface, and the Worker that drains the store's outbox into them with
+// retries, backoff and dead letters.
+//
+// A Notifier makes exactly one attempt per call and says whether a failure is
+// worth retrying; the Worker owns every decision about when to try again and
+// when to give up.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Notifier delivers one event to one receiver.
+type Notifier interface {
+	// Name is the notifier's configured name, the key of its deliveries in
+	// the outbox.
+	Name() string
+	// Notify makes one attempt to deliver m and reports how it went. It
+	// must return once ctx is done.
+	Notify(ctx context.Context, m Message) Result
+}
+
+// Message is one delivery attempt's input.
+type Message struct {
+	// EventID is the event's id; webhooks send it as webhook-id.
+	EventID string
+	// EventType is the event's type, such as "session.started".
+	EventType string
+	// Body is the event JSON, sent (or rendered) as is.
+	Body []byte
+	// Attempt numbers this attempt, starting at 1.
+	Attempt int
+}
+
+// Result is the outcome of one attempt. The attempt succeeded when Err is
+// nil; otherwise Retry says whether trying again later may help.
+type Result struct {
+	// Err describes the failure; nil on success. It never contains a
+	// secret or the path and query of a receiver's URL.
+	Err error
+	// Retry is true when the failure is transient (network error, timeout,
+	// 408, 429, 5xx).
+	Retry bool
+	// RetryAfter is the receiver's requested delay (Retry-After), or 0.
+	RetryAfter time.Duration
+	// Broken is true when the notifier itself is misconfigured (a Slack
+	// webhook that was revoked or whose channel is gone): no later attempt
+	// can succeed until the configuration changes.
+	Broken bool
+	// StatusCode is the HTTP status of the response, or 0 when none arrived.
+	StatusCode int
+}
+
+// maxDrain bounds how much of a response body is read before the
+// connection is closed or reused.
+const maxDrain = 64 << 10
+
+// maxSnippet bounds how much of a response body is quoted in an error.
+const maxSnippet = 200
+
+// defaultUserAgent is sent when the caller sets none.
+const defaultUserAgent = "rtkwatchd"
+
+// receiverURL is a parsed receiver URL with its redacted form, the only
+// form that may appear in errors and logs.
+type receiverURL struct {
+	full     string
+	redacted string // scheme://host
+	secret   []string
+}
+
+// parseReceiverURL checks that raw is an absolute http(s) URL. Its errors
+// never repeat raw, which may embed a secret.
+func parseReceiverURL(raw string) (receiverURL, error) {
+	if raw == "" {
+		return receiverURL{}, errors.New("url is empty")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return receiverURL{}, errors.New("url does not parse")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return receiverURL{}, errors.New("url scheme must be http or https")
+	}
+	if u.Host == "" {
+		return receiverURL{}, errors.New("url has no host")
+	}
+	r := receiverURL{full: raw, redacted: u.Scheme + "://" + u.Host}
+	for _, s := range []string{raw, u.RequestURI(), u.EscapedPath(), u.RawQuery, u.User.String()} {
+		if s != "" && s != "/" {
+			r.secret = append(r.secret, s)
+		}
+	}
+	return r, nil
+}
+
+// scrub removes every secret part of the URL from s.
+func (r receiverURL) scrub(s string) string {
+	for _, p := range r.secret {
+		s = strings.ReplaceAll(s, p, "…")
+	}
+	return s
+}
+
+// redactedError wraps an error whose text has had secrets removed, so that
+// errors.Is and errors.As still see the original.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// transportError describes a failed round trip without the URL's secrets.
+// It unwraps *url.Error, whose text repeats the whole URL.
+func (r receiverURL) transportError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	what := "post " + r.redacted
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &redactedError{msg: what + ": timeout", err: err}
+	}
+	if errors.Is(err, context.Canceled) {
+		return &redactedError{msg: what + ": canceled", err: err}
+	}
+	return &redactedError{msg: what + ": " + r.scrub(err.Error()), err: err}
+}
+
+// statusError describes an unsuccessful response. snippet is the start of
+// the response body, already scrubbed.
+func (r receiverURL) statusError(code int, snippet string) error {
+	msg := fmt.Sprintf("post %s: status %d", r.redacted, code)
+	if t := http.StatusText(code); t != "" {
+		msg += " " + t
+	}
+	if snippet != "" {
+		msg += ": " + snippet
+	}
+	return errors.New(msg)
+}
+
+// readSnippet reads up to maxDrain bytes of body, discards the rest of that
+// window, closes it, and returns a printable, scrubbed start of it.
+func (r receiverURL) readSnippet(body io.ReadCloser) string {
+	defer body.Close()
+	buf := make([]byte, maxSnippet)
+	n, _ := io.ReadFull(body, buf)
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain-int64(n)))
+	return r.scrub(printable(buf[:n]))
+}
+
+// drain discards up to maxDrain bytes of body and closes it.
+func drain(body io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain))
+	_ = body.Close()
+}
+
+// printable turns a response body into one short line of text.
+func printable(b []byte) string {
+	s := strings.Map(func(r rune) rune {
+		if r == unicode.ReplacementChar || !unicode.IsPrint(r) {
+			return ' '
+		}
+		return r
+	}, string(b))
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// retryable reports whether a response status is worth retrying.
+func retryable(code int) bool {
+	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500
+}
+
+// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.
+// It returns 0 when the header is absent, malformed or in the past.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		const maxSecs = int64(365 * 24 * 3600)
+		return time.Duration(min(secs, maxSecs)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// defaultClient is the client a notifier uses when given none. It does not
+// follow redirects: a 3xx is reported as it is, and a signed body never
+// travels to a host the operator did not configure.
+func defaultClient() *http.Client {
+	return &http.Client{
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}

@@ -1,0 +1,175 @@
+package notify
+
+import (
+	"bytes"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/diff"
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
+)
+
+// *store.Store is the Outbox the daemon uses.
+var _ Outbox = (*store.Store)(nil)
+
+// openStore opens a real store in a temporary directory and checks its
+// consistency when the test ends.
+func openStore(t testing.TB) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "state.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Check(); err != nil {
+			t.Errorf("store check: %v", err)
+		}
+		if err := st.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	return st
+}
+
+// commitEvents queues one session.started event per id for the notifiers.
+func commitEvents(t testing.TB, st *store.Store, created time.Time, notifiers []string, ids ...string) {
+	t.Helper()
+	ev := testEvents()[diff.TypeSessionStarted]
+	var evs []store.NewEvent
+	for _, id := range ids {
+		ev.Data.ID = id
+		evs = append(evs, store.NewEvent{
+			ID: id, Type: ev.Type, CreatedAt: created, Body: eventBody(t, ev), Notifiers: notifiers,
+		})
+	}
+	err := st.Commit([]store.Update{{
+		Key:      store.SnapshotKey{Watch: "town-hall", MeetingID: "m1"},
+		Snapshot: []byte(`{}`),
+		Events:   evs,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func pending(t testing.TB, st *store.Store, notifier string) []store.Delivery {
+	t.Helper()
+	ds, err := st.Pending(notifier, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+func deadLetters(t testing.TB, st *store.Store) []store.Delivery {
+	t.Helper()
+	ds, err := st.DeadLetters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+// syncBuffer is a log destination that lanes may write to concurrently.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestWorkerLeavesUnconfiguredNotifiersAlone(t *testing.T) {
+	rc := newReceiver(t, nil)
+	synctest.Test(t, func(t *testing.T) {
+		st := openStore(t)
+		commitEvents(t, st, time.Now(), []string{"gone", "ops"}, "evt_1", "evt_2")
+		var logs syncBuffer
+		w := NewWorker(st, []Notifier{newTestWebhook(t, "ops", rc.srv.URL, bubbleClient())},
+			WorkerOptions{Logger: zerolog.New(&logs)})
+		startWorker(t, w)
+		time.Sleep(time.Hour)
+
+		if got := len(pending(t, st, "gone")); got != 2 {
+			t.Errorf("outbox of the removed notifier holds %d deliveries, want 2", got)
+		}
+		if got := len(pending(t, st, "ops")); got != 0 {
+			t.Errorf("outbox of ops holds %d deliveries, want 0", got)
+		}
+		if n := strings.Count(logs.String(), "not configured"); n != 1 {
+			t.Errorf("logged the orphaned deliveries %d times, want once:\n%s", n, logs.String())
+		}
+		if !strings.Contains(logs.String(), `"notifier":"gone","pending":2`) {
+			t.Errorf("log does not name the notifier and count:\n%s", logs.String())
+		}
+	})
+}
+
+// flakyOutbox fails the first calls of some methods, as a full disk would.
+type flakyOutbox struct {
+	*store.Store
+	mu                   sync.Mutex
+	pendingFails, marked int
+	markFails            int
+}
+
+var errDiskFull = errors.New("write state.db: no space left on device")
+
+func (f *flakyOutbox) Pending(notifier string, limit int) ([]store.Delivery, error) {
+	f.mu.Lock()
+	fail := f.pendingFails > 0
+	f.pendingFails--
+	f.mu.Unlock()
+	if fail {
+		return nil, errDiskFull
+	}
+	return f.Store.Pending(notifier, limit)
+}
+
+func (f *flakyOutbox) MarkDelivered(id uint64) error {
+	f.mu.Lock()
+	f.marked++
+	fail := f.marked <= f.markFails
+	f.mu.Unlock()
+	if fail {
+		return errDiskFull
+	}
+	return f.Store.MarkDelivered(id)
+}
+
+func TestWorkerSurvivesStoreErrors(t *testing.T) {
+	rc := newReceiver(t, nil)
+	synctest.Test(t, func(t *testing.T) {
+		st := openStore(t)
+		commitEvents(t, st, time.Now(), []string{"ops"}, "evt_1")
+		outbox := &flakyOutbox{Store: st, pendingFails: 2, markFails: 3}
+		startWorker(t, NewWorker(outbox, []Notifier{newTestWebhook(t, "ops", rc.srv.URL, bubbleClient())}, WorkerOptions{}))
+		time.Sleep(time.Hour)
+
+		if rc.count() != 1 {
+			t.Errorf("receiver got %d requests, want 1: a failed MarkDelivered is retried, not the delivery", rc.count())
+		}
+		if ds := pending(t, st, "ops"); len(ds) != 0 {
+			t.Errorf("outbox still holds %+v", ds)
+		}
+		if outbox.marked != 4 {
+			t.Errorf("MarkDelivered called %d times, want 4 (3 failures, then success)", outbox.marked)
+		}
+	})
+}
