@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
+)
+
+// adminCLIHeader must be present on the admin API's writing requests. A
+// browser cannot send it cross-origin without a preflight, which the admin
+// server never grants, so a web page cannot re-queue dead letters.
+const adminCLIHeader = "X-Rtkwatchd-Cli"
+
+// adminServer serves /metrics, /healthz, /readyz and, for the CLI while the
+// daemon holds the store, /v1/state and /v1/deliveries.
+type adminServer struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// adminHandlers are the daemon's answers that the admin server exposes.
+type adminHandlers struct {
+	registry *prometheus.Registry
+	store    *store.Store
+	// healthy reports whether the schedules make progress (liveness).
+	healthy func() (bool, string)
+	// ready reports whether the daemon polls and delivers (readiness).
+	ready func() (bool, string)
+	// requeued is called after dead letters were queued again.
+	requeued func()
+	log      zerolog.Logger
+}
+
+// startAdmin listens on addr and serves h until shutdown.
+func startAdmin(addr string, h adminHandlers) (*adminServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("admin listener (admin.listen): %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(h.registry, promhttp.HandlerOpts{Registry: h.registry}))
+	mux.HandleFunc("GET /healthz", probe(h.healthy))
+	mux.HandleFunc("GET /readyz", probe(h.ready))
+	mux.HandleFunc("GET /v1/state", h.state)
+	mux.HandleFunc("GET /v1/deliveries", h.deliveries)
+	mux.HandleFunc("POST /v1/deliveries/retry", h.retry)
+	s := &adminServer{
+		ln: ln,
+		srv: &http.Server{
+			Handler:           mux,
+			ReadHeaderTimeout: 5 * time.Second,
+			ErrorLog:          nil,
+		},
+	}
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			h.log.Error().Err(err).Msg("admin server stopped")
+		}
+	}()
+	return s, nil
+}
+
+// Addr is the address the admin server listens on.
+func (s *adminServer) Addr() string { return s.ln.Addr().String() }
+
+// Close stops the server, letting requests in flight finish until ctx ends.
+func (s *adminServer) Close(ctx context.Context) error {
+	return s.srv.Shutdown(ctx)
+}
+
+func probe(check func() (bool, string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("content-type", "text/plain; charset=utf-8")
+		ok, why := check()
+		if !ok {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, why)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	}
+}
+
+// state answers `rtkwatchd state` while the daemon holds the store: the raw
+// stored snapshots, one JSON object per line, keyed as in the store.
+func (h adminHandlers) state(w http.ResponseWriter, r *http.Request) {
+	meeting := r.URL.Query().Get("meeting")
+	w.Header().Set("content-type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	err := h.store.ForEachSnapshot(func(k store.SnapshotKey, b []byte) error {
+		if meeting != "" && k.MeetingID != meeting {
+			return nil
+		}
+		return enc.Encode(adminSnapshot{Watch: k.Watch, MeetingID: k.MeetingID, Snapshot: b})
+	})
+	if err != nil {
+		h.log.Error().Err(err).Msg("admin: read snapshots")
+	}
+}
+
+// adminSnapshot is one line of /v1/state.
+type adminSnapshot struct {
+	Watch     string          `json:"watch"`
+	MeetingID string          `json:"meeting_id"`
+	Snapshot  json.RawMessage `json:"snapshot"`
+}
+
+func (h adminHandlers) deliveries(w http.ResponseWriter, r *http.Request) {
+	var (
+		list []store.Delivery
+		err  error
+	)
+	if r.URL.Query().Get("failed") != "" {
+		list, err = h.store.DeadLetters()
+	} else {
+		list, err = h.store.Outbox()
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("content-type", "application/json")
+	_ = json.NewEncoder(w).Encode(list)
+}
+
+func (h adminHandlers) retry(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get(adminCLIHeader) == "" {
+		http.Error(w, "missing "+adminCLIHeader+" header", http.StatusForbidden)
+		return
+	}
+	var ids []uint64
+	if s := r.URL.Query().Get("ids"); s != "" {
+		for _, f := range strings.Split(s, ",") {
+			id, err := strconv.ParseUint(f, 10, 64)
+			if err != nil {
+				http.Error(w, fmt.Sprintf("bad delivery ID %q", f), http.StatusBadRequest)
+				return
+			}
+			ids = append(ids, id)
+		}
+	} else if r.URL.Query().Get("all") == "" {
+		http.Error(w, "give ids=… or all=1", http.StatusBadRequest)
+		return
+	}
+	n, err := h.store.Requeue(ids...)
+	if err != nil {
+		code := http.StatusInternalServerError
+		if errors.Is(err, store.ErrNotFound) {
+			code = http.StatusNotFound
+		}
+		http.Error(w, err.Error(), code)
+		return
+	}
+	if h.requeued != nil {
+		h.requeued()
+	}
+	w.Header().Set("content-type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]int{"requeued": n})
+}

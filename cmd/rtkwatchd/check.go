@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/config"
+	"github.com/rtkwatchd/rtkwatchd/internal/poller"
+)
+
+func cmdCheck(_ context.Context, env *environment, args []string) error {
+	fs := newFlags("check", env.stderr)
+	path := configFlag(fs, env.getenv)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError(fmt.Errorf("check takes no arguments, got %q", pos))
+	}
+	cfg, err := loadConfig(env, *path)
+	if err != nil {
+		return err
+	}
+	plan, err := poller.MakePlan(cfg)
+	if err != nil {
+		return usageError(err)
+	}
+	fmt.Fprintf(env.stdout, "config %s is valid\n\n", *path)
+	printPlan(env.stdout, cfg, plan)
+	if over := plan.Over(); over > 0 {
+		return usageError(fmt.Errorf("the plan needs %d API requests per 5 minutes, %d more than api.requests_per_5m (%d): poll less often, watch fewer meetings, or use all_live",
+			plan.RequestsPer5m, over, plan.Budget))
+	}
+	return nil
+}
+
+// printPlan writes what the daemon would do with cfg. It prints no secret:
+// notifier URLs are cut to scheme and host.
+func printPlan(w io.Writer, cfg *config.Config, plan poller.Plan) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	pct := 0
+	if plan.Budget > 0 {
+		pct = plan.RequestsPer5m * 100 / plan.Budget
+	}
+	fmt.Fprintf(tw, "api\t%s\taccount %s\ttimeout %s\n", cfg.API.BaseURL, cfg.API.AccountID, cfg.API.Timeout)
+	fmt.Fprintf(tw, "budget\t%d of %d requests per 5 minutes (%d%%)\n", plan.RequestsPer5m, plan.Budget, pct)
+	fmt.Fprintf(tw, "store\t%s\n", cfg.Store.Path)
+	admin := cfg.Admin.Listen
+	if admin == "" {
+		admin = "disabled"
+	}
+	fmt.Fprintf(tw, "admin\t%s\n", admin)
+	fmt.Fprintf(tw, "delivery\ttimeout %s, at most %d attempts within %s\n", cfg.Delivery.Timeout, cfg.Delivery.MaxAttempts, cfg.Delivery.MaxAge)
+	tw.Flush()
+
+	fmt.Fprintf(w, "\nnotifiers (%d)\n", len(cfg.Notifiers))
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, n := range cfg.Notifiers {
+		events := "all events"
+		if len(n.Events) > 0 {
+			events = strings.Join(n.Events, ", ")
+		}
+		extra := ""
+		if n.Type == "webhook" {
+			extra = fmt.Sprintf("%d signing secret", len(n.Secrets))
+			if len(n.Secrets) != 1 {
+				extra += "s"
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", n.Name, n.Type, n.RedactedURL(), events, extra)
+	}
+	tw.Flush()
+
+	fmt.Fprintf(w, "\nwatches (%d)\n", len(cfg.Watches))
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  WATCH\tAPP\tMEETINGS\tSCHEDULE\tPOLLS/5m\tREQUESTS/5m\tRULES\tNOTIFY\n")
+	for i, wc := range cfg.Watches {
+		wp := plan.Watches[i]
+		meetings := strconv.Itoa(len(wc.Meetings))
+		reqs := strconv.Itoa(wp.RequestsPer5m)
+		switch {
+		case wc.AllLive:
+			meetings = "all live"
+			reqs = "≥" + reqs
+		case wp.ViaList:
+			meetings += " (via sessions list)"
+			reqs = "≥" + reqs
+		}
+		notify := strings.Join(wc.NotifierNames(cfg.Notifiers), ", ")
+		if notify == "" {
+			notify = "(none)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n",
+			wc.Name, wc.AppID, meetings, wc.Schedule, wp.PollsPer5m, reqs, describeRules(wc), notify)
+	}
+	tw.Flush()
+}
+
+// describeRules summarises a watch's thresholds in a few words.
+func describeRules(w config.Watch) string {
+	var parts []string
+	if t := w.Thresholds.Participants; len(t) > 0 {
+		s := "participants " + joinInts(t)
+		if w.Thresholds.Hysteresis > 0 {
+			s += fmt.Sprintf(" (±%d)", w.Thresholds.Hysteresis)
+		}
+		parts = append(parts, s)
+	}
+	if t := w.Thresholds.MinutesConsumed; len(t) > 0 {
+		ms := make([]string, len(t))
+		for i, m := range t {
+			ms[i] = strconv.FormatFloat(m, 'f', -1, 64)
+		}
+		parts = append(parts, "minutes "+strings.Join(ms, ","))
+	}
+	parts = append(parts, fmt.Sprintf("failing after %d", w.FailingAfter))
+	return strings.Join(parts, "; ")
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}

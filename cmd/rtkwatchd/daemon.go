@@ -1,0 +1,433 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/config"
+	"github.com/rtkwatchd/rtkwatchd/internal/notify"
+	"github.com/rtkwatchd/rtkwatchd/internal/poller"
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
+)
+
+// Shutdown and reload bounds.
+const (
+	// stopCyclesWithin is how long a stop or reload waits for running poll
+	// cycles before it cancels them.
+	stopCyclesWithin = 10 * time.Second
+	// daemonLockTimeout is how long `run` waits for the store's lock.
+	daemonLockTimeout = 5 * time.Second
+)
+
+// daemonOptions are what `run` and `demo` set differently.
+type daemonOptions struct {
+	// configPath is reloaded on a reload signal; "" disables reloads.
+	configPath string
+	// reload delivers reload requests (SIGHUP).
+	reload <-chan struct{}
+	// hard ends the drain at once (a second SIGTERM).
+	hard <-chan struct{}
+	// notifier tells systemd about the daemon's state.
+	notifier systemdNotifier
+	// httpClient, when set, is used for API requests and deliveries.
+	httpClient *http.Client
+	// started is called once the daemon polls and delivers.
+	started func(*daemon)
+}
+
+// daemon is the running service: one store for its whole life, and a
+// generation of scheduler and delivery worker per loaded config.
+type daemon struct {
+	env    *environment
+	opts   daemonOptions
+	log    zerolog.Logger
+	st     *store.Store
+	budget *poller.Budget
+	reg    *prometheus.Registry
+
+	pollMetrics   *poller.Metrics
+	notifyMetrics *notify.Metrics
+
+	mu  sync.Mutex
+	gen *generation
+}
+
+// generation is what one config runs: its schedules and its delivery worker.
+type generation struct {
+	cfg    *config.Config
+	sched  *poller.Scheduler
+	worker *notify.Worker
+
+	stopWorker     context.CancelFunc // no new deliveries
+	stopWorkerHard context.CancelFunc // abandon deliveries in flight
+	workerDone     chan struct{}
+}
+
+func cmdRun(ctx context.Context, env *environment, args []string) error {
+	fset := newFlags("run", env.stderr)
+	path := configFlag(fset, env.getenv)
+	pos, err := parseInterleaved(fset, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError(fmt.Errorf("run takes no arguments, got %q", pos))
+	}
+	cfg, err := loadConfig(env, *path)
+	if err != nil {
+		return err
+	}
+	return runDaemon(ctx, env, cfg, daemonOptions{
+		configPath: *path,
+		reload:     env.reload,
+		hard:       env.hardStop,
+		notifier:   newSystemdNotifier(env.getenv),
+	})
+}
+
+// runDaemon runs the service on cfg until ctx ends, then drains.
+func runDaemon(ctx context.Context, env *environment, cfg *config.Config, opts daemonOptions) error {
+	if opts.notifier == nil {
+		opts.notifier = noSystemd{}
+	}
+	if err := checkBudget(cfg); err != nil {
+		return usageError(err)
+	}
+	d := &daemon{env: env, opts: opts, log: newLogger(cfg.Log, env.stdout), reg: prometheus.NewRegistry()}
+	st, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: daemonLockTimeout})
+	if err != nil {
+		return err
+	}
+	d.st = st
+	defer func() {
+		if err := st.Close(); err != nil {
+			d.log.Error().Err(err).Msg("close store")
+		}
+	}()
+	d.budget = poller.NewBudget(cfg.API.RequestsPer5m, nil)
+	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d.reg.MustRegister(storeCollector{st: st, log: d.log})
+	d.pollMetrics = poller.NewMetrics(d.reg, d.budget)
+	d.notifyMetrics = notify.NewMetrics(d.reg)
+
+	gen, err := d.build(cfg)
+	if err != nil {
+		return err
+	}
+	d.start(gen)
+
+	var admin *adminServer
+	if cfg.Admin.Listen != "" {
+		admin, err = startAdmin(cfg.Admin.Listen, adminHandlers{
+			registry: d.reg, store: st, healthy: d.healthy, ready: d.ready, log: d.log,
+			requeued: d.wake,
+		})
+		if err != nil {
+			d.stop(gen, nil)
+			return err
+		}
+		d.log.Info().Str("listen", admin.Addr()).Msg("admin server listening")
+	}
+	d.opts.notifier.Ready()
+	d.log.Info().Int("watches", len(cfg.Watches)).Int("notifiers", len(cfg.Notifiers)).
+		Str("store", cfg.Store.Path).Msg("rtkwatchd running")
+	if opts.started != nil {
+		opts.started(d)
+	}
+
+	watchdog := d.opts.notifier.WatchdogInterval()
+	var tick <-chan time.Time
+	if watchdog > 0 {
+		t := time.NewTicker(watchdog / 2)
+		defer t.Stop()
+		tick = t.C
+	}
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-opts.reload:
+			d.reloadConfig()
+		case <-tick:
+			if ok, why := d.healthy(); ok {
+				d.opts.notifier.Watchdog()
+			} else {
+				d.log.Warn().Str("reason", why).Msg("schedules make no progress; withholding the watchdog ping")
+			}
+		}
+	}
+
+	d.opts.notifier.Stopping()
+	d.log.Info().Msg("stopping: finishing running cycles and deliveries in flight")
+	d.mu.Lock()
+	gen = d.gen
+	d.mu.Unlock()
+	d.stop(gen, opts.hard)
+	if admin != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = admin.Close(sctx)
+		cancel()
+	}
+	d.log.Info().Msg("stopped")
+	return nil
+}
+
+// checkBudget refuses a plan that needs more requests than the budget
+// allows: it would poll late, all the time.
+func checkBudget(cfg *config.Config) error {
+	plan, err := poller.MakePlan(cfg)
+	if err != nil {
+		return err
+	}
+	if over := plan.Over(); over > 0 {
+		return fmt.Errorf("the plan needs %d API requests per 5 minutes, %d more than api.requests_per_5m (%d); `rtkwatchd check` shows each watch's share",
+			plan.RequestsPer5m, over, plan.Budget)
+	}
+	return nil
+}
+
+// build makes the scheduler and delivery worker of cfg without starting them.
+func (d *daemon) build(cfg *config.Config) (*generation, error) {
+	log := d.log.Level(newLogger(cfg.Log, d.env.stdout).GetLevel())
+	notifiers, err := buildNotifiers(cfg, d.opts.httpClient, log)
+	if err != nil {
+		return nil, err
+	}
+	worker := notify.NewWorker(d.st, notifiers, notify.WorkerOptions{
+		Timeout:     cfg.Delivery.Timeout,
+		MaxAttempts: cfg.Delivery.MaxAttempts,
+		MaxAge:      cfg.Delivery.MaxAge,
+		Logger:      log,
+		Metrics:     d.notifyMetrics,
+	})
+	client := newAPIClient(cfg)
+	if d.opts.httpClient != nil {
+		client = poller.NewClient(poller.ClientOptions{
+			BaseURL: cfg.API.BaseURL, AccountID: cfg.API.AccountID, Token: cfg.API.Token.Value(),
+			Timeout: cfg.API.Timeout, UserAgent: userAgent(), HTTPClient: d.opts.httpClient,
+		})
+	}
+	p := poller.New(client, poller.Options{
+		AccountID: cfg.API.AccountID,
+		Store:     d.st,
+		Budget:    d.budget,
+		Observer:  d.pollMetrics,
+		Logger:    log,
+	})
+	sched, err := poller.NewScheduler(p, poller.Watches(cfg), poller.SchedulerOptions{
+		Logger: log,
+		OnCycle: func(c poller.Cycle, err error) {
+			if len(c.Events) > 0 {
+				worker.Wake()
+			}
+			log.Debug().Str("watch", c.Watch).Int("polls", c.Polls).Int("failed", c.Failures).
+				Int("events", len(c.Events)).Msg("cycle done")
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &generation{cfg: cfg, sched: sched, worker: worker}, nil
+}
+
+// buildNotifiers builds one notifier per configured one. Slack notifiers
+// that share a URL share its pace. A nil hc uses each notifier's default.
+func buildNotifiers(cfg *config.Config, hc *http.Client, log zerolog.Logger) ([]notify.Notifier, error) {
+	var out []notify.Notifier
+	slackPace := map[string]*rate.Limiter{}
+	for _, n := range cfg.Notifiers {
+		switch n.Type {
+		case config.TypeWebhook:
+			secrets := make([]string, len(n.Secrets))
+			for i, s := range n.Secrets {
+				secrets[i] = s.Value()
+			}
+			w, err := notify.NewWebhook(notify.WebhookOptions{
+				Name: n.Name, URL: n.URL.Value(), Secrets: secrets, Headers: n.Headers,
+				UserAgent: userAgent(), Client: hc,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("notifier %s: %w", n.Name, err)
+			}
+			out = append(out, w)
+		case config.TypeSlack:
+			lim, ok := slackPace[n.URL.Value()]
+			if !ok {
+				lim = rate.NewLimiter(rate.Every(time.Second), 1)
+				slackPace[n.URL.Value()] = lim
+			}
+			s, err := notify.NewSlack(notify.SlackOptions{
+				Name: n.Name, URL: n.URL.Value(), UserAgent: userAgent(), Client: hc, Limiter: lim,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("notifier %s: %w", n.Name, err)
+			}
+			out = append(out, s)
+		default:
+			log.Warn().Str("notifier", n.Name).Str("type", n.Type).Msg("unknown notifier type; skipped")
+		}
+	}
+	return out, nil
+}
+
+// start runs gen's worker and schedules, and makes it the current one.
+func (d *daemon) start(gen *generation) {
+	wctx, cancel := context.WithCancel(context.Background())
+	hard, hardCancel := context.WithCancel(context.Background())
+	gen.stopWorker, gen.stopWorkerHard = cancel, hardCancel
+	gen.workerDone = make(chan struct{})
+	go func() {
+		defer close(gen.workerDone)
+		defer hardCancel()
+		_ = gen.worker.RunDrain(wctx, hard)
+	}()
+	gen.sched.Start()
+	d.mu.Lock()
+	d.gen = gen
+	d.mu.Unlock()
+}
+
+// stop stops gen: no new cycle, running ones finish (or are cancelled after
+// stopCyclesWithin), then no new delivery, and attempts in flight finish
+// within delivery.timeout unless hard closes first.
+func (d *daemon) stop(gen *generation, hard <-chan struct{}) {
+	ctx, cancel := context.WithTimeout(context.Background(), stopCyclesWithin)
+	go func() {
+		select {
+		case <-hard:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := gen.sched.Stop(ctx); err != nil {
+		d.log.Warn().Err(err).Msg("stop schedules")
+	}
+	cancel()
+	gen.stopWorker()
+	select {
+	case <-gen.workerDone:
+	case <-hard:
+		d.log.Warn().Msg("second signal: abandoning deliveries in flight (they stay in the outbox)")
+		gen.stopWorkerHard()
+		<-gen.workerDone
+	}
+}
+
+// reloadConfig applies the config file again. A config that does not load
+// leaves the running one in place.
+func (d *daemon) reloadConfig() {
+	if d.opts.configPath == "" {
+		d.log.Warn().Msg("reload requested, but this daemon has no config file")
+		return
+	}
+	d.opts.notifier.Reloading()
+	defer d.opts.notifier.Ready()
+	cfg, err := loadConfig(d.env, d.opts.configPath)
+	if err == nil {
+		err = checkBudget(cfg)
+	}
+	if err != nil {
+		d.log.Error().Err(err).Msg("reload rejected; the running config stays in force")
+		return
+	}
+	d.mu.Lock()
+	old := d.gen
+	d.mu.Unlock()
+	if cfg.Store.Path != old.cfg.Store.Path || cfg.Admin.Listen != old.cfg.Admin.Listen {
+		d.log.Warn().Msg("store.path and admin.listen change only with a restart; keeping the running ones")
+		cfg.Store.Path, cfg.Admin.Listen = old.cfg.Store.Path, old.cfg.Admin.Listen
+	}
+	gen, err := d.build(cfg)
+	if err != nil {
+		d.log.Error().Err(err).Msg("reload rejected; the running config stays in force")
+		return
+	}
+	d.stop(old, d.opts.hard)
+	d.budget.SetRate(cfg.API.RequestsPer5m)
+	d.log = d.log.Level(newLogger(cfg.Log, d.env.stdout).GetLevel())
+	d.start(gen)
+	d.log.Info().Int("watches", len(cfg.Watches)).Int("notifiers", len(cfg.Notifiers)).Msg("config reloaded")
+}
+
+// wake tells the current worker that deliveries were queued.
+func (d *daemon) wake() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.gen != nil {
+		d.gen.worker.Wake()
+	}
+}
+
+// healthy reports whether the schedules make progress.
+func (d *daemon) healthy() (bool, string) {
+	d.mu.Lock()
+	gen := d.gen
+	d.mu.Unlock()
+	if gen == nil {
+		return false, "starting"
+	}
+	stall := 2*gen.cfg.API.Timeout + time.Minute
+	if until := time.Until(d.budget.PausedUntil()); until > 0 {
+		stall += until
+	}
+	return gen.sched.Healthy(stall)
+}
+
+// ready reports whether the daemon polls and delivers.
+func (d *daemon) ready() (bool, string) {
+	d.mu.Lock()
+	gen := d.gen
+	d.mu.Unlock()
+	if gen == nil {
+		return false, "starting"
+	}
+	if ok, why := gen.sched.Healthy(24 * time.Hour); !ok {
+		return false, why
+	}
+	return true, ""
+}
+
+// storeCollector exports the outbox depth per notifier and the number of
+// dead letters, read from the store at scrape time.
+type storeCollector struct {
+	st  *store.Store
+	log zerolog.Logger
+}
+
+var (
+	outboxDepthDesc = prometheus.NewDesc("rtkwatchd_outbox_deliveries",
+		"Deliveries waiting in the outbox, by notifier.", []string{"notifier"}, nil)
+	deadLettersDesc = prometheus.NewDesc("rtkwatchd_dead_letters",
+		"Deliveries that gave up and wait for `rtkwatchd deliveries retry`.", nil, nil)
+)
+
+func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- outboxDepthDesc
+	ch <- deadLettersDesc
+}
+
+func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
+	depth, err := c.st.OutboxDepth()
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		c.log.Error().Err(err).Msg("metrics: read outbox depth")
+	}
+	for name, n := range depth {
+		ch <- prometheus.MustNewConstMetric(outboxDepthDesc, prometheus.GaugeValue, float64(n), name)
+	}
+	dead, err := c.st.DeadLetters()
+	if err != nil {
+		c.log.Error().Err(err).Msg("metrics: read dead letters")
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(deadLettersDesc, prometheus.GaugeValue, float64(len(dead)))
+}

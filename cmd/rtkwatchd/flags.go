@@ -1,0 +1,81 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/config"
+)
+
+// defaultConfigPath is where `run` and friends look without --config.
+const defaultConfigPath = "/etc/rtkwatchd/config.yaml"
+
+// newFlags returns a flag set for a subcommand that reports to stderr.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("rtkwatchd "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseInterleaved parses flags that may stand before, between or after the
+// positional arguments, and returns the positional ones.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, usageError(errSilent)
+			}
+			return nil, usageError(err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// configFlag adds --config to fs and returns where its value lands.
+func configFlag(fs *flag.FlagSet, getenv func(string) string) *string {
+	def := defaultConfigPath
+	if v := getenv("RTKWATCHD_CONFIG"); v != "" {
+		def = v
+	}
+	return fs.String("config", def, "path of the YAML config `file`")
+}
+
+// loadConfig loads and validates the config at path; every problem is a
+// usage error (exit 2) that names the field and line.
+func loadConfig(env *environment, path string) (*config.Config, error) {
+	cfg, err := config.LoadFile(path, config.LoadOptions{Getenv: env.getenv})
+	if err != nil {
+		var errs config.Errors
+		if errors.As(err, &errs) {
+			var b strings.Builder
+			fmt.Fprintf(&b, "config %s is invalid (%d problem", path, len(errs))
+			if len(errs) != 1 {
+				b.WriteString("s")
+			}
+			b.WriteString("):")
+			for _, e := range errs {
+				b.WriteString("\n  ")
+				b.WriteString(e.Error())
+			}
+			return nil, usageError(errors.New(b.String()))
+		}
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, usageError(fmt.Errorf("config %s: no such file (use --config)", path))
+		}
+		return nil, usageError(fmt.Errorf("config %s: %w", path, err))
+	}
+	return cfg, nil
+}

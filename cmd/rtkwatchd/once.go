@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/config"
+	"github.com/rtkwatchd/rtkwatchd/internal/poller"
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
+)
+
+// storeLockTimeout is how long a command waits for another process to let
+// go of the store before it says so.
+const storeLockTimeout = 2 * time.Second
+
+func cmdOnce(ctx context.Context, env *environment, args []string) error {
+	fset := newFlags("once", env.stderr)
+	path := configFlag(fset, env.getenv)
+	dryRun := fset.Bool("dry-run", false, "compute and print events, but write nothing and send nothing")
+	pos, err := parseInterleaved(fset, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError(fmt.Errorf("once takes no arguments, got %q", pos))
+	}
+	cfg, err := loadConfig(env, *path)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, env.stderr)
+
+	st, err := openStoreFor(cfg, *dryRun)
+	if err != nil {
+		return err
+	}
+	var ps poller.Store
+	if st != nil {
+		defer st.Close()
+		ps = st
+	}
+	p := poller.New(newAPIClient(cfg), poller.Options{
+		AccountID: cfg.API.AccountID,
+		Store:     ps,
+		DryRun:    *dryRun,
+		Budget:    poller.NewBudget(cfg.API.RequestsPer5m, nil),
+		Logger:    log,
+	})
+	enc := json.NewEncoder(env.stdout)
+	enc.SetEscapeHTML(false)
+	polls, failures := 0, 0
+	for _, w := range poller.Watches(cfg) {
+		c, err := p.Poll(ctx, w)
+		if err != nil {
+			return err
+		}
+		polls, failures = polls+c.Polls, failures+c.Failures
+		for _, ev := range c.Events {
+			if err := enc.Encode(ev); err != nil {
+				return fmt.Errorf("write event: %w", err)
+			}
+		}
+	}
+	log.Info().Int("polls", polls).Int("failed", failures).Bool("dry_run", *dryRun).Msg("polled every watch once")
+	if *dryRun || st == nil {
+		return nil
+	}
+	return deliverOnce(ctx, cfg, st, log)
+}
+
+// openStoreFor opens the configured store for a one-shot command. A dry run
+// opens it read-only, and runs without one when there is no file yet.
+func openStoreFor(cfg *config.Config, readOnly bool) (*store.Store, error) {
+	if readOnly {
+		if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	st, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: storeLockTimeout, ReadOnly: readOnly})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// newAPIClient builds the RealtimeKit client from the config.
+func newAPIClient(cfg *config.Config) *poller.Client {
+	return poller.NewClient(poller.ClientOptions{
+		BaseURL:   cfg.API.BaseURL,
+		AccountID: cfg.API.AccountID,
+		Token:     cfg.API.Token.Value(),
+		Timeout:   cfg.API.Timeout,
+		UserAgent: userAgent(),
+	})
+}

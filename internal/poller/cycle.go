@@ -1,0 +1,446 @@
+package poller
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/diff"
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
+)
+
+// WatchMeetingID is the snapshot key of an all-live watch's own health
+// record: the failures of the sessions list belong to the watch, not to any
+// one meeting. RealtimeKit meeting ids never take this form.
+const WatchMeetingID = "*"
+
+// commitBatch is how many meetings share one store transaction.
+const commitBatch = 512
+
+// API is what the poller needs of the RealtimeKit API; *Client provides it.
+type API interface {
+	ActiveSession(ctx context.Context, appID, meetingID string) diff.Observation
+	LiveSessions(ctx context.Context, appID string, perPage int) ([]diff.Session, int, *diff.Failure)
+	EndedSession(ctx context.Context, appID, meetingID, sessionID string) (*diff.Session, *diff.Failure)
+}
+
+// Store is what the poller needs of the state store; *store.Store provides it.
+type Store interface {
+	Snapshots(watch string) (map[string][]byte, error)
+	Commit(updates []store.Update) error
+}
+
+// Options configure a Poller.
+type Options struct {
+	AccountID string
+	// Store holds the snapshots. Nil means no state at all: every meeting is
+	// new (only useful with DryRun).
+	Store Store
+	// DryRun computes events without writing anything.
+	DryRun bool
+	// Budget paces requests; nil means unlimited.
+	Budget *Budget
+	// Concurrency bounds the polls of one cycle in flight at once; default 16.
+	Concurrency int
+	// PerPage is the page size of the sessions list; default 100.
+	PerPage int
+	// Observer is told of every poll; nil means nobody listens.
+	Observer Observer
+	Logger   zerolog.Logger
+	// Now stamps observations that never reached the API; default time.Now.
+	Now func() time.Time
+}
+
+// Observer is told what each poll and cycle found, for metrics.
+type Observer interface {
+	// Polled reports one observation of a meeting (or of an all-live
+	// watch's sessions list) and how long the requests behind it took.
+	Polled(watch string, obs diff.Observation, took time.Duration)
+	// Emitted reports one committed event.
+	Emitted(watch string, ev diff.Event)
+}
+
+// Poller runs poll cycles: fetch, diff, commit.
+type Poller struct {
+	api  API
+	opts Options
+
+	mu    sync.Mutex
+	pages map[string]int // watch → pages its last sessions list took
+}
+
+// New returns a Poller over api.
+func New(api API, opts Options) *Poller {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 16
+	}
+	if opts.PerPage <= 0 {
+		opts.PerPage = DefaultPerPage
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Poller{api: api, opts: opts, pages: make(map[string]int)}
+}
+
+// ListMinMeetings is the size from which an explicit watchlist is polled
+// through the sessions list instead of meeting by meeting, as long as the
+// list takes fewer than half as many requests as the meetings would.
+const ListMinMeetings = 10
+
+// DefaultPerPage is the page size of the sessions list.
+const DefaultPerPage = 100
+
+// useList reports whether w's explicit meetings are cheaper to poll through
+// the sessions list, judging by how many pages the list took last time.
+func (p *Poller) useList(w Watch) bool {
+	if len(w.Meetings) < ListMinMeetings {
+		return false
+	}
+	p.mu.Lock()
+	pages := max(p.pages[w.Name], 1)
+	p.mu.Unlock()
+	return 2*pages <= len(w.Meetings)
+}
+
+func (p *Poller) notePages(watch string, pages int) {
+	if pages <= 0 {
+		return
+	}
+	p.mu.Lock()
+	p.pages[watch] = pages
+	p.mu.Unlock()
+}
+
+// Cycle is the outcome of one poll of one watch.
+type Cycle struct {
+	Watch    string
+	Events   []diff.Event // committed (or, in a dry run, computed), in order
+	Polls    int          // observations made
+	Failures int          // of which failed
+}
+
+// meetingStep is one meeting's result within a cycle.
+type meetingStep struct {
+	meeting string
+	next    diff.Snapshot
+	events  []diff.Event
+	skip    bool // no observation (cancelled): write nothing
+}
+
+// Poll runs one cycle of w: it observes every meeting, applies the rules and
+// commits each meeting's next snapshot together with its events. It returns
+// an error only when the cycle could not run or commit at all; failed polls
+// are observations, not errors.
+func (p *Poller) Poll(ctx context.Context, w Watch) (Cycle, error) {
+	prevs, err := p.snapshots(w.Name)
+	if err != nil {
+		return Cycle{Watch: w.Name}, err
+	}
+	var steps []meetingStep
+	switch {
+	case w.AllLive:
+		steps = p.pollList(ctx, w, prevs, nil)
+	case p.useList(w):
+		steps = p.pollList(ctx, w, prevs, w.Meetings)
+	default:
+		steps = p.pollMeetings(ctx, w, prevs)
+	}
+	if err := ctx.Err(); err != nil && len(steps) == 0 {
+		return Cycle{Watch: w.Name}, err
+	}
+	return p.commit(w, steps)
+}
+
+func (p *Poller) snapshots(watch string) (map[string][]byte, error) {
+	if p.opts.Store == nil {
+		return nil, nil
+	}
+	prevs, err := p.opts.Store.Snapshots(watch)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshots of watch %s: %w", watch, err)
+	}
+	return prevs, nil
+}
+
+// decodeSnapshot turns stored bytes into a snapshot. A snapshot that does not
+// decode is logged and replaced by a fresh baseline rather than blocking the
+// meeting for ever.
+func (p *Poller) decodeSnapshot(w Watch, meetingID string, b []byte) diff.Snapshot {
+	var s diff.Snapshot
+	if b == nil {
+		return s
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		p.opts.Logger.Error().Err(err).Str(logWatch, w.Name).Str(logMeeting, meetingID).
+			Msg("stored snapshot does not decode; taking a new baseline")
+		return diff.Snapshot{}
+	}
+	return s
+}
+
+func (p *Poller) meeting(w Watch, meetingID string) diff.Meeting {
+	return diff.Meeting{Watch: w.Name, AccountID: p.opts.AccountID, AppID: w.AppID, MeetingID: meetingID}
+}
+
+// pollMeetings observes each explicit meeting of w, at most
+// opts.Concurrency at once.
+func (p *Poller) pollMeetings(ctx context.Context, w Watch, prevs map[string][]byte) []meetingStep {
+	steps := make([]meetingStep, len(w.Meetings))
+	sem := make(chan struct{}, p.opts.Concurrency)
+	var wg sync.WaitGroup
+	for i, id := range w.Meetings {
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				steps[i] = meetingStep{meeting: id, skip: true}
+				return
+			}
+			defer func() { <-sem }()
+			steps[i] = p.pollMeeting(ctx, w, id, p.decodeSnapshot(w, id, prevs[id]))
+		})
+	}
+	wg.Wait()
+	return steps
+}
+
+func (p *Poller) pollMeeting(ctx context.Context, w Watch, meetingID string, prev diff.Snapshot) meetingStep {
+	if err := p.wait(ctx); err != nil {
+		return meetingStep{meeting: meetingID, skip: true}
+	}
+	start := time.Now()
+	obs := p.api.ActiveSession(ctx, w.AppID, meetingID)
+	if ctx.Err() != nil {
+		// Shutting down: an interrupted request says nothing about the API.
+		return meetingStep{meeting: meetingID, skip: true}
+	}
+	p.noteFailure(obs)
+	if sessionID, ends := diff.EndsSession(prev, obs); ends {
+		obs.Final = p.finalNumbers(ctx, w, meetingID, sessionID)
+	}
+	if p.opts.Observer != nil {
+		p.opts.Observer.Polled(w.Name, obs, time.Since(start))
+	}
+	next, events := diff.Apply(p.meeting(w, meetingID), prev, obs, w.Rules)
+	return meetingStep{meeting: meetingID, next: next, events: events}
+}
+
+// finalNumbers fetches an ended session's final numbers; nil when the API
+// does not have them (yet) or the request fails: the event goes out without.
+func (p *Poller) finalNumbers(ctx context.Context, w Watch, meetingID, sessionID string) *diff.Session {
+	if err := p.wait(ctx); err != nil {
+		return nil
+	}
+	final, f := p.api.EndedSession(ctx, w.AppID, meetingID, sessionID)
+	if f != nil {
+		p.noteFailure(diff.Observation{Kind: diff.ObservedFailure, Failure: f})
+		p.opts.Logger.Warn().Str(logWatch, w.Name).Str(logMeeting, meetingID).Str(logSession, sessionID).
+			Str(logError, f.Message).Msg("final numbers of ended session unavailable")
+		return nil
+	}
+	return final
+}
+
+// pollList observes meetings through the sessions list (status=LIVE): every
+// live session of the app when only is nil (all_live), else just the
+// meetings in only. The list's own failures are recorded against the watch
+// (meeting WatchMeetingID) and change no meeting's snapshot.
+func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte, only []string) []meetingStep {
+	health := p.decodeSnapshot(w, WatchMeetingID, prevs[WatchMeetingID])
+	if err := p.wait(ctx); err != nil {
+		return nil
+	}
+	start := time.Now()
+	sessions, pages, failure := p.api.LiveSessions(ctx, w.AppID, p.opts.PerPage)
+	if ctx.Err() != nil {
+		return nil
+	}
+	p.notePages(w.Name, pages)
+	listObs := diff.Observation{Kind: diff.ObservedNoSession, At: p.opts.Now()}
+	if failure != nil {
+		listObs = diff.Observation{Kind: diff.ObservedFailure, At: listObs.At, Failure: failure}
+		p.noteFailure(listObs)
+	}
+	if p.opts.Observer != nil {
+		p.opts.Observer.Polled(w.Name, listObs, time.Since(start))
+	}
+	// An all-live watch is "baselined" once its list has been read: a
+	// meeting first seen after that has a new session, not a baseline.
+	listBaselined := health.Baselined
+	next, events := diff.Apply(p.meeting(w, WatchMeetingID), health, listObs, w.Rules)
+	steps := []meetingStep{{meeting: WatchMeetingID, next: next, events: events}}
+	if failure != nil {
+		return steps
+	}
+
+	live := latestPerMeeting(sessions)
+	ids := only
+	if ids == nil {
+		ids = make([]string, 0, len(live)+len(prevs))
+		for id := range live {
+			ids = append(ids, id)
+		}
+		for id := range prevs {
+			if _, ok := live[id]; !ok && id != WatchMeetingID {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+	}
+	for _, id := range ids {
+		prev := p.decodeSnapshot(w, id, prevs[id])
+		if only == nil && prevs[id] == nil && listBaselined {
+			prev.Baselined = true // a meeting unknown so far: its session is new
+		}
+		obs := diff.Observation{Kind: diff.ObservedNoSession, At: listObs.At}
+		if s, ok := live[id]; ok {
+			obs = diff.Observation{Kind: diff.ObservedSession, At: listObs.At, Session: s}
+		} else if prev.Session != nil {
+			// The list is paged by offset: a session that ended between two
+			// pages can push a live one out of sight. Ask the meeting itself
+			// before calling its session ended.
+			var ok bool
+			if obs, ok = p.confirmEnded(ctx, w, id); !ok {
+				continue
+			}
+		} else if only == nil && prev.Baselined {
+			continue // known, still idle: nothing to write
+		}
+		if sessionID, ends := diff.EndsSession(prev, obs); ends {
+			obs.Final = p.finalNumbers(ctx, w, id, sessionID)
+		}
+		n, evs := diff.Apply(p.meeting(w, id), prev, obs, w.Rules)
+		steps = append(steps, meetingStep{meeting: id, next: n, events: evs})
+	}
+	return steps
+}
+
+// confirmEnded polls one meeting whose session dropped out of the sessions
+// list. It returns false when the poll failed, so that the meeting is left
+// as it was until the next cycle.
+func (p *Poller) confirmEnded(ctx context.Context, w Watch, meetingID string) (diff.Observation, bool) {
+	if err := p.wait(ctx); err != nil {
+		return diff.Observation{}, false
+	}
+	obs := p.api.ActiveSession(ctx, w.AppID, meetingID)
+	if obs.Kind == diff.ObservedFailure {
+		p.noteFailure(obs)
+		p.opts.Logger.Warn().Str(logWatch, w.Name).Str(logMeeting, meetingID).Str(logError, obs.Failure.Message).
+			Msg("session left the sessions list, but its meeting could not be asked; trying again next cycle")
+		return obs, false
+	}
+	return obs, true
+}
+
+// latestPerMeeting indexes live sessions by meeting, keeping the latest
+// started one when the list briefly holds two for one meeting.
+func latestPerMeeting(sessions []diff.Session) map[string]*diff.Session {
+	live := make(map[string]*diff.Session, len(sessions))
+	for i := range sessions {
+		s := &sessions[i]
+		if s.AssociatedID == "" {
+			continue
+		}
+		if cur, ok := live[s.AssociatedID]; ok && cur.StartedAt >= s.StartedAt {
+			continue
+		}
+		live[s.AssociatedID] = s
+	}
+	return live
+}
+
+// wait takes one request from the budget.
+func (p *Poller) wait(ctx context.Context) error {
+	if p.opts.Budget == nil {
+		return ctx.Err()
+	}
+	return p.opts.Budget.Wait(ctx)
+}
+
+// defaultRateLimitPause holds polls after a 429 that names no Retry-After.
+const defaultRateLimitPause = 30 * time.Second
+
+// noteFailure pauses the whole token's budget when the API rate-limits us.
+func (p *Poller) noteFailure(obs diff.Observation) {
+	if obs.Kind != diff.ObservedFailure || obs.Failure == nil || p.opts.Budget == nil {
+		return
+	}
+	if obs.Failure.Kind == diff.FailureRateLimited {
+		d := obs.Failure.RetryAfter
+		if d <= 0 {
+			d = defaultRateLimitPause
+		}
+		p.opts.Budget.Pause(d)
+	}
+}
+
+// commit writes the cycle's snapshots and events in batched transactions.
+func (p *Poller) commit(w Watch, steps []meetingStep) (Cycle, error) {
+	c := Cycle{Watch: w.Name}
+	updates := make([]store.Update, 0, min(len(steps), commitBatch))
+	var pending []diff.Event
+	flush := func() error {
+		if len(updates) == 0 {
+			return nil
+		}
+		if !p.opts.DryRun && p.opts.Store != nil {
+			if err := p.opts.Store.Commit(updates); err != nil {
+				return fmt.Errorf("commit cycle of watch %s: %w", w.Name, err)
+			}
+		}
+		c.Events = append(c.Events, pending...)
+		if p.opts.Observer != nil {
+			for _, ev := range pending {
+				p.opts.Observer.Emitted(w.Name, ev)
+			}
+		}
+		updates, pending = updates[:0], pending[:0]
+		return nil
+	}
+	for _, s := range steps {
+		if s.skip {
+			continue
+		}
+		c.Polls++
+		if s.next.ConsecutiveFailures > 0 {
+			c.Failures++
+		}
+		u, err := p.update(w, s)
+		if err != nil {
+			return c, err
+		}
+		updates = append(updates, u)
+		pending = append(pending, s.events...)
+		if len(updates) == commitBatch {
+			if err := flush(); err != nil {
+				return c, err
+			}
+		}
+	}
+	return c, flush()
+}
+
+func (p *Poller) update(w Watch, s meetingStep) (store.Update, error) {
+	snap, err := json.Marshal(s.next)
+	if err != nil {
+		return store.Update{}, fmt.Errorf("encode snapshot of meeting %s: %w", s.meeting, err)
+	}
+	u := store.Update{Key: store.SnapshotKey{Watch: w.Name, MeetingID: s.meeting}, Snapshot: snap}
+	for _, ev := range s.events {
+		body, err := json.Marshal(ev)
+		if err != nil {
+			return store.Update{}, fmt.Errorf("encode event %s: %w", ev.Data.ID, err)
+		}
+		u.Events = append(u.Events, store.NewEvent{
+			ID: ev.Data.ID, Type: ev.Type, CreatedAt: ev.Timestamp, Body: body,
+			Notifiers: w.Routes[ev.Type],
+		})
+	}
+	return u, nil
+}

@@ -1,0 +1,83 @@
+package poller
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/diff"
+)
+
+// Metrics is an Observer that exports what the poller does to Prometheus.
+type Metrics struct {
+	polls        *prometheus.CounterVec
+	pollDuration *prometheus.HistogramVec
+	events       *prometheus.CounterVec
+	lastGoodPoll *prometheus.GaugeVec
+}
+
+// NewMetrics registers the poller's metrics with reg and, when budget is not
+// nil, a gauge of the requests the budget allows at once.
+func NewMetrics(reg prometheus.Registerer, budget *Budget) *Metrics {
+	m := &Metrics{
+		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rtkwatchd_polls_total",
+			Help: "Polls of meetings (or of an all-live watch's sessions list), by watch and outcome: session, no_session, or the failure kind.",
+		}, []string{"watch", "outcome"}),
+		pollDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "rtkwatchd_poll_duration_seconds",
+			Help:    "Time the API took to answer one poll, by watch.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+		}, []string{"watch"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rtkwatchd_events_total",
+			Help: "Events committed to the outbox, by watch and type.",
+		}, []string{"watch", "type"}),
+		lastGoodPoll: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "rtkwatchd_last_good_poll_timestamp_seconds",
+			Help: "Unix time of the last successful poll, by watch.",
+		}, []string{"watch"}),
+	}
+	reg.MustRegister(m.polls, m.pollDuration, m.events, m.lastGoodPoll)
+	if budget != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rtkwatchd_api_budget_available_requests",
+			Help: "API requests the budget would allow at once right now.",
+		}, budget.Available))
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rtkwatchd_api_paused_until_timestamp_seconds",
+			Help: "Unix time until which a 429 pauses every request; 0 when none ever did.",
+		}, func() float64 {
+			t := budget.PausedUntil()
+			if t.IsZero() {
+				return 0
+			}
+			return float64(t.UnixNano()) / 1e9
+		}))
+	}
+	return m
+}
+
+// Polled implements Observer.
+func (m *Metrics) Polled(watch string, obs diff.Observation, took time.Duration) {
+	outcome := "session"
+	switch obs.Kind {
+	case diff.ObservedNoSession:
+		outcome = "no_session"
+	case diff.ObservedFailure:
+		outcome = "failure"
+		if obs.Failure != nil {
+			outcome = string(obs.Failure.Kind)
+		}
+	}
+	m.polls.WithLabelValues(watch, outcome).Inc()
+	m.pollDuration.WithLabelValues(watch).Observe(took.Seconds())
+	if obs.Kind != diff.ObservedFailure {
+		m.lastGoodPoll.WithLabelValues(watch).Set(float64(obs.At.UnixNano()) / 1e9)
+	}
+}
+
+// Emitted implements Observer.
+func (m *Metrics) Emitted(watch string, ev diff.Event) {
+	m.events.WithLabelValues(watch, ev.Type).Inc()
+}

@@ -1,0 +1,90 @@
+package poller
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/config"
+)
+
+// WatchPlan is what one watch costs the API budget.
+type WatchPlan struct {
+	Watch string
+	// PollsPer5m is the most schedule activations in any five-minute window
+	// of a simulated day (or week, for schedules that skip days).
+	PollsPer5m int
+	// RequestsPerPoll is the requests one cycle makes: one per explicit
+	// meeting, or one per page of the sessions list (at least one; more when
+	// more sessions are live than fit a page). A session that ends costs one
+	// more, for its final numbers.
+	RequestsPerPoll int
+	// ViaList is true when explicit meetings are polled through the
+	// sessions list; RequestsPerPoll then assumes that only they are live.
+	ViaList bool
+	// RequestsPer5m is PollsPer5m × RequestsPerPoll.
+	RequestsPer5m int
+}
+
+// Plan is the request budget of a whole configuration.
+type Plan struct {
+	Watches       []WatchPlan
+	RequestsPer5m int // the sum over watches
+	Budget        int // api.requests_per_5m
+}
+
+// Over reports by how many requests per five minutes the plan exceeds its
+// budget; zero or less means it fits.
+func (p Plan) Over() int { return p.RequestsPer5m - p.Budget }
+
+// planEpoch starts the simulated window on a Monday at midnight UTC so that
+// weekday schedules are counted at their busiest.
+var planEpoch = time.Date(2026, time.January, 5, 0, 0, 0, 0, time.UTC)
+
+// MakePlan computes the request plan of cfg. The config must be valid.
+func MakePlan(cfg *config.Config) (Plan, error) {
+	p := Plan{Budget: cfg.API.RequestsPer5m}
+	for _, w := range cfg.Watches {
+		sched, err := config.ParseSchedule(w.Schedule)
+		if err != nil {
+			return Plan{}, fmt.Errorf("watch %s: %w", w.Name, err)
+		}
+		wp := WatchPlan{Watch: w.Name, PollsPer5m: peakPer5m(sched), RequestsPerPoll: len(w.Meetings)}
+		switch {
+		case w.AllLive:
+			wp.RequestsPerPoll = 1
+		case len(w.Meetings) >= ListMinMeetings:
+			wp.RequestsPerPoll = (len(w.Meetings) + DefaultPerPage - 1) / DefaultPerPage
+			wp.ViaList = true
+		}
+		wp.RequestsPer5m = wp.PollsPer5m * wp.RequestsPerPoll
+		p.Watches = append(p.Watches, wp)
+		p.RequestsPer5m += wp.RequestsPer5m
+	}
+	return p, nil
+}
+
+// peakPer5m counts a schedule's activations per five-minute bucket over one
+// simulated day, or a week when the day had none, and returns the largest.
+func peakPer5m(s cron.Schedule) int {
+	const bucket = 5 * time.Minute
+	for _, span := range []time.Duration{24 * time.Hour, 7 * 24 * time.Hour} {
+		end := planEpoch.Add(span)
+		counts := make(map[int64]int)
+		peak := 0
+		for t := s.Next(planEpoch.Add(-time.Nanosecond)); !t.IsZero() && t.Before(end); t = s.Next(t) {
+			k := int64(t.Sub(planEpoch) / bucket)
+			counts[k]++
+			peak = max(peak, counts[k])
+			if peak >= math.MaxInt32 {
+				break
+			}
+		}
+		if peak > 0 {
+			return peak
+		}
+	}
+	return 0
+}

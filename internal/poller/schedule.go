@@ -1,0 +1,174 @@
+package poller
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/config"
+)
+
+// heartbeatEvery is how often the scheduler proves that its loop still runs.
+const heartbeatEvery = 5 * time.Second
+
+// SchedulerOptions configure a Scheduler.
+type SchedulerOptions struct {
+	Logger zerolog.Logger
+	// OnCycle is called after every cycle, from the cycle's goroutine.
+	OnCycle func(Cycle, error)
+	// Now is the clock for health checks; default time.Now.
+	Now func() time.Time
+}
+
+// Scheduler runs each watch's cycles on its cron schedule: one cron entry
+// per watch, a cycle skipped while the previous one still runs, a panic in a
+// cycle recovered and logged. Every watch also runs once at Start, so that a
+// fresh daemon takes its baselines at once.
+type Scheduler struct {
+	p    *Poller
+	opts SchedulerOptions
+	cron *cron.Cron
+	jobs []cron.EntryID
+
+	ctx    context.Context // cycles run under it; cancelled by Stop
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the start-up runs
+
+	mu        sync.Mutex
+	heartbeat time.Time
+	running   map[string]time.Time // watch → start of its running cycle
+	lastCycle map[string]time.Time // watch → end of its last cycle
+}
+
+// NewScheduler prepares the schedules of watches; nothing runs until Start.
+func NewScheduler(p *Poller, watches []Watch, opts SchedulerOptions) (*Scheduler, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.OnCycle == nil {
+		opts.OnCycle = func(Cycle, error) {}
+	}
+	l := cronLogger{opts.Logger}
+	s := &Scheduler{
+		p:         p,
+		opts:      opts,
+		cron:      cron.New(cron.WithChain(cron.Recover(l), cron.SkipIfStillRunning(l)), cron.WithLogger(l)),
+		running:   make(map[string]time.Time),
+		lastCycle: make(map[string]time.Time),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	for _, w := range watches {
+		sched, err := config.ParseSchedule(w.Schedule)
+		if err != nil {
+			return nil, fmt.Errorf("watch %s: %w", w.Name, err)
+		}
+		s.jobs = append(s.jobs, s.cron.Schedule(sched, cron.FuncJob(func() { s.runCycle(w) })))
+	}
+	hb, _ := config.ParseSchedule("@every " + heartbeatEvery.String())
+	s.cron.Schedule(hb, cron.FuncJob(s.beat))
+	return s, nil
+}
+
+// Start begins the schedules and the start-up cycle of every watch.
+func (s *Scheduler) Start() {
+	s.beat()
+	s.cron.Start()
+	for _, id := range s.jobs {
+		job := s.cron.Entry(id).WrappedJob
+		s.wg.Go(job.Run)
+	}
+}
+
+// Stop stops scheduling new cycles and waits for running ones until ctx is
+// done; then it cancels them and waits for them to return.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	done := s.cron.Stop().Done()
+	all := make(chan struct{})
+	go func() {
+		<-done
+		s.wg.Wait()
+		close(all)
+	}()
+	select {
+	case <-all:
+		s.cancel()
+		return nil
+	case <-ctx.Done():
+		s.cancel()
+		<-all
+		return fmt.Errorf("stop scheduler: cycles cut short: %w", ctx.Err())
+	}
+}
+
+// Healthy reports whether the schedules make progress: the cron loop ticks,
+// and no cycle has been running for longer than stallAfter.
+func (s *Scheduler) Healthy(stallAfter time.Duration) (bool, string) {
+	now := s.opts.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if since := now.Sub(s.heartbeat); since > 3*heartbeatEvery {
+		return false, fmt.Sprintf("scheduler loop silent for %s", since.Round(time.Second))
+	}
+	for w, start := range s.running {
+		if d := now.Sub(start); d > stallAfter {
+			return false, fmt.Sprintf("cycle of watch %s running for %s", w, d.Round(time.Second))
+		}
+	}
+	return true, ""
+}
+
+// LastCycle returns when each watch last finished a cycle.
+func (s *Scheduler) LastCycle() map[string]time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := make(map[string]time.Time, len(s.lastCycle))
+	for k, v := range s.lastCycle {
+		m[k] = v
+	}
+	return m
+}
+
+func (s *Scheduler) beat() {
+	now := s.opts.Now()
+	s.mu.Lock()
+	s.heartbeat = now
+	s.mu.Unlock()
+}
+
+// runCycle runs one cycle of w; the cron chain keeps it from overlapping.
+func (s *Scheduler) runCycle(w Watch) {
+	if s.ctx.Err() != nil {
+		return
+	}
+	s.mu.Lock()
+	s.running[w.Name] = s.opts.Now()
+	s.mu.Unlock()
+	c, err := s.p.Poll(s.ctx, w)
+	s.mu.Lock()
+	delete(s.running, w.Name)
+	s.lastCycle[w.Name] = s.opts.Now()
+	s.mu.Unlock()
+	if err != nil && s.ctx.Err() == nil {
+		s.opts.Logger.Error().Err(err).Str(logWatch, w.Name).Msg("poll cycle failed")
+	}
+	s.opts.OnCycle(c, err)
+}
+
+// cronLogger sends robfig/cron's messages to zerolog.
+type cronLogger struct{ l zerolog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) {
+	if msg == "skip" {
+		c.l.Warn().Msg("previous cycle still running; this one is skipped (poll less often?)")
+		return
+	}
+	c.l.Debug().Fields(kv).Msg("cron: " + msg)
+}
+
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error().Err(err).Fields(kv).Msg("cron: " + msg)
+}
