@@ -228,7 +228,30 @@ func (p *Poller) pollMeeting(ctx context.Context, w Watch, meetingID string, pre
 		p.opts.Observer.Polled(w.Name, obs, time.Since(start))
 	}
 	next, events := diff.Apply(p.meeting(w, meetingID), prev, obs, w.Rules)
+	p.logPoll(w, meetingID, prev, obs, len(events))
 	return meetingStep{meeting: meetingID, next: next, events: events}
+}
+
+// logPoll logs one poll: failures as warnings, the rest at debug level.
+// Every line names the watch, the meeting and the session.
+func (p *Poller) logPoll(w Watch, meetingID string, prev diff.Snapshot, obs diff.Observation, events int) {
+	session := ""
+	switch {
+	case obs.Session != nil:
+		session = obs.Session.ID
+	case prev.Session != nil:
+		session = prev.Session.ID
+	}
+	if obs.Kind == diff.ObservedFailure && obs.Failure != nil {
+		p.opts.Logger.Warn().Str(logWatch, w.Name).Str(logMeeting, meetingID).Str(logSession, session).
+			Str("kind", string(obs.Failure.Kind)).Int("status", obs.Failure.StatusCode).
+			Str(logError, obs.Failure.Message).Msg("poll failed")
+		return
+	}
+	if e := p.opts.Logger.Debug(); e.Enabled() {
+		e.Str(logWatch, w.Name).Str(logMeeting, meetingID).Str(logSession, session).
+			Bool("live", obs.Session != nil).Int("events", events).Msg("polled")
+	}
 }
 
 // finalNumbers fetches an ended session's final numbers; nil when the API
@@ -266,6 +289,7 @@ func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte,
 	if failure != nil {
 		listObs = diff.Observation{Kind: diff.ObservedFailure, At: listObs.At, Failure: failure}
 		p.noteFailure(listObs)
+		p.logPoll(w, WatchMeetingID, diff.Snapshot{}, listObs, 0)
 	}
 	if p.opts.Observer != nil {
 		p.opts.Observer.Polled(w.Name, listObs, time.Since(start))
@@ -316,6 +340,7 @@ func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte,
 			obs.Final = p.finalNumbers(ctx, w, id, sessionID)
 		}
 		n, evs := diff.Apply(p.meeting(w, id), prev, obs, w.Rules)
+		p.logPoll(w, id, prev, obs, len(evs))
 		steps = append(steps, meetingStep{meeting: id, next: n, events: evs})
 	}
 	return steps
