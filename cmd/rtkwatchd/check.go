@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
 	"github.com/rtkwatchd/rtkwatchd/internal/poller"
@@ -30,7 +31,11 @@ func cmdCheck(_ context.Context, env *environment, args []string) error {
 	if err != nil {
 		return usageError(err)
 	}
-	fmt.Fprintf(env.stdout, "config %s is valid\n\n", *path)
+	if plan.Over() > 0 {
+		fmt.Fprintf(env.stdout, "config %s is well-formed, but its plan is over the API budget\n\n", *path)
+	} else {
+		fmt.Fprintf(env.stdout, "config %s is valid\n\n", *path)
+	}
 	printPlan(env.stdout, cfg, plan)
 	if over := plan.Over(); over > 0 {
 		return usageError(fmt.Errorf("the plan needs %d API requests per 5 minutes, %d more than api.requests_per_5m (%d): poll less often, watch fewer meetings, or use all_live",
@@ -47,7 +52,7 @@ func printPlan(w io.Writer, cfg *config.Config, plan poller.Plan) {
 	if plan.Budget > 0 {
 		pct = plan.RequestsPer5m * 100 / plan.Budget
 	}
-	fmt.Fprintf(tw, "api\t%s\taccount %s\ttimeout %s\n", cfg.API.BaseURL, cfg.API.AccountID, cfg.API.Timeout)
+	fmt.Fprintf(tw, "api\t%s\taccount %s\ttimeout %s\n", cfg.API.BaseURL, cfg.API.AccountID, shortDuration(cfg.API.Timeout))
 	fmt.Fprintf(tw, "budget\t%d of %d requests per 5 minutes (%d%%)\n", plan.RequestsPer5m, plan.Budget, pct)
 	fmt.Fprintf(tw, "store\t%s\n", cfg.Store.Path)
 	admin := cfg.Admin.Listen
@@ -55,7 +60,8 @@ func printPlan(w io.Writer, cfg *config.Config, plan poller.Plan) {
 		admin = "disabled"
 	}
 	fmt.Fprintf(tw, "admin\t%s\n", admin)
-	fmt.Fprintf(tw, "delivery\ttimeout %s, at most %d attempts within %s\n", cfg.Delivery.Timeout, cfg.Delivery.MaxAttempts, cfg.Delivery.MaxAge)
+	fmt.Fprintf(tw, "delivery\ttimeout %s, at most %d attempts within %s\n",
+		shortDuration(cfg.Delivery.Timeout), cfg.Delivery.MaxAttempts, shortDuration(cfg.Delivery.MaxAge))
 	tw.Flush()
 
 	fmt.Fprintf(w, "\nnotifiers (%d)\n", len(cfg.Notifiers))
@@ -128,4 +134,16 @@ func joinInts(v []int) string {
 		s[i] = strconv.Itoa(n)
 	}
 	return strings.Join(s, ",")
+}
+
+// shortDuration prints d without trailing zero units: 24h, 1h30m, 10s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
 // updateGolden rewrites the golden files under testdata/ instead of
@@ -212,7 +214,26 @@ func newFixture(t *testing.T, meetings ...string) *fixture {
 		FailingAfter: 2,
 	}
 	f.writeConfig()
+	t.Cleanup(f.checkStore)
 	return f
+}
+
+// checkStore runs bbolt's consistency check over the fixture's store, when
+// the test created one. It runs after the test let go of the store.
+func (f *fixture) checkStore() {
+	f.t.Helper()
+	if _, err := os.Stat(f.params.StorePath); errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	st, err := store.Open(f.params.StorePath, store.Options{ReadOnly: true})
+	if err != nil {
+		f.t.Errorf("reopen the store after the test: %v", err)
+		return
+	}
+	defer st.Close()
+	if err := st.Check(); err != nil {
+		f.t.Error(err)
+	}
 }
 
 // writeConfig writes f.params to f.config.
@@ -365,9 +386,9 @@ func TestUsageListsCommands(t *testing.T) {
 }
 
 func TestHelpFlag(t *testing.T) {
-	// -h on a command prints its flags and exits 2 without an error line.
+	// -h on a command prints its usage and flags and exits 0 without an error line.
 	r := runCLI(t, nil, "once", "-h")
-	r.wantCode(t, exitUsage)
+	r.wantCode(t, exitOK)
 	if !strings.Contains(r.stderr, "-dry-run") {
 		t.Errorf("once -h does not describe --dry-run:\n%s", r.stderr)
 	}

@@ -74,12 +74,16 @@ func cmdDeliveries(ctx context.Context, env *environment, args []string) error {
 		default:
 			list, err = st.Outbox()
 		}
+		if errors.Is(err, store.ErrNotFound) {
+			// An ID that is no dead letter is the user's mistake.
+			return usageError(err)
+		}
 		if err != nil {
 			return err
 		}
 	}
 	if retry {
-		fmt.Fprintf(env.stdout, "queued %d dead letter(s) again; the daemon delivers them on its next pass\n", n)
+		fmt.Fprintf(env.stdout, "queued %d dead letter(s) again: the daemon, or the next `rtkwatchd once`, delivers them\n", n)
 		return nil
 	}
 	printDeliveries(env, list, *failed)

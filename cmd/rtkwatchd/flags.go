@@ -14,10 +14,27 @@ import (
 // defaultConfigPath is where `run` and friends look without --config.
 const defaultConfigPath = "/etc/rtkwatchd/config.yaml"
 
+// synopses are the usage lines of each subcommand.
+var synopses = map[string]string{
+	"run":        "rtkwatchd run [--config F]",
+	"check":      "rtkwatchd check [--config F]",
+	"once":       "rtkwatchd once [--config F] [--dry-run]",
+	"demo":       "rtkwatchd demo",
+	"state":      "rtkwatchd state [--config F] [--json] [MEETING_ID]",
+	"deliveries": "rtkwatchd deliveries [--config F] [--failed]\n       rtkwatchd deliveries [--config F] retry ID… | retry --all",
+}
+
 // newFlags returns a flag set for a subcommand that reports to stderr.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("rtkwatchd "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: %s\n", synopses[name])
+		if strings.Contains(name, " ") {
+			return
+		}
+		fs.PrintDefaults()
+	}
 	return fs
 }
 
@@ -28,9 +45,9 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, usageError(errSilent)
+				return nil, &exitError{code: exitOK, err: errSilent} // -h: usage printed, done
 			}
-			return nil, usageError(err)
+			return nil, usageError(errSilent) // the flag package printed the error and usage
 		}
 		args = fs.Args()
 		if len(args) == 0 {

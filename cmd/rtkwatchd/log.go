@@ -22,7 +22,9 @@ func newLogger(c config.Log, w io.Writer) zerolog.Logger {
 	if c.Format == "console" || (c.Format == "auto" && isTerminal(w)) {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !isTerminal(w)}
 	}
-	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+	// Components log from several goroutines; w need not be safe for
+	// concurrent writes (run's callers pass any io.Writer).
+	return zerolog.New(zerolog.SyncWriter(w)).Level(level).With().Timestamp().Logger()
 }
 
 // isTerminal reports whether w is a terminal.
