@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -70,8 +71,9 @@ type Poller struct {
 	api  API
 	opts Options
 
-	mu    sync.Mutex
-	pages map[string]int // watch → pages its last sessions list took
+	mu        sync.Mutex
+	pages     map[string]int // watch → pages its last sessions list took
+	fallbacks map[string]int // watch → cycles polled meeting by meeting
 }
 
 // New returns a Poller over api.
@@ -85,36 +87,7 @@ func New(api API, opts Options) *Poller {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Poller{api: api, opts: opts, pages: make(map[string]int)}
-}
-
-// ListMinMeetings is the size from which an explicit watchlist is polled
-// through the sessions list instead of meeting by meeting, as long as the
-// list takes fewer than half as many requests as the meetings would.
-const ListMinMeetings = 10
-
-// DefaultPerPage is the page size of the sessions list.
-const DefaultPerPage = 100
-
-// useList reports whether w's explicit meetings are cheaper to poll through
-// the sessions list, judging by how many pages the list took last time.
-func (p *Poller) useList(w Watch) bool {
-	if len(w.Meetings) < ListMinMeetings {
-		return false
-	}
-	p.mu.Lock()
-	pages := max(p.pages[w.Name], 1)
-	p.mu.Unlock()
-	return 2*pages <= len(w.Meetings)
-}
-
-func (p *Poller) notePages(watch string, pages int) {
-	if pages <= 0 {
-		return
-	}
-	p.mu.Lock()
-	p.pages[watch] = pages
-	p.mu.Unlock()
+	return &Poller{api: api, opts: opts, pages: make(map[string]int), fallbacks: make(map[string]int)}
 }
 
 // Cycle is the outcome of one poll of one watch.
@@ -151,11 +124,14 @@ func (p *Poller) Poll(ctx context.Context, w Watch) (Cycle, error) {
 	default:
 		steps = p.pollMeetings(ctx, w, prevs)
 	}
-	if err := ctx.Err(); err != nil && len(steps) == 0 {
+	if err := ctx.Err(); err != nil && !slices.ContainsFunc(steps, observed) {
 		return Cycle{Watch: w.Name}, err
 	}
 	return p.commit(w, steps)
 }
+
+// observed reports whether a step holds an observation to commit.
+func observed(s meetingStep) bool { return !s.skip }
 
 func (p *Poller) snapshots(watch string) (map[string][]byte, error) {
 	if p.opts.Store == nil {
@@ -189,13 +165,26 @@ func (p *Poller) meeting(w Watch, meetingID string) diff.Meeting {
 }
 
 // pollMeetings observes each explicit meeting of w, at most
-// opts.Concurrency at once.
+// opts.Concurrency at once. A panic in one meeting's poll is raised again
+// in the caller's goroutine once every poll has returned, where the
+// scheduler recovers it; left in its own goroutine it would end the process.
 func (p *Poller) pollMeetings(ctx context.Context, w Watch, prevs map[string][]byte) []meetingStep {
 	steps := make([]meetingStep, len(w.Meetings))
 	sem := make(chan struct{}, p.opts.Concurrency)
-	var wg sync.WaitGroup
+	var (
+		wg        sync.WaitGroup
+		panicOnce sync.Once
+		panicked  error
+	)
 	for i, id := range w.Meetings {
 		wg.Go(func() {
+			defer func() {
+				if r := recover(); r != nil {
+					panicOnce.Do(func() {
+						panicked = fmt.Errorf("poll meeting %s of watch %s: panic: %v\n%s", id, w.Name, r, debug.Stack())
+					})
+				}
+			}()
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
@@ -207,6 +196,9 @@ func (p *Poller) pollMeetings(ctx context.Context, w Watch, prevs map[string][]b
 		})
 	}
 	wg.Wait()
+	if panicked != nil {
+		panic(panicked)
+	}
 	return steps
 }
 
@@ -223,6 +215,11 @@ func (p *Poller) pollMeeting(ctx context.Context, w Watch, meetingID string, pre
 	p.noteFailure(obs)
 	if sessionID, ends := diff.EndsSession(prev, obs); ends {
 		obs.Final = p.finalNumbers(ctx, w, meetingID, sessionID)
+		if ctx.Err() != nil {
+			// Interrupted while fetching the final numbers: the end is
+			// reported, with them, by the next cycle.
+			return meetingStep{meeting: meetingID, skip: true}
+		}
 	}
 	if p.opts.Observer != nil {
 		p.opts.Observer.Polled(w.Name, obs, time.Since(start))
@@ -261,123 +258,13 @@ func (p *Poller) finalNumbers(ctx context.Context, w Watch, meetingID, sessionID
 		return nil
 	}
 	final, f := p.api.EndedSession(ctx, w.AppID, meetingID, sessionID)
-	if f != nil {
+	if f != nil && ctx.Err() == nil {
 		p.noteFailure(diff.Observation{Kind: diff.ObservedFailure, Failure: f})
 		p.opts.Logger.Warn().Str(logWatch, w.Name).Str(logMeeting, meetingID).Str(logSession, sessionID).
 			Str(logError, f.Message).Msg("final numbers of ended session unavailable")
 		return nil
 	}
 	return final
-}
-
-// pollList observes meetings through the sessions list (status=LIVE): every
-// live session of the app when only is nil (all_live), else just the
-// meetings in only. The list's own failures are recorded against the watch
-// (meeting WatchMeetingID) and change no meeting's snapshot.
-func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte, only []string) []meetingStep {
-	health := p.decodeSnapshot(w, WatchMeetingID, prevs[WatchMeetingID])
-	if err := p.wait(ctx); err != nil {
-		return nil
-	}
-	start := time.Now()
-	sessions, pages, failure := p.api.LiveSessions(ctx, w.AppID, p.opts.PerPage)
-	if ctx.Err() != nil {
-		return nil
-	}
-	p.notePages(w.Name, pages)
-	listObs := diff.Observation{Kind: diff.ObservedNoSession, At: p.opts.Now()}
-	if failure != nil {
-		listObs = diff.Observation{Kind: diff.ObservedFailure, At: listObs.At, Failure: failure}
-		p.noteFailure(listObs)
-		p.logPoll(w, WatchMeetingID, diff.Snapshot{}, listObs, 0)
-	}
-	if p.opts.Observer != nil {
-		p.opts.Observer.Polled(w.Name, listObs, time.Since(start))
-	}
-	// An all-live watch is "baselined" once its list has been read: a
-	// meeting first seen after that has a new session, not a baseline.
-	listBaselined := health.Baselined
-	next, events := diff.Apply(p.meeting(w, WatchMeetingID), health, listObs, w.Rules)
-	steps := []meetingStep{{meeting: WatchMeetingID, next: next, events: events}}
-	if failure != nil {
-		return steps
-	}
-
-	live := latestPerMeeting(sessions)
-	ids := only
-	if ids == nil {
-		ids = make([]string, 0, len(live)+len(prevs))
-		for id := range live {
-			ids = append(ids, id)
-		}
-		for id := range prevs {
-			if _, ok := live[id]; !ok && id != WatchMeetingID {
-				ids = append(ids, id)
-			}
-		}
-		slices.Sort(ids)
-	}
-	for _, id := range ids {
-		prev := p.decodeSnapshot(w, id, prevs[id])
-		if only == nil && prevs[id] == nil && listBaselined {
-			prev.Baselined = true // a meeting unknown so far: its session is new
-		}
-		obs := diff.Observation{Kind: diff.ObservedNoSession, At: listObs.At}
-		if s, ok := live[id]; ok {
-			obs = diff.Observation{Kind: diff.ObservedSession, At: listObs.At, Session: s}
-		} else if prev.Session != nil {
-			// The list is paged by offset: a session that ended between two
-			// pages can push a live one out of sight. Ask the meeting itself
-			// before calling its session ended.
-			var ok bool
-			if obs, ok = p.confirmEnded(ctx, w, id); !ok {
-				continue
-			}
-		} else if only == nil && prev.Baselined {
-			continue // known, still idle: nothing to write
-		}
-		if sessionID, ends := diff.EndsSession(prev, obs); ends {
-			obs.Final = p.finalNumbers(ctx, w, id, sessionID)
-		}
-		n, evs := diff.Apply(p.meeting(w, id), prev, obs, w.Rules)
-		p.logPoll(w, id, prev, obs, len(evs))
-		steps = append(steps, meetingStep{meeting: id, next: n, events: evs})
-	}
-	return steps
-}
-
-// confirmEnded polls one meeting whose session dropped out of the sessions
-// list. It returns false when the poll failed, so that the meeting is left
-// as it was until the next cycle.
-func (p *Poller) confirmEnded(ctx context.Context, w Watch, meetingID string) (diff.Observation, bool) {
-	if err := p.wait(ctx); err != nil {
-		return diff.Observation{}, false
-	}
-	obs := p.api.ActiveSession(ctx, w.AppID, meetingID)
-	if obs.Kind == diff.ObservedFailure {
-		p.noteFailure(obs)
-		p.opts.Logger.Warn().Str(logWatch, w.Name).Str(logMeeting, meetingID).Str(logError, obs.Failure.Message).
-			Msg("session left the sessions list, but its meeting could not be asked; trying again next cycle")
-		return obs, false
-	}
-	return obs, true
-}
-
-// latestPerMeeting indexes live sessions by meeting, keeping the latest
-// started one when the list briefly holds two for one meeting.
-func latestPerMeeting(sessions []diff.Session) map[string]*diff.Session {
-	live := make(map[string]*diff.Session, len(sessions))
-	for i := range sessions {
-		s := &sessions[i]
-		if s.AssociatedID == "" {
-			continue
-		}
-		if cur, ok := live[s.AssociatedID]; ok && cur.StartedAt >= s.StartedAt {
-			continue
-		}
-		live[s.AssociatedID] = s
-	}
-	return live
 }
 
 // wait takes one request from the budget.

@@ -14,7 +14,8 @@ import (
 type WatchPlan struct {
 	Watch string
 	// PollsPer5m is the most schedule activations in any five-minute window
-	// of a simulated day (or week, for schedules that skip days).
+	// of a simulated day (or week, for schedules that skip days, or four
+	// years, for schedules that skip weeks).
 	PollsPer5m int
 	// RequestsPerPoll is the requests one cycle makes: one per explicit
 	// meeting, or one per page of the sessions list (at least one; more when
@@ -67,10 +68,14 @@ func MakePlan(cfg *config.Config) (Plan, error) {
 }
 
 // peakPer5m counts a schedule's activations per five-minute bucket over one
-// simulated day, or a week when the day had none, and returns the largest.
+// simulated day, or a week when the day had none, or four years (and a day,
+// for February 29) when the week had none, and returns the largest. A longer
+// span is only tried for a schedule that fired not once in the shorter one,
+// so it stays cheap.
 func peakPer5m(s cron.Schedule) int {
 	const bucket = 5 * time.Minute
-	for _, span := range []time.Duration{24 * time.Hour, 7 * 24 * time.Hour} {
+	const day = 24 * time.Hour
+	for _, span := range []time.Duration{day, 7 * day, (4*365 + 2) * day} {
 		end := planEpoch.Add(span)
 		counts := make(map[int64]int)
 		peak := 0

@@ -32,7 +32,7 @@ type Scheduler struct {
 	p    *Poller
 	opts SchedulerOptions
 	cron *cron.Cron
-	jobs []cron.EntryID
+	jobs []cron.Job // one per watch, wrapped in its skip-and-recover chain
 
 	ctx    context.Context // cycles run under it; cancelled by Stop
 	cancel context.CancelFunc
@@ -52,11 +52,10 @@ func NewScheduler(p *Poller, watches []Watch, opts SchedulerOptions) (*Scheduler
 	if opts.OnCycle == nil {
 		opts.OnCycle = func(Cycle, error) {}
 	}
-	l := cronLogger{opts.Logger}
 	s := &Scheduler{
 		p:         p,
 		opts:      opts,
-		cron:      cron.New(cron.WithChain(cron.Recover(l), cron.SkipIfStillRunning(l)), cron.WithLogger(l)),
+		cron:      cron.New(cron.WithLogger(cronLogger{opts.Logger})),
 		running:   make(map[string]time.Time),
 		lastCycle: make(map[string]time.Time),
 	}
@@ -66,7 +65,14 @@ func NewScheduler(p *Poller, watches []Watch, opts SchedulerOptions) (*Scheduler
 		if err != nil {
 			return nil, fmt.Errorf("watch %s: %w", w.Name, err)
 		}
-		s.jobs = append(s.jobs, s.cron.Schedule(sched, cron.FuncJob(func() { s.runCycle(w) })))
+		// Recover sits inside SkipIfStillRunning: robfig/cron's skip
+		// wrapper hands its token back only when the job returns, so a
+		// panic passing through it would skip the watch for ever. The
+		// logger names the watch in skip and panic messages.
+		l := cronLogger{opts.Logger.With().Str(logWatch, w.Name).Logger()}
+		job := cron.NewChain(cron.SkipIfStillRunning(l), cron.Recover(l)).Then(cron.FuncJob(func() { s.runCycle(w) }))
+		s.cron.Schedule(sched, job)
+		s.jobs = append(s.jobs, job)
 	}
 	hb, _ := config.ParseSchedule("@every " + heartbeatEvery.String())
 	s.cron.Schedule(hb, cron.FuncJob(s.beat))
@@ -77,8 +83,7 @@ func NewScheduler(p *Poller, watches []Watch, opts SchedulerOptions) (*Scheduler
 func (s *Scheduler) Start() {
 	s.beat()
 	s.cron.Start()
-	for _, id := range s.jobs {
-		job := s.cron.Entry(id).WrappedJob
+	for _, job := range s.jobs {
 		s.wg.Go(job.Run)
 	}
 }
@@ -147,11 +152,22 @@ func (s *Scheduler) runCycle(w Watch) {
 	s.mu.Lock()
 	s.running[w.Name] = s.opts.Now()
 	s.mu.Unlock()
+	finished := false
+	defer func() {
+		if !finished {
+			// A panic, which the cron chain recovers: the cycle is over
+			// and must not count as stalled.
+			s.mu.Lock()
+			delete(s.running, w.Name)
+			s.mu.Unlock()
+		}
+	}()
 	c, err := s.p.Poll(s.ctx, w)
 	s.mu.Lock()
 	delete(s.running, w.Name)
 	s.lastCycle[w.Name] = s.opts.Now()
 	s.mu.Unlock()
+	finished = true
 	if err != nil && s.ctx.Err() == nil {
 		s.opts.Logger.Error().Err(err).Str(logWatch, w.Name).Msg("poll cycle failed")
 	}

@@ -1,0 +1,170 @@
+package poller
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/diff"
+)
+
+// ListMinMeetings is the size from which an explicit watchlist is polled
+// through the sessions list instead of meeting by meeting, as long as the
+// list takes fewer than half as many requests as the meetings would.
+const ListMinMeetings = 10
+
+// DefaultPerPage is the page size of the sessions list.
+const DefaultPerPage = 100
+
+// reprobeEvery is how many cycles a watch that fell back to polling its
+// meetings one by one waits before it tries the sessions list again.
+const reprobeEvery = 20
+
+// useList reports whether w's explicit meetings are cheaper to poll through
+// the sessions list, judging by how many pages the list took last time. A
+// watch that fell back to meeting by meeting tries the list again every
+// reprobeEvery cycles, since the app's other sessions come and go.
+func (p *Poller) useList(w Watch) bool {
+	if len(w.Meetings) < ListMinMeetings {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if 2*max(p.pages[w.Name], 1) <= len(w.Meetings) {
+		return true
+	}
+	p.fallbacks[w.Name]++
+	return p.fallbacks[w.Name]%reprobeEvery == 0
+}
+
+func (p *Poller) notePages(watch string, pages int) {
+	if pages <= 0 {
+		return
+	}
+	p.mu.Lock()
+	p.pages[watch] = pages
+	p.mu.Unlock()
+}
+
+// pollList observes meetings through the sessions list (status=LIVE): every
+// live session of the app when only is nil (all_live), else just the
+// meetings in only. The list's own failures are recorded against the watch
+// (meeting WatchMeetingID) and change no meeting's snapshot.
+func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte, only []string) []meetingStep {
+	health := p.decodeSnapshot(w, WatchMeetingID, prevs[WatchMeetingID])
+	if err := p.wait(ctx); err != nil {
+		return nil
+	}
+	start := time.Now()
+	sessions, pages, failure := p.api.LiveSessions(ctx, w.AppID, p.opts.PerPage)
+	if ctx.Err() != nil {
+		return nil
+	}
+	p.notePages(w.Name, pages)
+	listObs := diff.Observation{Kind: diff.ObservedNoSession, At: p.opts.Now()}
+	if failure != nil {
+		listObs = diff.Observation{Kind: diff.ObservedFailure, At: listObs.At, Failure: failure}
+		p.noteFailure(listObs)
+		p.logPoll(w, WatchMeetingID, diff.Snapshot{}, listObs, 0)
+	}
+	if p.opts.Observer != nil {
+		p.opts.Observer.Polled(w.Name, listObs, time.Since(start))
+	}
+	// The budget paced the first page only: charge the others, so that a
+	// long list slows down the requests after it as the plan counts them.
+	for range pages - 1 {
+		if p.wait(ctx) != nil {
+			break
+		}
+	}
+	// An all-live watch is "baselined" once its list has been read: a
+	// meeting first seen after that has a new session, not a baseline.
+	listBaselined := health.Baselined
+	next, events := diff.Apply(p.meeting(w, WatchMeetingID), health, listObs, w.Rules)
+	steps := []meetingStep{{meeting: WatchMeetingID, next: next, events: events}}
+	if failure != nil {
+		return steps
+	}
+
+	live := latestPerMeeting(sessions)
+	ids := only
+	if ids == nil {
+		ids = make([]string, 0, len(live)+len(prevs))
+		for id := range live {
+			ids = append(ids, id)
+		}
+		for id := range prevs {
+			if _, ok := live[id]; !ok && id != WatchMeetingID {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+	}
+	for _, id := range ids {
+		prev := p.decodeSnapshot(w, id, prevs[id])
+		if only == nil && prevs[id] == nil && listBaselined {
+			prev.Baselined = true // a meeting unknown so far: its session is new
+		}
+		obs := diff.Observation{Kind: diff.ObservedNoSession, At: listObs.At}
+		if s, ok := live[id]; ok {
+			obs = diff.Observation{Kind: diff.ObservedSession, At: listObs.At, Session: s}
+		} else if prev.Session != nil {
+			// The list is paged by offset: a session that ended between two
+			// pages can push a live one out of sight. Ask the meeting itself
+			// before calling its session ended.
+			var ok bool
+			if obs, ok = p.confirmEnded(ctx, w, id); !ok {
+				continue
+			}
+		} else if only == nil && prev.Baselined {
+			continue // known, still idle: nothing to write
+		}
+		if sessionID, ends := diff.EndsSession(prev, obs); ends {
+			obs.Final = p.finalNumbers(ctx, w, id, sessionID)
+			if ctx.Err() != nil {
+				continue // interrupted: the next cycle reports the end
+			}
+		}
+		n, evs := diff.Apply(p.meeting(w, id), prev, obs, w.Rules)
+		p.logPoll(w, id, prev, obs, len(evs))
+		steps = append(steps, meetingStep{meeting: id, next: n, events: evs})
+	}
+	return steps
+}
+
+// confirmEnded polls one meeting whose session dropped out of the sessions
+// list. It returns false when the poll failed, so that the meeting is left
+// as it was until the next cycle.
+func (p *Poller) confirmEnded(ctx context.Context, w Watch, meetingID string) (diff.Observation, bool) {
+	if err := p.wait(ctx); err != nil {
+		return diff.Observation{}, false
+	}
+	obs := p.api.ActiveSession(ctx, w.AppID, meetingID)
+	if ctx.Err() != nil {
+		return diff.Observation{}, false // interrupted: says nothing
+	}
+	if obs.Kind == diff.ObservedFailure {
+		p.noteFailure(obs)
+		p.opts.Logger.Warn().Str(logWatch, w.Name).Str(logMeeting, meetingID).Str(logError, obs.Failure.Message).
+			Msg("session left the sessions list, but its meeting could not be asked; trying again next cycle")
+		return obs, false
+	}
+	return obs, true
+}
+
+// latestPerMeeting indexes live sessions by meeting, keeping the latest
+// started one when the list briefly holds two for one meeting.
+func latestPerMeeting(sessions []diff.Session) map[string]*diff.Session {
+	live := make(map[string]*diff.Session, len(sessions))
+	for i := range sessions {
+		s := &sessions[i]
+		if s.AssociatedID == "" {
+			continue
+		}
+		if cur, ok := live[s.AssociatedID]; ok && cur.StartedAt >= s.StartedAt {
+			continue
+		}
+		live[s.AssociatedID] = s
+	}
+	return live
+}

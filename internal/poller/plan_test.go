@@ -1,0 +1,129 @@
+package poller
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/config"
+)
+
+// meetingIDs returns n distinct meeting ids.
+func meetingIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("m%04d", i)
+	}
+	return ids
+}
+
+func TestMakePlan(t *testing.T) {
+	tests := []struct {
+		name  string
+		watch config.Watch
+		want  WatchPlan
+	}{
+		{
+			name:  "every 30s, two meetings",
+			watch: config.Watch{Schedule: "@every 30s", Meetings: meetingIDs(2)},
+			want:  WatchPlan{PollsPer5m: 10, RequestsPerPoll: 2, RequestsPer5m: 20},
+		},
+		{
+			name:  "six fields: every 10 seconds",
+			watch: config.Watch{Schedule: "*/10 * * * * *", Meetings: meetingIDs(1)},
+			want:  WatchPlan{PollsPer5m: 30, RequestsPerPoll: 1, RequestsPer5m: 30},
+		},
+		{
+			name:  "every minute",
+			watch: config.Watch{Schedule: "* * * * *", Meetings: meetingIDs(3)},
+			want:  WatchPlan{PollsPer5m: 5, RequestsPerPoll: 3, RequestsPer5m: 15},
+		},
+		{
+			name:  "weekdays at nine",
+			watch: config.Watch{Schedule: "0 9 * * 1-5", Meetings: meetingIDs(1)},
+			want:  WatchPlan{PollsPer5m: 1, RequestsPerPoll: 1, RequestsPer5m: 1},
+		},
+		{
+			name:  "sundays only",
+			watch: config.Watch{Schedule: "*/30 * * * * 0", Meetings: meetingIDs(1)},
+			want:  WatchPlan{PollsPer5m: 10, RequestsPerPoll: 1, RequestsPer5m: 10},
+		},
+		{
+			name:  "once a year",
+			watch: config.Watch{Schedule: "0 0 1 7 *", Meetings: meetingIDs(1)},
+			want:  WatchPlan{PollsPer5m: 1, RequestsPerPoll: 1, RequestsPer5m: 1},
+		},
+		{
+			name:  "leap days",
+			watch: config.Watch{Schedule: "0 12 29 2 *", Meetings: meetingIDs(1)},
+			want:  WatchPlan{PollsPer5m: 1, RequestsPerPoll: 1, RequestsPer5m: 1},
+		},
+		{
+			name:  "all live: one page a poll",
+			watch: config.Watch{Schedule: "@every 30s", AllLive: true},
+			want:  WatchPlan{PollsPer5m: 10, RequestsPerPoll: 1, RequestsPer5m: 10},
+		},
+		{
+			name:  "below the list threshold: meeting by meeting",
+			watch: config.Watch{Schedule: "@every 1m", Meetings: meetingIDs(ListMinMeetings - 1)},
+			want:  WatchPlan{PollsPer5m: 5, RequestsPerPoll: 9, RequestsPer5m: 45},
+		},
+		{
+			name:  "at the list threshold: one page",
+			watch: config.Watch{Schedule: "@every 1m", Meetings: meetingIDs(ListMinMeetings)},
+			want:  WatchPlan{PollsPer5m: 5, RequestsPerPoll: 1, ViaList: true, RequestsPer5m: 5},
+		},
+		{
+			name:  "2,000 meetings via the list",
+			watch: config.Watch{Schedule: "@every 30s", Meetings: meetingIDs(2000)},
+			want:  WatchPlan{PollsPer5m: 10, RequestsPerPoll: 20, ViaList: true, RequestsPer5m: 200},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.watch.Name = "w"
+			tt.want.Watch = "w"
+			cfg := &config.Config{API: config.API{RequestsPer5m: 1000}, Watches: []config.Watch{tt.watch}}
+			got, err := MakePlan(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := Plan{Watches: []WatchPlan{tt.want}, RequestsPer5m: tt.want.RequestsPer5m, Budget: 1000}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("MakePlan (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPlanOver(t *testing.T) {
+	cfg := &config.Config{
+		API: config.API{RequestsPer5m: 1000},
+		Watches: []config.Watch{
+			{Name: "busy", Schedule: "*/5 * * * * *", Meetings: meetingIDs(15)}, // 60 polls × 1 page
+			{Name: "many", Schedule: "@every 10s", Meetings: meetingIDs(9)},     // 30 polls × 9
+			{Name: "app", Schedule: "@every 2s", AllLive: true},                 // 150 polls × 1
+		},
+	}
+	p, err := MakePlan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.RequestsPer5m != 60+270+150 || p.Over() != 480-1000 {
+		t.Errorf("plan of %d requests, over by %d; want 480, -520", p.RequestsPer5m, p.Over())
+	}
+	cfg.API.RequestsPer5m = 400
+	if p, _ := MakePlan(cfg); p.Over() != 80 {
+		t.Errorf("over by %d with a budget of 400; want 80", p.Over())
+	}
+}
+
+func TestMakePlanBadSchedule(t *testing.T) {
+	cfg := &config.Config{Watches: []config.Watch{{Name: "broken", Schedule: "@evry 1m", Meetings: meetingIDs(1)}}}
+	_, err := MakePlan(cfg)
+	if err == nil || !strings.Contains(err.Error(), "watch broken") {
+		t.Fatalf("MakePlan = %v; want an error naming watch broken", err)
+	}
+}

@@ -1,0 +1,338 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/diff"
+)
+
+// schedAPI is an API without network for scheduler tests, which run in a
+// synctest bubble: every poll finds no session, unless it is held until
+// released (or its context ends) or made to panic.
+type schedAPI struct {
+	mu     sync.Mutex
+	calls  map[string]int // by meeting, or "list:" and the app
+	hold   chan struct{}  // when set, polls wait for it to close
+	panics int            // how many of the next polls panic
+}
+
+func newSchedAPI() *schedAPI { return &schedAPI{calls: make(map[string]int)} }
+
+// holdPolls makes polls wait until the returned function is called.
+func (a *schedAPI) holdPolls() (release func()) {
+	ch := make(chan struct{})
+	a.mu.Lock()
+	a.hold = ch
+	a.mu.Unlock()
+	return func() {
+		a.mu.Lock()
+		a.hold = nil
+		a.mu.Unlock()
+		close(ch)
+	}
+}
+
+func (a *schedAPI) count(key string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.calls[key]
+}
+
+func (a *schedAPI) poll(ctx context.Context, key string) diff.Observation {
+	a.mu.Lock()
+	a.calls[key]++
+	hold, explode := a.hold, a.panics > 0
+	if explode {
+		a.panics--
+	}
+	a.mu.Unlock()
+	if explode {
+		panic("poll exploded")
+	}
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return diff.Observation{Kind: diff.ObservedFailure, At: time.Now(),
+				Failure: &diff.Failure{Kind: diff.FailureTimeout, Message: "request canceled"}}
+		}
+	}
+	return diff.Observation{Kind: diff.ObservedNoSession, At: time.Now()}
+}
+
+func (a *schedAPI) ActiveSession(ctx context.Context, _, meetingID string) diff.Observation {
+	return a.poll(ctx, meetingID)
+}
+
+func (a *schedAPI) LiveSessions(ctx context.Context, appID string, _ int) ([]diff.Session, int, *diff.Failure) {
+	obs := a.poll(ctx, "list:"+appID)
+	return nil, 1, obs.Failure
+}
+
+func (a *schedAPI) EndedSession(context.Context, string, string, string) (*diff.Session, *diff.Failure) {
+	return nil, nil
+}
+
+// cycleLog records what OnCycle reports.
+type cycleLog struct {
+	mu     sync.Mutex
+	cycles []Cycle
+	errs   []error
+}
+
+func (l *cycleLog) add(c Cycle, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cycles = append(l.cycles, c)
+	l.errs = append(l.errs, err)
+}
+
+func (l *cycleLog) get() ([]Cycle, []error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Cycle(nil), l.cycles...), append([]error(nil), l.errs...)
+}
+
+func schedWatch(name, schedule string) Watch {
+	return Watch{Name: name, AppID: "app", Meetings: []string{name + "-m"}, Schedule: schedule,
+		Rules: diff.Rules{FailingAfter: 3}}
+}
+
+// startScheduler starts a scheduler of watches over api, with no store,
+// and stops it when the test ends. Call it inside a bubble.
+func startScheduler(t *testing.T, api API, watches ...Watch) (*Scheduler, *logBuffer, *cycleLog) {
+	t.Helper()
+	logs, cycles := &logBuffer{}, &cycleLog{}
+	l := zerolog.New(logs)
+	s, err := NewScheduler(New(api, Options{AccountID: "acc", Logger: l}), watches,
+		SchedulerOptions{Logger: l, OnCycle: cycles.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = s.Stop(ctx)
+	})
+	synctest.Wait()
+	return s, logs, cycles
+}
+
+func stop(t *testing.T, s *Scheduler) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.Stop(ctx); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+}
+
+func TestSchedulerRunsOnSchedule(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newSchedAPI()
+		start := time.Now()
+		app := schedWatch("app", "*/20 * * * * *")
+		app.Meetings, app.AllLive = nil, true
+		s, _, cycles := startScheduler(t, api, schedWatch("fast", "@every 10s"), schedWatch("slow", "* * * * *"), app)
+		check := func(when string, fast, slow, list int) {
+			t.Helper()
+			synctest.Wait()
+			f, sl, l := api.count("fast-m"), api.count("slow-m"), api.count("list:app")
+			if f != fast || sl != slow || l != list {
+				t.Errorf("%s: fast polled %d times, slow %d, list %d; want %d, %d, %d", when, f, sl, l, fast, slow, list)
+			}
+		}
+		check("at start", 1, 1, 1)
+		time.Sleep(35 * time.Second)
+		check("after 35s", 4, 1, 2)
+		time.Sleep(30 * time.Second)
+		check("after 65s", 7, 2, 4)
+
+		last := s.LastCycle()
+		at := start.Add(60 * time.Second)
+		if !last["fast"].Equal(at) || !last["slow"].Equal(at) || !last["app"].Equal(at) {
+			t.Errorf("LastCycle = %v; want all at %s", last, at)
+		}
+		if ok, why := s.Healthy(time.Minute); !ok {
+			t.Errorf("Healthy = false (%s)", why)
+		}
+		stop(t, s)
+		got, errs := cycles.get()
+		if len(got) != 7+2+4 {
+			t.Errorf("%d cycles reported; want 13", len(got))
+		}
+		for i, err := range errs {
+			if err != nil || got[i].Polls != 1 {
+				t.Errorf("cycle %+v: %v", got[i], err)
+			}
+		}
+	})
+}
+
+func TestSchedulerSkipsWhileRunning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newSchedAPI()
+		release := api.holdPolls()
+		s, logs, cycles := startScheduler(t, api, schedWatch("w", "@every 10s"))
+		time.Sleep(25 * time.Second)
+		synctest.Wait()
+		if n := api.count("w-m"); n != 1 {
+			t.Errorf("%d polls while the first cycle runs; want 1", n)
+		}
+		if skips := logs.find(t, "warn", map[string]string{"watch": "w"}); len(skips) != 2 ||
+			!strings.Contains(fmt.Sprint(skips[0]["message"]), "skipped") {
+			t.Errorf("skip warnings = %v; want 2 naming watch w", skips)
+		}
+
+		release()
+		synctest.Wait()
+		if got, _ := cycles.get(); len(got) != 1 {
+			t.Errorf("%d cycles after the release; want 1", len(got))
+		}
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if n := api.count("w-m"); n != 2 {
+			t.Errorf("%d polls; want the next cycle to run", n)
+		}
+		stop(t, s)
+	})
+}
+
+func TestSchedulerStopWaitsForCycle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newSchedAPI()
+		release := api.holdPolls()
+		s, _, cycles := startScheduler(t, api, schedWatch("w", "@every 10s"))
+
+		stopped := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			stopped <- s.Stop(ctx)
+		}()
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		select {
+		case err := <-stopped:
+			t.Fatalf("Stop returned %v while a cycle ran", err)
+		default:
+		}
+		if n := api.count("w-m"); n != 1 {
+			t.Errorf("%d polls after Stop began; want no new cycle", n)
+		}
+
+		release()
+		if err := <-stopped; err != nil {
+			t.Errorf("Stop = %v; want nil once the cycle finished", err)
+		}
+		got, errs := cycles.get()
+		if len(got) != 1 || got[0].Polls != 1 || errs[0] != nil {
+			t.Errorf("cycles %+v, errors %v; want one complete cycle", got, errs)
+		}
+	})
+}
+
+func TestSchedulerStopCancelsAfterDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newSchedAPI()
+		api.holdPolls() // never released
+		s, logs, cycles := startScheduler(t, api, schedWatch("w", "@every 10s"))
+
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err := s.Stop(ctx)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Stop = %v; want the deadline", err)
+		}
+		if d := time.Since(start); d != 5*time.Second {
+			t.Errorf("Stop took %s; want the 5s deadline", d)
+		}
+		got, errs := cycles.get()
+		if len(got) != 1 || got[0].Polls != 0 || !errors.Is(errs[0], context.Canceled) {
+			t.Errorf("cycles %+v, errors %v; want one cancelled cycle that observed nothing", got, errs)
+		}
+		if e := logs.find(t, "error", nil); len(e) != 0 {
+			t.Errorf("a cycle cancelled by Stop logged errors: %v", e)
+		}
+	})
+}
+
+func TestSchedulerHealthy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newSchedAPI()
+		release := api.holdPolls()
+		s, _, _ := startScheduler(t, api, schedWatch("w", "@every 10s"))
+		if ok, why := s.Healthy(time.Minute); !ok {
+			t.Errorf("Healthy at start = false (%s)", why)
+		}
+		time.Sleep(61 * time.Second)
+		synctest.Wait()
+		if ok, why := s.Healthy(time.Minute); ok || why != "cycle of watch w running for 1m1s" {
+			t.Errorf("Healthy with a stalled cycle = %v (%q)", ok, why)
+		}
+
+		release()
+		synctest.Wait()
+		if ok, why := s.Healthy(time.Minute); !ok {
+			t.Errorf("Healthy after the cycle = false (%s)", why)
+		}
+
+		// Stopping the loop silences the heartbeat (last at 60s).
+		stop(t, s)
+		time.Sleep(16 * time.Second)
+		if ok, why := s.Healthy(time.Minute); ok || why != "scheduler loop silent for 17s" {
+			t.Errorf("Healthy with a silent loop = %v (%q)", ok, why)
+		}
+	})
+}
+
+func TestSchedulerRecoversPanic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newSchedAPI()
+		api.panics = 1
+		w := schedWatch("w", "@every 1m")
+		w.Meetings = []string{"w-m", "w-other"}
+		s, logs, cycles := startScheduler(t, api, w)
+
+		panics := logs.find(t, "error", map[string]string{"watch": "w"})
+		if len(panics) != 1 || !strings.Contains(fmt.Sprint(panics[0]["error"]), "poll exploded") {
+			t.Fatalf("logged panics = %v; want one naming watch w", panics)
+		}
+		time.Sleep(45 * time.Second)
+		if ok, why := s.Healthy(30 * time.Second); !ok {
+			t.Errorf("Healthy after a recovered panic = false (%s)", why)
+		}
+		if got, _ := cycles.get(); len(got) != 0 {
+			t.Errorf("a panicking cycle was reported: %+v", got)
+		}
+
+		time.Sleep(20 * time.Second)
+		synctest.Wait()
+		got, errs := cycles.get()
+		if len(got) != 1 || got[0].Polls != 2 || errs[0] != nil {
+			t.Errorf("cycles %+v, errors %v; want the next cycle to run in full", got, errs)
+		}
+		if _, ok := s.LastCycle()["w"]; !ok {
+			t.Error("LastCycle has no entry for w after a good cycle")
+		}
+		stop(t, s)
+	})
+}
+
+func TestNewSchedulerBadSchedule(t *testing.T) {
+	_, err := NewScheduler(New(newSchedAPI(), Options{}), []Watch{schedWatch("bad", "@evry 1m")}, SchedulerOptions{})
+	if err == nil || !strings.Contains(err.Error(), "watch bad") {
+		t.Fatalf("NewScheduler = %v; want an error naming watch bad", err)
+	}
+}
