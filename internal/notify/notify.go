@@ -207,11 +207,24 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
+// idleConnsPerHost is how many idle connections a notifier's default client
+// keeps to its receiver: enough for the Worker's default eight attempts in
+// flight, where net/http's default of two would open a new connection for
+// most requests.
+const idleConnsPerHost = 16
+
 // defaultClient is the client a notifier uses when given none. It does not
 // follow redirects: a 3xx is reported as it is, and a signed body never
-// travels to a host the operator did not configure.
+// travels to a host the operator did not configure. It has a connection
+// pool of its own, sized for attempts in flight at once.
 func defaultClient() *http.Client {
-	return &http.Client{
+	c := &http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		t = t.Clone()
+		t.MaxIdleConnsPerHost = idleConnsPerHost
+		c.Transport = t
+	}
+	return c
 }

@@ -44,7 +44,9 @@ func commitEvents(t testing.TB, st *store.Store, created time.Time, notifiers []
 	ev := testEvents()[diff.TypeSessionStarted]
 	var evs []store.NewEvent
 	for _, id := range ids {
-		ev.Data.ID = id
+		// Each event is about a meeting of its own, so that nothing orders
+		// them; TestWorkerOrdersEventsOfOneMeeting covers the order.
+		ev.Data.ID, ev.Data.MeetingID = id, "meeting-"+id
 		evs = append(evs, store.NewEvent{
 			ID: id, Type: ev.Type, CreatedAt: created, Body: eventBody(t, ev), Notifiers: notifiers,
 		})

@@ -84,6 +84,11 @@ func NewSlack(opts SlackOptions) (*Slack, error) {
 // Name returns the notifier's configured name.
 func (s *Slack) Name() string { return s.name }
 
+// Concurrency returns 1, for the Worker: messages are paced one a second,
+// so more attempts in flight would only queue for their turn, using up
+// their timeouts, and could reach the channel out of order.
+func (s *Slack) Concurrency() int { return 1 }
+
 // Broken returns the error that made the notifier unusable, or nil.
 func (s *Slack) Broken() error {
 	s.mu.Lock()

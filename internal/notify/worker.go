@@ -72,6 +72,14 @@ type WorkerOptions struct {
 	// PollInterval is how often an idle lane rereads the outbox even
 	// without Wake (default 1m).
 	PollInterval time.Duration
+	// Parallel is how many attempts each lane may have in flight at once
+	// (default 8), never more than a notifier's Concurrency() when it has
+	// that method (Slack says 1). A delivery never has two attempts in
+	// flight, and attempts start in ID order; with more than one in flight
+	// a receiver may see neighbouring events out of order. 1 delivers
+	// strictly one at a time. An attempt that is over no longer counts,
+	// though up to 4·Parallel may still be recording their outcomes.
+	Parallel int
 	// Logger receives the Worker's logs.
 	Logger zerolog.Logger
 	// Metrics records attempts; nil records nothing.
@@ -104,6 +112,9 @@ func (o WorkerOptions) withDefaults() WorkerOptions {
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Minute
 	}
+	if o.Parallel <= 0 {
+		o.Parallel = 8
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -117,18 +128,31 @@ func (o WorkerOptions) withDefaults() WorkerOptions {
 // lane, a goroutine that delivers only that notifier's deliveries, so a
 // slow or failing receiver never delays another.
 //
-// Order: a lane attempts its due deliveries in ID order (the order the
-// events were committed) and skips those waiting for a retry, so a
-// receiver sees events in order while it accepts them, and in best-effort
-// order after a failure: one event that keeps failing does not hold back
-// the ones after it. A lane looks at the oldest 256 pending deliveries of
-// its notifier only, so while all of those wait for a retry, newer ones
-// wait too.
+// Order: a lane starts attempts at its due deliveries in ID order (the
+// order the events were committed), up to WorkerOptions.Parallel at once,
+// and skips those waiting for a retry. With Parallel 1 a receiver sees
+// events in order while it accepts them; with more, neighbouring events may
+// overtake each other. After a failure, order is best effort: one event
+// that keeps failing does not hold back the ones after it. A lane looks at
+// the oldest 256 pending deliveries of its notifier only, so while all of
+// those wait for a retry, newer ones wait too.
+//
+// A lane reads the outbox, attempts what is due and waits for those
+// attempts to finish, and their outcomes to be recorded, before it reads
+// the outbox again, so no delivery ever has two attempts in flight. The outcomes of attempts in flight at once
+// reach the store concurrently, where *store.Store commits them together.
 type Worker struct {
 	outbox  Outbox
 	opts    WorkerOptions
 	lanes   []*lane
 	running atomic.Bool
+}
+
+// concurrencyLimit is implemented by notifiers that should not have more
+// than Concurrency() attempts in flight at once, such as Slack, whose
+// messages are paced one a second anyway.
+type concurrencyLimit interface {
+	Concurrency() int
 }
 
 // NewWorker returns a Worker for the given notifiers, whose names must be
@@ -143,12 +167,17 @@ func NewWorker(outbox Outbox, notifiers []Notifier, opts WorkerOptions) *Worker 
 			continue
 		}
 		seen[n.Name()] = true
+		slots := w.opts.Parallel
+		if c, ok := n.(concurrencyLimit); ok {
+			slots = max(1, min(slots, c.Concurrency()))
+		}
 		w.lanes = append(w.lanes, &lane{
-			w:    w,
-			n:    n,
-			name: n.Name(),
-			wake: make(chan struct{}, 1),
-			log:  w.opts.Logger.With().Str(logNotifier, n.Name()).Logger(),
+			w:     w,
+			n:     n,
+			name:  n.Name(),
+			slots: slots,
+			wake:  make(chan struct{}, 1),
+			log:   w.opts.Logger.With().Str(logNotifier, n.Name()).Logger(),
 		})
 	}
 	return w
@@ -173,13 +202,18 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 // RunDrain delivers until ctx is done. Then it starts no new attempt, but
-// lets each attempt in flight finish, within its own timeout, unless hard
-// ends first and abandons it (its delivery stays in the outbox as it was).
-// It returns nil once every lane has stopped.
+// lets each attempt in flight finish, within its own timeout, and records
+// its outcome, unless hard ends first and abandons it (its delivery stays
+// in the outbox as it was). hard ending also ends ctx. It returns nil once
+// every lane has stopped.
 func (w *Worker) RunDrain(ctx, hard context.Context) error {
 	if !w.running.CompareAndSwap(false, true) {
 		return errors.New("notify worker: run called twice")
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(hard, cancel)
+	defer stop()
 	w.reportOrphans()
 	var wg sync.WaitGroup
 	for _, l := range w.lanes {
@@ -191,9 +225,11 @@ func (w *Worker) RunDrain(ctx, hard context.Context) error {
 }
 
 // RunOnce makes one pass over each notifier's due deliveries, attempting
-// each at most once, and returns when every lane is through or ctx ends.
-// Failed attempts are recorded for a later Run, as Run would. It is for
-// one-shot commands; it must not run beside Run on the same outbox.
+// each at most once, and returns when every lane is through or ctx ends
+// (which abandons the attempts in flight). Failed attempts are recorded
+// for a later Run, as Run would. Like Run, a lane looks only at the oldest
+// 256 pending deliveries, though delivered ones make room for more. It is
+// for one-shot commands; it must not run beside Run on the same outbox.
 func (w *Worker) RunOnce(ctx context.Context) error {
 	if !w.running.CompareAndSwap(false, true) {
 		return errors.New("notify worker: run called twice")
@@ -205,10 +241,18 @@ func (w *Worker) RunOnce(ctx context.Context) error {
 	for _, l := range w.lanes {
 		l.hard = ctx
 		wg.Go(func() {
-			if _, err := l.pass(ctx); err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("notifier %s: %w", l.name, err))
-				mu.Unlock()
+			seen := make(map[uint64]bool)
+			for ctx.Err() == nil {
+				n := len(seen)
+				if _, err := l.pass(ctx, seen); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("notifier %s: %w", l.name, err))
+					mu.Unlock()
+					return
+				}
+				if len(seen) == n {
+					return // nothing new was due
+				}
 			}
 		})
 	}
@@ -259,182 +303,4 @@ func (w *Worker) storeDelay(n int) time.Duration {
 		d *= 2
 	}
 	return min(d, maxStoreBackoff)
-}
-
-// lane delivers the deliveries of one notifier, one at a time.
-type lane struct {
-	w      *Worker
-	n      Notifier
-	name   string
-	wake   chan struct{}
-	log    zerolog.Logger
-	broken bool // a Broken result has been logged
-	// hard ends attempts in flight and store retries; the context of run
-	// only stops new attempts.
-	hard context.Context
-}
-
-// run is the lane's loop: read the due deliveries, attempt them, sleep until
-// the next is due, is committed, or ctx ends.
-func (l *lane) run(ctx context.Context) {
-	l.w.opts.Metrics.setBroken(l.name, false)
-	failures := 0
-	for ctx.Err() == nil {
-		wait, err := l.pass(ctx)
-		if err != nil {
-			failures++
-			d := l.w.storeDelay(failures)
-			l.log.Error().Err(err).Dur(logRetryIn, d).Msg("read outbox; retrying")
-			l.sleep(ctx, d, false)
-			continue
-		}
-		failures = 0
-		l.sleep(ctx, wait, true)
-	}
-}
-
-// pass attempts every due delivery of one batch in ID order, and says how
-// long to wait before the next pass: 0 after any attempt (to look again),
-// else until the earliest retry, at most PollInterval.
-func (l *lane) pass(ctx context.Context) (time.Duration, error) {
-	batch, err := l.w.outbox.Pending(l.name, pendingBatch)
-	if err != nil {
-		return 0, err
-	}
-	wait := l.w.opts.PollInterval
-	attempted := false
-	now := l.w.opts.Now()
-	for _, d := range batch {
-		if ctx.Err() != nil {
-			return 0, nil
-		}
-		if d.NextAttempt.After(now) {
-			wait = min(wait, d.NextAttempt.Sub(now))
-			continue
-		}
-		if !l.attempt(ctx, d) {
-			return 0, nil
-		}
-		attempted = true
-		now = l.w.opts.Now()
-	}
-	if attempted {
-		return 0, nil
-	}
-	return wait, nil
-}
-
-// attempt makes one attempt at d and records the outcome in the outbox. It
-// returns false when ctx ended first.
-func (l *lane) attempt(ctx context.Context, d store.Delivery) bool {
-	o := l.w.opts
-	msg := Message{EventID: d.EventID, EventType: d.EventType, Body: d.Body, Attempt: d.Attempts + 1}
-	actx, cancel := context.WithTimeout(l.hard, o.Timeout)
-	start := time.Now()
-	res := l.n.Notify(actx, msg)
-	took := time.Since(start)
-	cancel()
-
-	log := l.log.With().Uint64(logDeliveryID, d.ID).Str(logEventID, d.EventID).
-		Str(logEventType, d.EventType).Int(logAttempt, msg.Attempt).Logger()
-	if res.Err == nil {
-		o.Metrics.observe(l.name, OutcomeDelivered, took)
-		log.Debug().Int(logStatus, res.StatusCode).Msg("delivered")
-		return l.persist(l.hard, d.ID, "mark delivered", func() error { return l.w.outbox.MarkDelivered(d.ID) })
-	}
-	if l.hard.Err() != nil {
-		return false // abandoned: the delivery stays as it was
-	}
-	if res.Broken {
-		o.Metrics.setBroken(l.name, true)
-		if !l.broken {
-			l.broken = true
-			log.Error().Err(res.Err).Msg("notifier is misconfigured; its events become dead letters until the configuration is fixed")
-		}
-	}
-
-	now := o.Now()
-	attempts := d.Attempts + 1
-	lastErr := res.Err.Error()
-	var reason string
-	var next time.Time
-	switch {
-	case !res.Retry:
-		reason = "not retryable"
-	case attempts >= o.MaxAttempts:
-		reason = fmt.Sprintf("gave up after %d attempts", attempts)
-	case now.Sub(d.CreatedAt) >= o.MaxAge:
-		reason = fmt.Sprintf("gave up after max age %s", o.MaxAge)
-	default:
-		next = now.Add(max(l.w.retryDelay(attempts), res.RetryAfter))
-		if deadline := d.CreatedAt.Add(o.MaxAge); next.After(deadline) {
-			if now.Add(res.RetryAfter).After(deadline) {
-				reason = fmt.Sprintf("retry-after %s is past max age %s", res.RetryAfter, o.MaxAge)
-			} else {
-				next = deadline // one last attempt at max age
-			}
-		}
-	}
-	if reason != "" {
-		if res.Retry {
-			lastErr += " (" + reason + ")"
-		}
-		o.Metrics.observe(l.name, OutcomeDead, took)
-		log.Warn().Err(res.Err).Int(logStatus, res.StatusCode).Str(logReason, reason).Msg("dead letter")
-		// DeadLetter keeps the stored attempt count, so count this attempt
-		// first; a crash in between leaves the delivery due at once.
-		return l.persist(l.hard, d.ID, "record attempt", func() error {
-			return l.w.outbox.RecordAttempt(d.ID, attempts, now, lastErr)
-		}) && l.persist(l.hard, d.ID, "dead-letter", func() error {
-			return l.w.outbox.DeadLetter(d.ID, now, lastErr)
-		})
-	}
-	o.Metrics.observe(l.name, OutcomeRetry, took)
-	log.Info().Err(res.Err).Int(logStatus, res.StatusCode).Time(logNextAttempt, next).Msg("attempt failed; will retry")
-	return l.persist(l.hard, d.ID, "record attempt", func() error {
-		return l.w.outbox.RecordAttempt(d.ID, attempts, next, lastErr)
-	})
-}
-
-// persist runs a store operation until it succeeds, backing off while it
-// fails (a full disk, say): an outcome is never dropped. A delivery that
-// is no longer in the outbox counts as done. It returns false when ctx
-// ended first.
-func (l *lane) persist(ctx context.Context, id uint64, what string, op func() error) bool {
-	for n := 1; ; n++ {
-		err := op()
-		switch {
-		case err == nil:
-			return true
-		case errors.Is(err, store.ErrNotFound):
-			l.log.Warn().Uint64(logDeliveryID, id).Msg(what + ": delivery no longer in the outbox")
-			return true
-		}
-		d := l.w.storeDelay(n)
-		l.log.Error().Err(err).Uint64(logDeliveryID, id).Dur(logRetryIn, d).Msg(what + "; retrying")
-		if !l.sleep(ctx, d, false) {
-			return false
-		}
-	}
-}
-
-// sleep waits for d, or for a Wake when wakeable, and returns false when
-// ctx ended first.
-func (l *lane) sleep(ctx context.Context, d time.Duration, wakeable bool) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	var wake <-chan struct{}
-	if wakeable {
-		wake = l.wake
-	}
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-	case <-wake:
-	}
-	return true
 }

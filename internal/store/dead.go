@@ -12,12 +12,13 @@ import (
 
 // DeadLetter moves an outbox delivery to the dead letters, keeping its ID and
 // attempts, and records when it died and why. An empty lastErr keeps the last
-// error RecordAttempt stored. An ID not in the outbox gives ErrNotFound.
+// error RecordAttempt stored. An ID not in the outbox gives ErrNotFound. It
+// returns once the move is on disk; concurrent calls share a transaction.
 func (s *Store) DeadLetter(id uint64, at time.Time, lastErr string) error {
 	if at.IsZero() {
 		return fmt.Errorf("dead-letter delivery %d: time is zero", id)
 	}
-	err := s.update(func(q *queue) error {
+	err := s.write(func(q *queue) error {
 		d, err := q.get(id)
 		if err != nil {
 			return err

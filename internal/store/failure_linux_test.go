@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -73,6 +75,65 @@ func TestCommitWriteErrorLosesNothing(t *testing.T) {
 	s = reopen(t, s)
 	if d, err := s.OutboxDepth(); err != nil || d["ops"] != 2001 {
 		t.Errorf("OutboxDepth after reopening = %v, %v; want ops: 2001", d, err)
+	}
+}
+
+// TestGroupWriteErrorLosesNothing fails a transaction shared by several
+// writes (RecordAttempt with errors too large for the file's room) and
+// checks that every write in it reports the failure, none is applied, and
+// the same writes succeed once there is room.
+func TestGroupWriteErrorLosesNothing(t *testing.T) {
+	s := mustOpen(t)
+	const n = 8
+	queueEvents(t, s, n, "ops") // 1…n
+	info, err := os.Stat(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bigErr := strings.Repeat("x", 64<<10)
+	record := func() []error {
+		release := holdGroup(t, s)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { errs[i] = s.RecordAttempt(uint64(i+1), 1, t0, bigErr) })
+		}
+		waitQueued(t, s, n)
+		release()
+		wg.Wait()
+		return errs
+	}
+
+	_ = withFileSizeLimit(t, uint64(info.Size()), func() error {
+		errs := record()
+		t.Logf("RecordAttempt beyond the limit: %v", errs[0])
+		for i, err := range errs {
+			if err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("record attempt of delivery %d: ", i+1)) {
+				t.Errorf("RecordAttempt(%d) beyond the file size limit: %v; want its error", i+1, err)
+			}
+		}
+		return nil
+	})
+	out, err := s.Outbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(out, func(d Delivery) bool { return d.Attempts != 0 }) || len(out) != n {
+		t.Errorf("outbox after the failed group: %d deliveries, some attempted; want %d untouched", len(out), n)
+	}
+
+	for i, err := range record() {
+		if err != nil {
+			t.Errorf("RecordAttempt(%d) with room again: %v", i+1, err)
+		}
+	}
+	s = reopen(t, s)
+	out, err = s.Outbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(out, func(d Delivery) bool { return d.Attempts != 1 }) || len(out) != n {
+		t.Errorf("outbox after reopening: %d deliveries, some not attempted; want %d attempted once", len(out), n)
 	}
 }
 

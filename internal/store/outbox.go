@@ -287,9 +287,10 @@ func (s *Store) OutboxDepth() (map[string]int, error) {
 }
 
 // MarkDelivered removes a delivery from the outbox once its notifier has
-// accepted it. An ID not in the outbox gives ErrNotFound.
+// accepted it. An ID not in the outbox gives ErrNotFound. It returns once the
+// removal is on disk; concurrent calls share a transaction.
 func (s *Store) MarkDelivered(id uint64) error {
-	err := s.update(func(q *queue) error {
+	err := s.write(func(q *queue) error {
 		d, err := q.get(id)
 		if err != nil {
 			return err
@@ -304,12 +305,13 @@ func (s *Store) MarkDelivered(id uint64) error {
 
 // RecordAttempt records a failed attempt of an outbox delivery: the number of
 // attempts so far, when to try next, and the error. An ID not in the outbox
-// gives ErrNotFound.
+// gives ErrNotFound. It returns once the record is on disk; concurrent calls
+// share a transaction.
 func (s *Store) RecordAttempt(id uint64, attempts int, next time.Time, lastErr string) error {
 	if attempts < 0 {
 		return fmt.Errorf("record attempt of delivery %d: attempts %d is negative", id, attempts)
 	}
-	err := s.update(func(q *queue) error {
+	err := s.write(func(q *queue) error {
 		d, err := q.get(id)
 		if err != nil {
 			return err

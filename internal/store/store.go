@@ -81,12 +81,15 @@ type Options struct {
 }
 
 // Store is an open state file. Its methods are safe for concurrent use; each
-// runs in its own short bbolt transaction and returns copies of the stored
-// bytes, never memory that belongs to the database.
+// runs in a short bbolt transaction and returns copies of the stored bytes,
+// never memory that belongs to the database. MarkDelivered, RecordAttempt
+// and DeadLetter calls made concurrently share transactions (and fsyncs);
+// each still returns only once its change is on disk.
 type Store struct {
 	db       *bolt.DB
 	path     string
 	readOnly bool
+	group    groupCommit
 }
 
 // Open opens the state file at path, creating it (but not its directory)
@@ -145,7 +148,7 @@ func openError(path string, readOnly bool, err error) error {
 			return fmt.Errorf("open store %s: directory %s does not exist (create it, e.g. with StateDirectory= in the systemd unit): %w", path, dir, cause)
 		}
 		if readOnly {
-			return fmt.Errorf("open store %s: no file (rtkwatchd has not run with this store yet): %w", path, cause)
+			return fmt.Errorf("open store %s: %w (rtkwatchd has not run with this store yet)", path, cause)
 		}
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
 		return fmt.Errorf("open store %s: not a valid bbolt file: %w", path, err)

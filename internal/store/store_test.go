@@ -121,7 +121,7 @@ func TestOpenErrors(t *testing.T) {
 			setup:   func(_ *testing.T, dir string) string { return filepath.Join(dir, "state.db") },
 			opts:    Options{ReadOnly: true},
 			wantIs:  os.ErrNotExist,
-			wantMsg: []string{"no file (rtkwatchd has not run with this store yet): no such file or directory"},
+			wantMsg: []string{"no such file or directory (rtkwatchd has not run with this store yet)"},
 		},
 		{
 			name: "read-only, empty file",
