@@ -60,7 +60,11 @@ func (c *adminClient) do(ctx context.Context, method, path string, q url.Values,
 	defer res.Body.Close()
 	if res.StatusCode/100 != 2 {
 		msg, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
-		return fmt.Errorf("daemon admin API %s: %s: %s", path, res.Status, strings.TrimSpace(string(msg)))
+		err := fmt.Errorf("daemon admin API %s: %s", path, strings.TrimSpace(string(msg)))
+		if res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusBadRequest {
+			return usageError(err) // the daemon says what in the request was wrong
+		}
+		return err
 	}
 	if fn, ok := out.(func(io.Reader) error); ok {
 		return fn(res.Body)
