@@ -104,6 +104,7 @@ type meetingStep struct {
 	next    diff.Snapshot
 	events  []diff.Event
 	skip    bool // no observation (cancelled): write nothing
+	forget  bool // delete the meeting's snapshot
 }
 
 // Poll runs one cycle of w: it observes every meeting, applies the rules and
@@ -319,13 +320,16 @@ func (p *Poller) commit(w Watch, steps []meetingStep) (Cycle, error) {
 		if s.skip {
 			continue
 		}
-		c.Polls++
-		if s.next.ConsecutiveFailures > 0 {
-			c.Failures++
-		}
-		u, err := p.update(w, s)
-		if err != nil {
-			return c, err
+		u := store.Update{Key: store.SnapshotKey{Watch: w.Name, MeetingID: s.meeting}, Delete: true}
+		if !s.forget {
+			c.Polls++
+			if s.next.ConsecutiveFailures > 0 {
+				c.Failures++
+			}
+			var err error
+			if u, err = p.update(w, s); err != nil {
+				return c, err
+			}
 		}
 		updates = append(updates, u)
 		pending = append(pending, s.events...)

@@ -16,6 +16,13 @@ const ListMinMeetings = 10
 // DefaultPerPage is the page size of the sessions list.
 const DefaultPerPage = 100
 
+// ForgetIdleAfter is how long an all-live watch keeps the snapshot of a
+// meeting that has had no live session: without a bound, an app that makes
+// a meeting per call would grow the store for ever. A forgotten meeting that
+// goes live again is new to the watch: session.started, with sequence
+// starting over at 1.
+const ForgetIdleAfter = 7 * 24 * time.Hour
+
 // reprobeEvery is how many cycles a watch that fell back to polling its
 // meetings one by one waits before it tries the sessions list again.
 const reprobeEvery = 20
@@ -117,7 +124,12 @@ func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte,
 				continue
 			}
 		} else if only == nil && prev.Baselined {
-			continue // known, still idle: nothing to write
+			// Known and still idle: nothing to write, unless it has been idle
+			// so long that it is forgotten.
+			if listObs.At.Sub(prev.LastGoodPoll) > ForgetIdleAfter {
+				steps = append(steps, meetingStep{meeting: id, forget: true})
+			}
+			continue
 		}
 		if sessionID, ends := diff.EndsSession(prev, obs); ends {
 			obs.Final = p.finalNumbers(ctx, w, id, sessionID)

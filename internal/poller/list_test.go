@@ -108,9 +108,33 @@ func TestPollAllLive(t *testing.T) {
 			before: func() { h.fake.StartSession(testApp, "m2", rtkfake.Session{LiveParticipants: 1}) },
 			want:   []string{"session.started m2"},
 		},
+		{
+			name:   "and ends",
+			before: func() { h.fake.EndSession(testApp, "m2") },
+			want:   []string{"session.ended m2"},
+		},
+		{
+			name:   "idle for longer than ForgetIdleAfter: forgotten",
+			before: func() { h.clock.Advance(ForgetIdleAfter) },
+			check: func(t *testing.T, c Cycle) {
+				if _, ok := h.rawSnapshots(w.Name)["m2"]; ok {
+					t.Error("m2's snapshot is still stored")
+				}
+			},
+		},
+		{
+			name:   "a forgotten meeting that comes back is new",
+			before: func() { h.fake.StartSession(testApp, "m2", rtkfake.Session{LiveParticipants: 1}) },
+			want:   []string{"session.started m2"},
+			check: func(t *testing.T, c Cycle) {
+				if seq := c.Events[0].Data.Sequence; seq != 1 {
+					t.Errorf("sequence %d; want 1, a fresh start", seq)
+				}
+			},
+		},
 	})
-	if n := h.fake.Counts().ActiveSession; n != 1 {
-		t.Errorf("%d active-session requests in all; want only m2's confirmation", n)
+	if n := h.fake.Counts().ActiveSession; n != 2 {
+		t.Errorf("%d active-session requests in all; want only m2's two confirmations", n)
 	}
 }
 
