@@ -37,8 +37,19 @@ import (
 //   - participants.threshold_crossed fires up when live_participants ≥ T for
 //     a threshold not yet crossed, and down when it falls below
 //     T − hysteresis for one that was; minutes.threshold_crossed fires once
-//     per session when minutes_consumed ≥ T. An ended session's thresholds
-//     are forgotten without down events.
+//     per session when minutes_consumed ≥ T. An ended session's participant
+//     thresholds are forgotten without down events.
+//   - A session that comes back under the id of the session that ended last
+//     (with no other session started in between) emits session.started
+//     again, but keeps the minutes thresholds reported before it ended, so
+//     they do not fire twice. Its participant thresholds start from zero like
+//     any new session's, so their up crossings may fire again.
+//   - A threshold that the rules gained since the last good poll (a reload,
+//     a restart) is armed silently when the session, unchanged since that
+//     poll, is already past it, just as at a baseline; only later crossings
+//     fire. A threshold the rules lost is forgotten silently. A snapshot that
+//     does not say which thresholds it knows (one stored by an older
+//     version) is taken to know the current ones.
 //
 // Every event gets the next sequence number of the meeting; the snapshot
 // keeps the last one used. Events name the session they are about: the ended
@@ -99,6 +110,9 @@ type step struct {
 	rules   Rules
 	next    Snapshot
 	events  []Event
+	// The rules' thresholds in ascending order, set by good.
+	participantTh []int
+	minutesTh     []float64
 }
 
 // failure records the failed poll f.
@@ -148,6 +162,8 @@ func (s *step) good() {
 	s.next.LastError = ""
 	s.next.Failing = false
 	s.next.LastGoodPoll = s.obs.At
+	s.participantTh = sortedInts(s.rules.ParticipantThresholds)
+	s.minutesTh = sortedFloats(s.rules.MinutesThresholds)
 
 	var cur *Session // the live session observed, nil when none
 	if s.obs.Kind == ObservedSession && isLive(s.obs.Session) {
@@ -161,9 +177,12 @@ func (s *step) good() {
 	old := s.next.Session
 	if old != nil && (cur == nil || cur.ID != old.ID) {
 		s.ended(old)
+		s.next.LastEndedSessionID = old.ID
+		s.next.LastEndedMinutesReached = s.next.MinutesReached
 		s.forgetSession()
 	}
 	if cur == nil {
+		s.learnThresholds()
 		return
 	}
 	stored := copySession(cur)
@@ -172,10 +191,18 @@ func (s *step) good() {
 		s.next.SessionSeenAt = s.obs.At
 		s.next.ParticipantsUp = nil
 		s.next.MinutesReached = nil
+		if s.next.LastEndedSessionID == cur.ID {
+			s.next.MinutesReached = s.next.LastEndedMinutesReached
+		}
+		s.next.LastEndedSessionID = ""
+		s.next.LastEndedMinutesReached = nil
 		d := s.emit(TypeSessionStarted, stored, noThreshold)
 		d.Current = stored
 		old = nil // the new session has no previous observation
+	} else {
+		s.armNewThresholds(stored)
 	}
+	s.learnThresholds()
 	s.participants(old, stored)
 	s.minutes(old, stored)
 }
@@ -184,17 +211,20 @@ func (s *step) good() {
 func (s *step) baseline(cur *Session) {
 	s.next.Baselined = true
 	s.forgetSession()
+	s.next.LastEndedSessionID = ""
+	s.next.LastEndedMinutesReached = nil
+	s.learnThresholds()
 	if cur == nil {
 		return
 	}
 	s.next.Session = copySession(cur)
 	s.next.SessionSeenAt = s.obs.At
-	for _, t := range sortedInts(s.rules.ParticipantThresholds) {
+	for _, t := range s.participantTh {
 		if cur.LiveParticipants >= t && !containsLast(s.next.ParticipantsUp, t) {
 			s.next.ParticipantsUp = append(s.next.ParticipantsUp, t)
 		}
 	}
-	for _, t := range sortedFloats(s.rules.MinutesThresholds) {
+	for _, t := range s.minutesTh {
 		if cur.MinutesConsumed >= t && !containsLast(s.next.MinutesReached, t) {
 			s.next.MinutesReached = append(s.next.MinutesReached, t)
 		}

@@ -11,17 +11,6 @@ func TestApplyScenarios(t *testing.T) {
 		obs  Observation
 		want []brief
 	}
-	started := func(seq uint64, id string) brief { return brief{Type: TypeSessionStarted, Seq: seq, SessionID: id} }
-	ended := func(seq uint64, id string) brief { return brief{Type: TypeSessionEnded, Seq: seq, SessionID: id} }
-	upAt := func(seq uint64, id string, th float64) brief {
-		return brief{Type: TypeParticipantsThreshold, Seq: seq, SessionID: id, Threshold: th, Direction: DirectionUp}
-	}
-	downAt := func(seq uint64, id string, th float64) brief {
-		return brief{Type: TypeParticipantsThreshold, Seq: seq, SessionID: id, Threshold: th, Direction: DirectionDown}
-	}
-	minutesAt := func(seq uint64, id string, th float64) brief {
-		return brief{Type: TypeMinutesThreshold, Seq: seq, SessionID: id, Threshold: th}
-	}
 	failing := func(seq uint64, id string) brief { return brief{Type: TypeWatchFailing, Seq: seq, SessionID: id} }
 	recovered := func(seq uint64, id string) brief { return brief{Type: TypeWatchRecovered, Seq: seq, SessionID: id} }
 
@@ -173,27 +162,31 @@ func TestApplyScenarios(t *testing.T) {
 }
 
 func TestApplyBaselineSnapshot(t *testing.T) {
+	known := func(s Snapshot) Snapshot {
+		s.KnownParticipants, s.KnownMinutes = []int{50, 100}, []float64{600, 1200}
+		return s
+	}
 	tests := []struct {
 		name string
 		obs  Observation
 		want Snapshot
 	}{
-		{"none", noSessionObs(0), Snapshot{Meeting: testMeeting, Baselined: true, LastGoodPoll: at(0)}},
-		{"ENDED", sessionObs(0, endedSession("s1", 0)), Snapshot{Meeting: testMeeting, Baselined: true, LastGoodPoll: at(0)}},
-		{"live below thresholds", sessionObs(0, liveSession("s1", 10, 5)), Snapshot{
+		{"none", noSessionObs(0), known(Snapshot{Meeting: testMeeting, Baselined: true, LastGoodPoll: at(0)})},
+		{"ENDED", sessionObs(0, endedSession("s1", 0)), known(Snapshot{Meeting: testMeeting, Baselined: true, LastGoodPoll: at(0)})},
+		{"live below thresholds", sessionObs(0, liveSession("s1", 10, 5)), known(Snapshot{
 			Meeting: testMeeting, Baselined: true, Session: liveSession("s1", 10, 5),
 			SessionSeenAt: at(0), LastGoodPoll: at(0),
-		}},
-		{"live above thresholds", sessionObs(0, liveSession("s1", 120, 700)), Snapshot{
+		})},
+		{"live above thresholds", sessionObs(0, liveSession("s1", 120, 700)), known(Snapshot{
 			Meeting: testMeeting, Baselined: true, Session: liveSession("s1", 120, 700),
 			ParticipantsUp: []int{50, 100}, MinutesReached: []float64{600},
 			SessionSeenAt: at(0), LastGoodPoll: at(0),
-		}},
-		{"live exactly at thresholds", sessionObs(0, liveSession("s1", 100, 1200)), Snapshot{
+		})},
+		{"live exactly at thresholds", sessionObs(0, liveSession("s1", 100, 1200)), known(Snapshot{
 			Meeting: testMeeting, Baselined: true, Session: liveSession("s1", 100, 1200),
 			ParticipantsUp: []int{50, 100}, MinutesReached: []float64{600, 1200},
 			SessionSeenAt: at(0), LastGoodPoll: at(0),
-		}},
+		})},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,6 +17,24 @@ var fuzzRules = Rules{
 	FailingAfter:          3,
 }
 
+// fuzzRulesFor returns fuzzRules with only the thresholds that mask selects:
+// bits 0-3 the participant thresholds, bits 4-6 the minutes thresholds.
+func fuzzRulesFor(mask byte) Rules {
+	r := fuzzRules
+	r.ParticipantThresholds, r.MinutesThresholds = nil, nil
+	for i, t := range fuzzRules.ParticipantThresholds {
+		if mask&(1<<i) != 0 {
+			r.ParticipantThresholds = append(r.ParticipantThresholds, t)
+		}
+	}
+	for i, t := range fuzzRules.MinutesThresholds {
+		if mask&(1<<(4+i)) != 0 {
+			r.MinutesThresholds = append(r.MinutesThresholds, t)
+		}
+	}
+	return r
+}
+
 var fuzzFailures = []Failure{
 	{Kind: FailureAuth, StatusCode: 401},
 	{Kind: FailureAuth, StatusCode: 403},
@@ -33,12 +51,16 @@ var fuzzFailures = []Failure{
 //	b0: bits 0-2 what was seen (0-3 a LIVE session, 4 an ENDED one, 5 no
 //	    session, 6 a failure, 7 a malformed observation), bit 3 attach final
 //	    numbers, bits 4-5 session id, bit 6 store the previous snapshot as
-//	    JSON and read it back first
+//	    JSON and read it back first, bit 7 change the rules from this step
+//	    on to those that b3 selects (see fuzzRulesFor), as a reload would
 //	b1: live participants, or which failure
 //	b2: minutes consumed / 10
 //	b3: seconds since the previous observation
-func decodeObservations(data []byte) (obs []Observation, roundTrip []bool) {
+//
+// The rules start as fuzzRules.
+func decodeObservations(data []byte) (obs []Observation, roundTrip []bool, rules []Rules) {
 	when := t0
+	r := fuzzRules
 	for len(data) >= 4 {
 		b0, b1, b2, b3 := data[0], data[1], data[2], data[3]
 		data = data[4:]
@@ -63,10 +85,14 @@ func decodeObservations(data []byte) (obs []Observation, roundTrip []bool) {
 		if b0&8 != 0 {
 			o.Final = endedSession(fmt.Sprintf("s%d", b2&3), int(b3))
 		}
+		if b0&128 != 0 {
+			r = fuzzRulesFor(b3)
+		}
 		obs = append(obs, o)
 		roundTrip = append(roundTrip, b0&64 != 0)
+		rules = append(rules, r)
 	}
-	return obs, roundTrip
+	return obs, roundTrip, rules
 }
 
 func FuzzApply(f *testing.F) {
@@ -74,19 +100,32 @@ func FuzzApply(f *testing.F) {
 	f.Add([]byte{5, 0, 0, 30, 0, 60, 70, 30, 0, 120, 110, 30, 0, 3, 0, 30, 5, 0, 0, 30})
 	f.Add([]byte{6, 3, 0, 1, 6, 4, 0, 1, 6, 5, 0, 1, 6, 0, 0, 1, 0, 60, 0, 1, 6, 0, 0, 0})
 	f.Add([]byte{0, 200, 250, 10, 0x10, 20, 0, 10, 0x24, 20, 0, 10, 0x48, 0, 0, 10, 0x57, 1, 0, 10})
+	// A session back under its id after a 404, and again after ENDED.
+	f.Add([]byte{0, 20, 5, 30, 0, 60, 110, 30, 5, 0, 0, 30, 0, 60, 110, 30, 4, 0, 0, 30, 0x40, 60, 120, 30})
+	// Thresholds removed and added back while the session is past them.
+	f.Add([]byte{0, 20, 5, 30, 0, 60, 110, 30, 0x80, 60, 110, 0, 0x80, 60, 110, 0x7f, 0x80, 120, 250, 0x7f})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		obs, roundTrip := decodeObservations(data)
+		obs, roundTrip, rulesAt := decodeObservations(data)
 		var prev Snapshot
 		open := false    // a session.started not yet followed by session.ended
 		failing := false // a watch.failing not yet followed by watch.recovered
 		ids := map[string]bool{}
+		var known Rules                // the rules at the last good poll
+		reported := map[float64]bool{} // minutes thresholds reported for the session
+		lastEnded := ""                // the session that ended last, until one starts
 		for i, o := range obs {
 			if roundTrip[i] {
 				prev = jsonRoundTrip(t, prev)
 			}
+			rules := rulesAt[i]
 			endID, ends := EndsSession(prev, o)
-			next, evs := applyChecked(t, prev, o, fuzzRules)
+			next, evs := applyChecked(t, prev, o, rules)
 			step := stepName{i, o}
+			for th := range reported {
+				if !slices.Contains(rules.MinutesThresholds, th) {
+					delete(reported, th) // forgotten: it may fire again
+				}
+			}
 
 			good := o.Kind == ObservedNoSession || o.Kind == ObservedSession && o.Session != nil
 			if !good {
@@ -97,7 +136,9 @@ func FuzzApply(f *testing.F) {
 				}
 				if prev.Session != next.Session || !slices.Equal(prev.ParticipantsUp, next.ParticipantsUp) ||
 					!slices.Equal(prev.MinutesReached, next.MinutesReached) || !prev.SessionSeenAt.Equal(next.SessionSeenAt) ||
-					prev.Baselined != next.Baselined || !prev.LastGoodPoll.Equal(next.LastGoodPoll) {
+					prev.Baselined != next.Baselined || !prev.LastGoodPoll.Equal(next.LastGoodPoll) ||
+					!slices.Equal(prev.KnownParticipants, next.KnownParticipants) || !slices.Equal(prev.KnownMinutes, next.KnownMinutes) ||
+					prev.LastEndedSessionID != next.LastEndedSessionID || !slices.Equal(prev.LastEndedMinutesReached, next.LastEndedMinutesReached) {
 					t.Fatalf("%s: a failure changed the session state", step)
 				}
 			}
@@ -107,6 +148,7 @@ func FuzzApply(f *testing.F) {
 
 			seq := prev.Sequence
 			ended := ""
+			started := false
 			for _, e := range evs {
 				seq++
 				if e.Data.Sequence != seq {
@@ -125,12 +167,18 @@ func FuzzApply(f *testing.F) {
 						t.Fatalf("%s: two starts without an end", step)
 					}
 					open = true
+					started = true
+					if e.Data.SessionID != lastEnded {
+						clear(reported) // another session: its minutes start from zero
+					}
+					lastEnded = ""
 				case TypeSessionEnded:
 					if !open {
 						t.Fatalf("%s: an end without a start", step)
 					}
 					open = false
 					ended = e.Data.SessionID
+					lastEnded = ended
 					if e.Data.Final != nil && e.Data.Final.ID != ended {
 						t.Fatalf("%s: final of %s attached to the end of %s", step, e.Data.Final.ID, ended)
 					}
@@ -146,10 +194,44 @@ func FuzzApply(f *testing.F) {
 					failing = false
 				case TypeParticipantsThreshold:
 					live, th := *e.Data.LiveParticipants, int(*e.Data.Threshold)
-					if e.Data.Direction == DirectionUp && live < th || e.Data.Direction == DirectionDown && live >= th-fuzzRules.Hysteresis {
+					if e.Data.Direction == DirectionUp && live < th || e.Data.Direction == DirectionDown && live >= th-rules.Hysteresis {
 						t.Fatalf("%s: %s crossing of %d at %d participants", step, e.Data.Direction, th, live)
 					}
+					if !slices.Contains(rules.ParticipantThresholds, th) {
+						t.Fatalf("%s: crossing of %d, which the rules do not have", step, th)
+					}
+					if e.Data.Direction == DirectionDown && !slices.Contains(prev.ParticipantsUp, th) {
+						t.Fatalf("%s: down crossing of %d, which was not up", step, th)
+					}
+					// Within one session, an up crossing needs a previous
+					// poll below T under rules that had T: a threshold the
+					// rules just gained never fires for a session past it.
+					if e.Data.Direction == DirectionUp && !started &&
+						(!slices.Contains(known.ParticipantThresholds, th) || prev.Session.LiveParticipants >= th) {
+						t.Fatalf("%s: up crossing of %d after %d participants under thresholds %v",
+							step, th, prev.Session.LiveParticipants, known.ParticipantThresholds)
+					}
+				case TypeMinutesThreshold:
+					th := *e.Data.Threshold
+					if *e.Data.MinutesConsumed < th || !slices.Contains(rules.MinutesThresholds, th) {
+						t.Fatalf("%s: minutes %v reported at %v under thresholds %v", step, th, *e.Data.MinutesConsumed, rules.MinutesThresholds)
+					}
+					if reported[th] {
+						t.Fatalf("%s: minutes %v reported twice for session %s", step, th, e.Data.SessionID)
+					}
+					reported[th] = true
+					if !started && (!slices.Contains(known.MinutesThresholds, th) || prev.Session.MinutesConsumed >= th) {
+						t.Fatalf("%s: minutes %v reported after %v minutes under thresholds %v",
+							step, th, prev.Session.MinutesConsumed, known.MinutesThresholds)
+					}
 				}
+			}
+			if next.LastEndedSessionID != lastEnded {
+				t.Fatalf("%s: snapshot remembers %q as ended, events say %q", step, next.LastEndedSessionID, lastEnded)
+			}
+			if good && next.Baselined {
+				checkThresholdState(t, step, next, rules)
+				known = rules
 			}
 			if next.Sequence != seq {
 				t.Fatalf("%s: snapshot sequence %d, want %d", step, next.Sequence, seq)
@@ -175,6 +257,42 @@ func FuzzApply(f *testing.F) {
 			prev = next
 		}
 	})
+}
+
+// checkThresholdState checks the snapshot after a good poll under rules:
+// it knows exactly the rules' thresholds, and what it says is up or reached
+// agrees with the stored session's numbers.
+func checkThresholdState(t *testing.T, step stepName, s Snapshot, rules Rules) {
+	t.Helper()
+	if s.KnownParticipants == nil || s.KnownMinutes == nil ||
+		!slices.Equal(s.KnownParticipants, rules.ParticipantThresholds) || !slices.Equal(s.KnownMinutes, rules.MinutesThresholds) {
+		t.Fatalf("%s: snapshot knows thresholds %v %v, rules have %v %v", step,
+			s.KnownParticipants, s.KnownMinutes, rules.ParticipantThresholds, rules.MinutesThresholds)
+	}
+	if s.Session == nil {
+		return
+	}
+	for _, th := range s.ParticipantsUp {
+		if !slices.Contains(rules.ParticipantThresholds, th) {
+			t.Fatalf("%s: %d up but not configured", step, th)
+		}
+	}
+	for _, th := range rules.ParticipantThresholds {
+		live, up := s.Session.LiveParticipants, slices.Contains(s.ParticipantsUp, th)
+		if live >= th && !up || live < th-rules.Hysteresis && up {
+			t.Fatalf("%s: %d participants but threshold %d up=%v", step, live, th, up)
+		}
+	}
+	for _, th := range s.MinutesReached {
+		if !slices.Contains(rules.MinutesThresholds, th) {
+			t.Fatalf("%s: minutes %v reached but not configured", step, th)
+		}
+	}
+	for _, th := range rules.MinutesThresholds {
+		if s.Session.MinutesConsumed >= th && !slices.Contains(s.MinutesReached, th) {
+			t.Fatalf("%s: %v minutes but threshold %v not reached", step, s.Session.MinutesConsumed, th)
+		}
+	}
 }
 
 // stepName names a step in failure messages; it formats only when needed.

@@ -87,10 +87,10 @@ func briefs(evs []Event) []brief {
 // the slices' spare capacity, so that a later comparison notices any write
 // through prev's pointers or backing arrays.
 type deepSnapshot struct {
-	Snap    Snapshot
-	Session *Session
-	Up      []int
-	Minutes []float64
+	Snap                          Snapshot
+	Session                       *Session
+	Up, KnownUp                   []int
+	Minutes, KnownMins, EndedMins []float64
 }
 
 func deepCopy(s Snapshot) deepSnapshot {
@@ -103,6 +103,9 @@ func deepCopy(s Snapshot) deepSnapshot {
 	}
 	d.Up = slices.Clone(s.ParticipantsUp[:cap(s.ParticipantsUp)])
 	d.Minutes = slices.Clone(s.MinutesReached[:cap(s.MinutesReached)])
+	d.KnownUp = slices.Clone(s.KnownParticipants[:cap(s.KnownParticipants)])
+	d.KnownMins = slices.Clone(s.KnownMinutes[:cap(s.KnownMinutes)])
+	d.EndedMins = slices.Clone(s.LastEndedMinutesReached[:cap(s.LastEndedMinutesReached)])
 	return d
 }
 

@@ -12,7 +12,7 @@ import (
 // configured are forgotten silently. When nothing changes, the snapshot keeps
 // its slice and nothing is allocated.
 func (s *step) participants(prev, cur *Session) {
-	th := sortedInts(s.rules.ParticipantThresholds)
+	th := s.participantTh
 	up := s.next.ParticipantsUp
 	live, h := cur.LiveParticipants, max(s.rules.Hysteresis, 0)
 
@@ -78,7 +78,7 @@ func (s *step) participantEvent(t int, direction string, prev, cur *Session) {
 // in its session, in ascending order, and updates the snapshot's
 // MinutesReached. Like participants, it allocates only on a change.
 func (s *step) minutes(prev, cur *Session) {
-	th := sortedFloats(s.rules.MinutesThresholds)
+	th := s.minutesTh
 	reached := s.next.MinutesReached
 	m := cur.MinutesConsumed
 
@@ -118,6 +118,60 @@ func (s *step) minutes(prev, cur *Session) {
 		next = nil
 	}
 	s.next.MinutesReached = next
+}
+
+// armNewThresholds arms, silently, the thresholds that the rules gained
+// since the last good poll and that cur, the same session as then, is
+// already past: live_participants ≥ T, or minutes_consumed ≥ T. They join
+// ParticipantsUp and MinutesReached without an event, as at a baseline, so
+// that a reload does not report as a crossing what happened before it. A
+// snapshot that does not know its thresholds (nil, from an older version)
+// is taken to know the current ones. Nothing is allocated when the rules
+// did not change.
+func (s *step) armNewThresholds(cur *Session) {
+	if known := s.next.KnownParticipants; known != nil && !slices.Equal(known, s.participantTh) {
+		s.next.ParticipantsUp = armed(s.next.ParticipantsUp, known, s.participantTh, float64(cur.LiveParticipants))
+	}
+	if known := s.next.KnownMinutes; known != nil && !slices.Equal(known, s.minutesTh) {
+		s.next.MinutesReached = armed(s.next.MinutesReached, known, s.minutesTh, cur.MinutesConsumed)
+	}
+}
+
+// armed returns have, ascending, plus the thresholds of th (ascending) that
+// are not in known and that value has reached. It returns have itself when
+// there are none, and a new slice otherwise.
+func armed[T int | float64](have, known, th []T, value float64) []T {
+	var out []T
+	for i, t := range th {
+		if i > 0 && th[i-1] == t || slices.Contains(known, t) || slices.Contains(have, t) || value < float64(t) {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(have)
+		}
+		out = append(out, t)
+	}
+	if out == nil {
+		return have
+	}
+	slices.Sort(out)
+	return out
+}
+
+// learnThresholds records the rules' thresholds as known to the snapshot,
+// keeping the snapshot's slices when they already match.
+func (s *step) learnThresholds() {
+	s.next.KnownParticipants = known(s.next.KnownParticipants, s.participantTh)
+	s.next.KnownMinutes = known(s.next.KnownMinutes, s.minutesTh)
+}
+
+// known returns was when it equals th and is not nil, else a copy of th
+// that is never nil, so that "knows no threshold" differs from "unknown".
+func known[T cmp.Ordered](was, th []T) []T {
+	if was != nil && slices.Equal(was, th) {
+		return was
+	}
+	return append(make([]T, 0, len(th)), th...)
 }
 
 // sortedInts returns ts in ascending order: ts itself when it already is

@@ -57,12 +57,29 @@ func TestThresholdRulesOddities(t *testing.T) {
 			wantMins: []float64{10},
 		},
 		{
-			name:   "up and down in one step when the configuration changed",
+			name:   "a snapshot that does not know its thresholds evaluates them all",
 			rules:  Rules{ParticipantThresholds: []int{20, 100}},
 			prev:   Snapshot{Baselined: true, Session: liveSession("s1", 120, 0), ParticipantsUp: []int{100}},
 			obs:    sessionObs(1, liveSession("s1", 30, 0)),
 			want:   []brief{up(1, 20), down(2, 100)},
 			wantUp: []int{20},
+		},
+		{
+			name:  "a threshold added below the live count arms silently as another goes down",
+			rules: Rules{ParticipantThresholds: []int{20, 100}},
+			prev: Snapshot{Baselined: true, Session: liveSession("s1", 120, 0), ParticipantsUp: []int{100},
+				KnownParticipants: []int{100}},
+			obs:    sessionObs(1, liveSession("s1", 30, 0)),
+			want:   []brief{down(1, 100)},
+			wantUp: []int{20},
+		},
+		{
+			name:  "unsorted and duplicate thresholds added: armed once, ascending",
+			rules: Rules{ParticipantThresholds: []int{30, 10, 10, 200}, MinutesThresholds: []float64{7, 3, 3}},
+			prev: Snapshot{Baselined: true, Session: liveSession("s1", 50, 9), ParticipantsUp: []int{20},
+				KnownParticipants: []int{20}, MinutesReached: []float64{5}, KnownMinutes: []float64{5}},
+			obs:    sessionObs(1, liveSession("s1", 50, 9)),
+			wantUp: []int{10, 30}, wantMins: []float64{3, 7},
 		},
 		{
 			name:   "negative hysteresis counts as zero",
@@ -139,5 +156,9 @@ func TestApplyLeavesPrevSlicesAlone(t *testing.T) {
 	next, _ := applyChecked(t, prev, obs[2], testRules)
 	if &next.ParticipantsUp[0] != &prev.ParticipantsUp[0] || &next.MinutesReached[0] != &prev.MinutesReached[0] {
 		t.Errorf("unchanged threshold slices were copied")
+	}
+	again, _ := applyChecked(t, next, obs[2], testRules)
+	if &again.KnownParticipants[0] != &next.KnownParticipants[0] || &again.KnownMinutes[0] != &next.KnownMinutes[0] {
+		t.Errorf("unchanged known thresholds were copied")
 	}
 }

@@ -141,6 +141,26 @@ type Snapshot struct {
 	// MinutesReached lists the minutes thresholds already reported for the
 	// current session, ascending.
 	MinutesReached []float64 `json:"minutes_reached,omitempty"`
+	// KnownParticipants and KnownMinutes list, ascending, the thresholds
+	// whose state ParticipantsUp and MinutesReached account for: the rules'
+	// thresholds at the last good poll. A threshold configured since (by a
+	// reload or a restart) is new, and a live session already past it arms
+	// it silently instead of firing, as a baseline would. After a good poll
+	// they are never nil (empty when no threshold is configured), so that nil,
+	// from a snapshot stored before these fields existed, means "unknown":
+	// such a snapshot is taken to know the current rules' thresholds, so an
+	// upgrade neither fires nor re-arms anything. Hence omitzero, not
+	// omitempty: an empty list must survive a JSON round trip as empty.
+	KnownParticipants []int     `json:"known_participants,omitzero"`
+	KnownMinutes      []float64 `json:"known_minutes,omitzero"`
+	// LastEndedSessionID is the id of the last session that ended, until
+	// another session starts; LastEndedMinutesReached is its MinutesReached
+	// at the end. When that same session comes back (a stray 404 or ENDED
+	// between two LIVE polls), its minutes thresholds already reported stay
+	// reported. Its participant thresholds are not remembered: they start
+	// from zero, as for any session that starts.
+	LastEndedSessionID      string    `json:"last_ended_session_id,omitempty"`
+	LastEndedMinutesReached []float64 `json:"last_ended_minutes_reached,omitempty"`
 	// SessionSeenAt is when the current session was first observed.
 	SessionSeenAt time.Time `json:"session_seen_at,omitzero"`
 	// LastGoodPoll is the time of the last successful poll.
