@@ -30,7 +30,7 @@ var (
 // reservedHeaders are set by rtkwatchd on every webhook request and may not
 // be overridden by notifiers[].headers.
 var reservedHeaders = []string{
-	"Content-Type", "Content-Length", "Host",
+	"Content-Type", "Content-Length", "Host", "User-Agent",
 	"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature",
 }
 
