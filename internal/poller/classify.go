@@ -110,6 +110,16 @@ func (c *Client) statusFailure(res *http.Response, body []byte) (*diff.Failure, 
 	return f, status == http.StatusNotFound && rtk != nil
 }
 
+// tooLargeFailure reports a response whose body exceeded MaxResponseBytes.
+func tooLargeFailure(res *http.Response) *diff.Failure {
+	f := &diff.Failure{Kind: diff.FailureDecode, Message: errResponseTooLarge.Error()}
+	if res != nil {
+		f.StatusCode = res.StatusCode
+		f.Message = statusLine(res.StatusCode) + " with a body larger than " + strconv.Itoa(MaxResponseBytes>>20) + " MiB"
+	}
+	return f
+}
+
 // statusLine returns "404 Not Found" for 404.
 func statusLine(status int) string {
 	if t := http.StatusText(status); t != "" {
@@ -118,8 +128,13 @@ func statusLine(status int) string {
 	return "HTTP " + strconv.Itoa(status)
 }
 
-// retryAfter parses a Retry-After header: delay-seconds or an HTTP date.
-// Anything else, or a time in the past, is 0.
+// MaxRetryAfter caps the pause a 429 imposes: every poll of the token
+// waits for it, so one absurd header must not stop polling for a day.
+// Cloudflare's own block of an over-limit token lasts five minutes.
+const MaxRetryAfter = 15 * time.Minute
+
+// retryAfter parses a Retry-After header: delay-seconds or an HTTP date,
+// at most MaxRetryAfter. Anything else, or a time in the past, is 0.
 func retryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -129,10 +144,10 @@ func retryAfter(v string, now time.Time) time.Duration {
 		if secs <= 0 || math.IsNaN(secs) {
 			return 0
 		}
-		return time.Duration(min(secs, 24*3600) * float64(time.Second))
+		return time.Duration(min(secs, MaxRetryAfter.Seconds()) * float64(time.Second))
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
+		return min(t.Sub(now).Round(time.Second), MaxRetryAfter)
 	}
 	return 0
 }

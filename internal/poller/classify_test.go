@@ -33,7 +33,7 @@ func TestRetryAfter(t *testing.T) {
 		{"NaN", 0},
 		{"", 0},
 		{"soon", 0},
-		{"99999999", 24 * time.Hour},
+		{"99999999", MaxRetryAfter},
 		{now.Add(30 * time.Second).Format(http.TimeFormat), 30 * time.Second},
 		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
 	}

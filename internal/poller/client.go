@@ -2,6 +2,7 @@ package poller
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -36,7 +37,9 @@ type ClientOptions struct {
 	// Timeout bounds each request; 0 means 10s.
 	Timeout time.Duration
 	// HTTPClient carries the requests; nil means a dedicated client that
-	// keeps up to 64 idle connections to the API.
+	// keeps up to 64 idle connections to the API. The client uses a copy
+	// whose transport caps every response body at [MaxResponseBytes];
+	// HTTPClient itself is not modified.
 	HTTPClient *http.Client
 	// UserAgent replaces the SDK's User-Agent when not empty.
 	UserAgent string
@@ -90,7 +93,7 @@ func NewClient(o ClientOptions) *Client {
 		option.WithBaseURL(base),
 		option.WithAPIToken(o.Token),
 		option.WithMaxRetries(0),
-		option.WithHTTPClient(hc),
+		option.WithHTTPClient(limitedClient(hc, MaxResponseBytes)),
 	}
 	if o.UserAgent != "" {
 		opts = append(opts, option.WithHeader("User-Agent", o.UserAgent))
@@ -270,6 +273,10 @@ func (c *Client) call(ctx context.Context, send func(context.Context, ...option.
 	)
 	err := send(ctx, option.WithResponseBodyInto(&body), option.WithResponseInto(&res))
 	if err != nil {
+		if errors.Is(err, errResponseTooLarge) {
+			// The SDK reads every body whole, a 2xx or an error one.
+			return apiReply{failure: tooLargeFailure(res)}
+		}
 		if res != nil && res.StatusCode >= 400 {
 			// The SDK leaves the error body readable in res.Body.
 			f, rtk404 := c.statusFailure(res, readErrorBody(res))

@@ -55,13 +55,25 @@ func decodeSessions(status int, body []byte) ([]diff.Session, *diff.Failure) {
 	if r.Data.JSON.Sessions.IsMissing() {
 		return nil, decodeFailure(status, "no data.sessions list")
 	}
+	// One odd entry must not blind a watch to every other session: it is
+	// left out. Its meeting then looks absent from the list, and the poller
+	// asks that meeting directly before it believes a session ended, which
+	// reports the problem against the meeting itself. A page of nothing but
+	// odd entries is a failure of the list.
 	out := make([]diff.Session, 0, len(r.Data.Sessions))
+	firstProblem := ""
 	for i := range r.Data.Sessions {
 		s, problem := fromListed(&r.Data.Sessions[i]).session()
 		if problem != "" {
-			return nil, decodeFailure(status, "data.sessions["+strconv.Itoa(i)+"]."+problem)
+			if firstProblem == "" {
+				firstProblem = "data.sessions[" + strconv.Itoa(i) + "]." + problem
+			}
+			continue
 		}
 		out = append(out, s)
+	}
+	if len(out) == 0 && firstProblem != "" {
+		return nil, decodeFailure(status, firstProblem)
 	}
 	return out, nil
 }

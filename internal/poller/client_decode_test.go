@@ -102,7 +102,8 @@ func TestDecodeSessions(t *testing.T) {
 		{name: "null list", body: `{"success":true,"data":{"sessions":null}}`, want: []diff.Session{}},
 		{name: "no list", body: `{"success":true,"data":{}}`, problem: "no data.sessions list"},
 		{name: "list not an array", body: `{"success":true,"data":{"sessions":{}}}`, problem: "no data.sessions list"},
-		{name: "bad session", body: `{"success":true,"data":{"sessions":[` + fullSessionJSON + `,{"status":"LIVE"}]}}`, problem: "data.sessions[1].id is missing"},
+		{name: "an odd session is left out", body: `{"success":true,"data":{"sessions":[` + fullSessionJSON + `,{"status":"LIVE"}]}}`, want: []diff.Session{*fullSession()}},
+		{name: "nothing but odd sessions", body: `{"success":true,"data":{"sessions":[{"status":"LIVE"},{"id":"x"}]}}`, problem: "data.sessions[0].id is missing"},
 		{name: "success false", body: `{"success":false,"data":{"sessions":[]}}`, problem: "success is not true"},
 		{name: "garbage", body: `<html>`, problem: "invalid JSON"},
 	}

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -71,6 +72,8 @@ type Poller struct {
 	api  API
 	opts Options
 
+	progress atomic.Int64 // Unix nanoseconds of the last API answer
+
 	mu        sync.Mutex
 	pages     map[string]int // watch → pages its last sessions list took
 	fallbacks map[string]int // watch → cycles polled meeting by meeting
@@ -89,6 +92,19 @@ func New(api API, opts Options) *Poller {
 	}
 	return &Poller{api: api, opts: opts, pages: make(map[string]int), fallbacks: make(map[string]int)}
 }
+
+// LastProgress is when the poller last heard back from the API, answer or
+// error; the zero time before the first request.
+func (p *Poller) LastProgress() time.Time {
+	n := p.progress.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// touch records that a request came back.
+func (p *Poller) touch() { p.progress.Store(p.opts.Now().UnixNano()) }
 
 // Cycle is the outcome of one poll of one watch.
 type Cycle struct {
@@ -178,7 +194,16 @@ func (p *Poller) pollMeetings(ctx context.Context, w Watch, prevs map[string][]b
 		panicked  error
 	)
 	for i, id := range w.Meetings {
+		// Take a slot before starting the goroutine, so that a long
+		// watchlist never has more than Concurrency goroutines.
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			steps[i] = meetingStep{meeting: id, skip: true}
+			continue
+		}
 		wg.Go(func() {
+			defer func() { <-sem }()
 			defer func() {
 				if r := recover(); r != nil {
 					panicOnce.Do(func() {
@@ -186,13 +211,6 @@ func (p *Poller) pollMeetings(ctx context.Context, w Watch, prevs map[string][]b
 					})
 				}
 			}()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				steps[i] = meetingStep{meeting: id, skip: true}
-				return
-			}
-			defer func() { <-sem }()
 			steps[i] = p.pollMeeting(ctx, w, id, p.decodeSnapshot(w, id, prevs[id]))
 		})
 	}
@@ -209,6 +227,7 @@ func (p *Poller) pollMeeting(ctx context.Context, w Watch, meetingID string, pre
 	}
 	start := time.Now()
 	obs := p.api.ActiveSession(ctx, w.AppID, meetingID)
+	p.touch()
 	if ctx.Err() != nil {
 		// Shutting down: an interrupted request says nothing about the API.
 		return meetingStep{meeting: meetingID, skip: true}
@@ -259,6 +278,7 @@ func (p *Poller) finalNumbers(ctx context.Context, w Watch, meetingID, sessionID
 		return nil
 	}
 	final, f := p.api.EndedSession(ctx, w.AppID, meetingID, sessionID)
+	p.touch()
 	if f != nil && ctx.Err() == nil {
 		p.noteFailure(diff.Observation{Kind: diff.ObservedFailure, Failure: f})
 		p.opts.Logger.Warn().Str(logWatch, w.Name).Str(logMeeting, meetingID).Str(logSession, sessionID).

@@ -55,15 +55,17 @@ func (p *Poller) notePages(watch string, pages int) {
 
 // pollList observes meetings through the sessions list (status=LIVE): every
 // live session of the app when only is nil (all_live), else just the
-// meetings in only. The list's own failures are recorded against the watch
-// (meeting WatchMeetingID) and change no meeting's snapshot.
+// meetings in only. An all-live watch records the list's failures against
+// the watch itself (meeting WatchMeetingID), since it knows no meeting for
+// sure; an explicit watchlist records them against each of its meetings,
+// exactly as when they are polled one by one.
 func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte, only []string) []meetingStep {
-	health := p.decodeSnapshot(w, WatchMeetingID, prevs[WatchMeetingID])
 	if err := p.wait(ctx); err != nil {
 		return nil
 	}
 	start := time.Now()
 	sessions, pages, failure := p.api.LiveSessions(ctx, w.AppID, p.opts.PerPage)
+	p.touch()
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -84,12 +86,24 @@ func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte,
 			break
 		}
 	}
-	// An all-live watch is "baselined" once its list has been read: a
-	// meeting first seen after that has a new session, not a baseline.
-	listBaselined := health.Baselined
-	next, events := diff.Apply(p.meeting(w, WatchMeetingID), health, listObs, w.Rules)
-	steps := []meetingStep{{meeting: WatchMeetingID, next: next, events: events}}
-	if failure != nil {
+	var steps []meetingStep
+	listBaselined := false
+	switch {
+	case only == nil:
+		// An all-live watch is "baselined" once its list has been read: a
+		// meeting first seen after that has a new session, not a baseline.
+		health := p.decodeSnapshot(w, WatchMeetingID, prevs[WatchMeetingID])
+		listBaselined = health.Baselined
+		next, events := diff.Apply(p.meeting(w, WatchMeetingID), health, listObs, w.Rules)
+		steps = append(steps, meetingStep{meeting: WatchMeetingID, next: next, events: events})
+		if failure != nil {
+			return steps
+		}
+	case failure != nil:
+		for _, id := range only {
+			n, evs := diff.Apply(p.meeting(w, id), p.decodeSnapshot(w, id, prevs[id]), listObs, w.Rules)
+			steps = append(steps, meetingStep{meeting: id, next: n, events: evs})
+		}
 		return steps
 	}
 
@@ -152,6 +166,7 @@ func (p *Poller) confirmEnded(ctx context.Context, w Watch, meetingID string) (d
 		return diff.Observation{}, false
 	}
 	obs := p.api.ActiveSession(ctx, w.AppID, meetingID)
+	p.touch()
 	if ctx.Err() != nil {
 		return diff.Observation{}, false // interrupted: says nothing
 	}

@@ -1,7 +1,6 @@
 package poller
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"slices"
@@ -309,8 +308,8 @@ func TestPollExplicitViaList(t *testing.T) {
 	runSteps(t, h, p, w, []listStep{
 		{name: "baseline through one list page", check: func(t *testing.T, c Cycle) {
 			wantRequests(1, 0)(t, c)
-			if c.Polls != 13 {
-				t.Errorf("%d polls; want the list and 12 meetings", c.Polls)
+			if c.Polls != 12 {
+				t.Errorf("%d polls; want the 12 meetings", c.Polls)
 			}
 			for _, id := range ids {
 				s, _ := h.snapshot(w.Name, id)
@@ -375,8 +374,8 @@ func TestPollExplicitViaList(t *testing.T) {
 	if s, a := requests(); s != 7 || a != 0 {
 		t.Errorf("reprobe cycle made %d sessions and %d active-session requests; want 7 and 0", s, a)
 	}
-	if rec := h.rawSnapshots(w.Name)[WatchMeetingID]; !bytes.Contains(rec, []byte(`"baselined":true`)) {
-		t.Errorf("watch record = %s; want the list's baseline", rec)
+	if rec, ok := h.rawSnapshots(w.Name)[WatchMeetingID]; ok {
+		t.Errorf("watch record = %s; an explicit watchlist keeps none", rec)
 	}
 }
 
@@ -385,4 +384,35 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestPollExplicitViaListFailure: when the sessions list fails, each meeting
+// of an explicit watchlist counts the failure, as when polled one by one.
+func TestPollExplicitViaListFailure(t *testing.T) {
+	h := newHarness(t)
+	var ids []string
+	for i := 1; i <= 10; i++ {
+		ids = append(ids, fmt.Sprintf("f%02d", i))
+	}
+	w := testWatch(ids...)
+	w.Rules.FailingAfter = 2
+	p := h.poller(nil)
+	var failing, recovered []string
+	for _, id := range ids {
+		failing = append(failing, "watch.failing "+id)
+		recovered = append(recovered, "watch.recovered "+id)
+	}
+	runSteps(t, h, p, w, []listStep{
+		{name: "baseline"},
+		{name: "first failure", before: func() { h.fake.SetFault(testApp, "", rtkfake.Fault{Kind: rtkfake.ServerError}) }},
+		{name: "second failure: every meeting is failing", want: failing, check: func(t *testing.T, c Cycle) {
+			if n := h.fake.Counts().ActiveSession; n != 0 {
+				t.Errorf("%d active-session requests; want the list only", n)
+			}
+		}},
+		{name: "recovery", before: func() { h.fake.ClearFault(testApp, "") }, want: recovered},
+	})
+	if rec, ok := h.rawSnapshots(w.Name)[WatchMeetingID]; ok {
+		t.Errorf("watch record = %s; an explicit watchlist keeps none", rec)
+	}
 }

@@ -3,6 +3,7 @@ package poller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,6 +43,7 @@ type Scheduler struct {
 	heartbeat time.Time
 	running   map[string]time.Time // watch → start of its running cycle
 	lastCycle map[string]time.Time // watch → end of its last cycle
+	failed    map[string]error     // watch → why its last cycle failed
 }
 
 // NewScheduler prepares the schedules of watches; nothing runs until Start.
@@ -58,6 +60,7 @@ func NewScheduler(p *Poller, watches []Watch, opts SchedulerOptions) (*Scheduler
 		cron:      cron.New(cron.WithLogger(cronLogger{opts.Logger})),
 		running:   make(map[string]time.Time),
 		lastCycle: make(map[string]time.Time),
+		failed:    make(map[string]error),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for _, w := range watches {
@@ -118,12 +121,39 @@ func (s *Scheduler) Healthy(stallAfter time.Duration) (bool, string) {
 	if since := now.Sub(s.heartbeat); since > 3*heartbeatEvery {
 		return false, fmt.Sprintf("scheduler loop silent for %s", since.Round(time.Second))
 	}
+	progress := s.p.LastProgress()
 	for w, start := range s.running {
-		if d := now.Sub(start); d > stallAfter {
-			return false, fmt.Sprintf("cycle of watch %s running for %s", w, d.Round(time.Second))
+		// A long cycle is fine while its requests keep coming back: only
+		// one that has heard nothing for stallAfter is stuck.
+		if d := now.Sub(later(start, progress)); d > stallAfter {
+			return false, fmt.Sprintf("cycle of watch %s has made no progress for %s", w, d.Round(time.Second))
 		}
 	}
 	return true, ""
+}
+
+// Failing reports a watch whose last cycle could not run or commit (a full
+// disk, say), with the error; "" and nil when every watch's last cycle
+// went through.
+func (s *Scheduler) Failing() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.failed))
+	for w := range s.failed {
+		names = append(names, w)
+	}
+	if len(names) == 0 {
+		return "", nil
+	}
+	slices.Sort(names)
+	return names[0], s.failed[names[0]]
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // LastCycle returns when each watch last finished a cycle.
@@ -166,6 +196,12 @@ func (s *Scheduler) runCycle(w Watch) {
 	s.mu.Lock()
 	delete(s.running, w.Name)
 	s.lastCycle[w.Name] = s.opts.Now()
+	switch {
+	case err == nil:
+		delete(s.failed, w.Name)
+	case s.ctx.Err() == nil:
+		s.failed[w.Name] = err
+	}
 	s.mu.Unlock()
 	finished = true
 	if err != nil && s.ctx.Err() == nil {

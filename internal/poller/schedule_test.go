@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
 // schedAPI is an API without network for scheduler tests, which run in a
@@ -278,7 +279,7 @@ func TestSchedulerHealthy(t *testing.T) {
 		}
 		time.Sleep(61 * time.Second)
 		synctest.Wait()
-		if ok, why := s.Healthy(time.Minute); ok || why != "cycle of watch w running for 1m1s" {
+		if ok, why := s.Healthy(time.Minute); ok || why != "cycle of watch w has made no progress for 1m1s" {
 			t.Errorf("Healthy with a stalled cycle = %v (%q)", ok, why)
 		}
 
@@ -335,4 +336,84 @@ func TestNewSchedulerBadSchedule(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "watch bad") {
 		t.Fatalf("NewScheduler = %v; want an error naming watch bad", err)
 	}
+}
+
+// slowAPI answers every poll after delay: a cycle of many meetings that
+// takes long but keeps making progress.
+type slowAPI struct {
+	schedAPI
+	delay time.Duration
+}
+
+func (a *slowAPI) ActiveSession(ctx context.Context, _, _ string) diff.Observation {
+	select {
+	case <-time.After(a.delay):
+	case <-ctx.Done():
+	}
+	return diff.Observation{Kind: diff.ObservedNoSession, At: time.Now()}
+}
+
+func TestSchedulerHealthyWhileSlowCycleProgresses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := &slowAPI{schedAPI: *newSchedAPI(), delay: 40 * time.Second}
+		p := New(api, Options{AccountID: "acc", Concurrency: 1, Logger: zerolog.Nop()})
+		w := schedWatch("w", "@every 1h")
+		w.Meetings = []string{"m1", "m2", "m3"}
+		s, err := NewScheduler(p, []Watch{w}, SchedulerOptions{Logger: zerolog.Nop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		defer stop(t, s)
+		time.Sleep(100 * time.Second) // three polls of 40 s: the cycle runs for 120 s
+		synctest.Wait()
+		if ok, why := s.Healthy(time.Minute); !ok {
+			t.Errorf("Healthy 100 s into a cycle that answered 20 s ago = false (%s)", why)
+		}
+		if got := time.Since(p.LastProgress()); got != 20*time.Second {
+			t.Errorf("last progress %s ago; want 20s", got)
+		}
+	})
+}
+
+// brokenDisk refuses every commit while broken is set, as a full disk would.
+type brokenDisk struct {
+	mu     sync.Mutex
+	broken bool
+}
+
+func (f *brokenDisk) Snapshots(string) (map[string][]byte, error) { return nil, nil }
+
+func (f *brokenDisk) Commit([]store.Update) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.broken {
+		return errors.New("no space left on device")
+	}
+	return nil
+}
+
+func TestSchedulerFailingAfterCommitError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &brokenDisk{broken: true}
+		p := New(newSchedAPI(), Options{AccountID: "acc", Store: st, Logger: zerolog.Nop()})
+		s, err := NewScheduler(p, []Watch{schedWatch("w", "@every 10s")}, SchedulerOptions{Logger: zerolog.Nop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		defer stop(t, s)
+		synctest.Wait()
+		if w, err := s.Failing(); w != "w" || err == nil || !strings.Contains(err.Error(), "no space left on device") {
+			t.Errorf("Failing = %q, %v; want watch w with the store's error", w, err)
+		}
+		st.mu.Lock()
+		st.broken = false
+		st.mu.Unlock()
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if w, err := s.Failing(); w != "" || err != nil {
+			t.Errorf("Failing after a good cycle = %q, %v; want none", w, err)
+		}
+	})
 }
