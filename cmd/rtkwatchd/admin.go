@@ -26,8 +26,9 @@ const adminCLIHeader = "X-Rtkwatchd-Cli"
 // adminServer serves /metrics, /healthz, /readyz and, for the CLI while the
 // daemon holds the store, /v1/state and /v1/deliveries.
 type adminServer struct {
-	srv *http.Server
-	ln  net.Listener
+	srv  *http.Server
+	ln   net.Listener
+	done chan struct{} // closed when Serve has returned
 }
 
 // adminHandlers are the daemon's answers that the admin server exposes.
@@ -53,18 +54,24 @@ func startAdmin(addr string, h adminHandlers) (*adminServer, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(h.registry, promhttp.HandlerOpts{Registry: h.registry}))
 	mux.HandleFunc("GET /healthz", probe(h.healthy))
 	mux.HandleFunc("GET /readyz", probe(h.ready))
-	mux.HandleFunc("GET /v1/state", h.state)
-	mux.HandleFunc("GET /v1/deliveries", h.deliveries)
-	mux.HandleFunc("POST /v1/deliveries/retry", h.retry)
+	// The CLI's endpoints show event bodies and change the store: they
+	// answer only on loopback, even when /metrics is exposed further.
+	mux.Handle("GET /v1/state", loopbackOnly(h.state))
+	mux.Handle("GET /v1/deliveries", loopbackOnly(h.deliveries))
+	mux.Handle("POST /v1/deliveries/retry", loopbackOnly(h.retry))
 	s := &adminServer{
 		ln: ln,
 		srv: &http.Server{
 			Handler:           mux,
 			ReadHeaderTimeout: 5 * time.Second,
-			ErrorLog:          nil,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
 		},
+		done: make(chan struct{}),
 	}
 	go func() {
+		defer close(s.done)
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			h.log.Error().Err(err).Msg("admin server stopped")
 		}
@@ -72,12 +79,26 @@ func startAdmin(addr string, h adminHandlers) (*adminServer, error) {
 	return s, nil
 }
 
+// loopbackOnly refuses requests that do not come from this host.
+func loopbackOnly(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			http.Error(w, "only from this host", http.StatusForbidden)
+			return
+		}
+		next(w, r)
+	})
+}
+
 // Addr is the address the admin server listens on.
 func (s *adminServer) Addr() string { return s.ln.Addr().String() }
 
 // Close stops the server, letting requests in flight finish until ctx ends.
 func (s *adminServer) Close(ctx context.Context) error {
-	return s.srv.Shutdown(ctx)
+	err := s.srv.Shutdown(ctx)
+	<-s.done
+	return err
 }
 
 func probe(check func() (bool, string)) http.HandlerFunc {

@@ -27,8 +27,11 @@ type adminClient struct {
 // daemonAdmin returns a client of the running daemon's admin API, or an
 // error that explains why the store could not be read when there is none.
 func daemonAdmin(cfg *config.Config, openErr error) (*adminClient, error) {
-	if !errors.Is(openErr, store.ErrLocked) || cfg.Admin.Listen == "" {
+	if !errors.Is(openErr, store.ErrLocked) {
 		return nil, openErr
+	}
+	if cfg.Admin.Listen == "" {
+		return nil, fmt.Errorf("%w; with admin.listen set, this command asks the running daemon instead", openErr)
 	}
 	host, port, err := net.SplitHostPort(cfg.Admin.Listen)
 	if err != nil {

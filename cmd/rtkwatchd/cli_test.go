@@ -258,8 +258,14 @@ func (f *fixture) run(cmd string, args ...string) result {
 // and returns the events it printed.
 func (f *fixture) once(args ...string) []diff.Event {
 	f.t.Helper()
+	return f.onceExit(exitOK, args...)
+}
+
+// onceExit runs `once`, wants the exit code, and returns the events printed.
+func (f *fixture) onceExit(code int, args ...string) []diff.Event {
+	f.t.Helper()
 	r := f.run("once", args...)
-	r.wantCode(f.t, exitOK)
+	r.wantCode(f.t, code)
 	r.noSecrets(f.t)
 	return decodeEvents(f.t, r.stdout)
 }

@@ -26,6 +26,9 @@ const (
 	stopCyclesWithin = 10 * time.Second
 	// daemonLockTimeout is how long `run` waits for the store's lock.
 	daemonLockTimeout = 5 * time.Second
+	// drainGrace is how long, past delivery.timeout, a stop waits for the
+	// outcomes of the last deliveries to reach the store.
+	drainGrace = 5 * time.Second
 )
 
 // daemonOptions are what `run` and `demo` set differently.
@@ -121,8 +124,9 @@ func runDaemon(ctx context.Context, env *environment, cfg *config.Config, opts d
 
 	gen, err := d.build(cfg)
 	if err != nil {
-		return err
+		return usageError(err)
 	}
+	d.prune(gen)
 	d.start(gen)
 
 	var admin *adminServer
@@ -257,7 +261,7 @@ func buildNotifiers(cfg *config.Config, hc *http.Client, log zerolog.Logger) ([]
 				UserAgent: userAgent(), Client: hc,
 			})
 			if err != nil {
-				return nil, fmt.Errorf("notifier %s: %w", n.Name, err)
+				return nil, err
 			}
 			out = append(out, w)
 		case config.TypeSlack:
@@ -270,7 +274,7 @@ func buildNotifiers(cfg *config.Config, hc *http.Client, log zerolog.Logger) ([]
 				Name: n.Name, URL: n.URL.Value(), UserAgent: userAgent(), Client: hc, Limiter: lim,
 			})
 			if err != nil {
-				return nil, fmt.Errorf("notifier %s: %w", n.Name, err)
+				return nil, err
 			}
 			out = append(out, s)
 		default:
@@ -278,6 +282,18 @@ func buildNotifiers(cfg *config.Config, hc *http.Client, log zerolog.Logger) ([]
 		}
 	}
 	return out, nil
+}
+
+// prune deletes the snapshots of meetings and watches that gen no longer
+// polls; a failure is logged, since stale snapshots only take room.
+func (d *daemon) prune(gen *generation) {
+	n, err := poller.Prune(d.st, poller.Watches(gen.cfg))
+	if err != nil {
+		d.log.Error().Err(err).Msg("prune snapshots")
+	}
+	if n > 0 {
+		d.log.Info().Int("snapshots", n).Msg("forgot the meetings that no watch polls any more")
+	}
 }
 
 // start runs gen's worker and schedules, and makes it the current one.
@@ -314,13 +330,20 @@ func (d *daemon) stop(gen *generation, hard <-chan struct{}) {
 	}
 	cancel()
 	gen.stopWorker()
+	// Attempts in flight have delivery.timeout; outcomes that the store
+	// cannot write (a full disk) are retried, so bound the wait for those.
+	drain := time.NewTimer(gen.cfg.Delivery.Timeout + drainGrace)
+	defer drain.Stop()
 	select {
 	case <-gen.workerDone:
+		return
 	case <-hard:
 		d.log.Warn().Msg("second signal: abandoning deliveries in flight (they stay in the outbox)")
-		gen.stopWorkerHard()
-		<-gen.workerDone
+	case <-drain.C:
+		d.log.Warn().Msg("deliveries did not finish in time; abandoning them (they stay in the outbox)")
 	}
+	gen.stopWorkerHard()
+	<-gen.workerDone
 }
 
 // reloadConfig applies the config file again. A config that does not load
@@ -353,6 +376,7 @@ func (d *daemon) reloadConfig() {
 		return
 	}
 	d.stop(old, d.opts.hard)
+	d.prune(gen)
 	d.budget.SetRate(cfg.API.RequestsPer5m)
 	d.log = d.log.Level(newLogger(cfg.Log, d.env.stdout).GetLevel())
 	d.start(gen)
@@ -393,6 +417,9 @@ func (d *daemon) ready() (bool, string) {
 	}
 	if ok, why := gen.sched.Healthy(24 * time.Hour); !ok {
 		return false, why
+	}
+	if w, err := gen.sched.Failing(); err != nil {
+		return false, fmt.Sprintf("the last cycle of watch %s failed: %v", w, err)
 	}
 	return true, ""
 }

@@ -38,7 +38,7 @@ func newDemoReceiver(secret string) (*demoReceiver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo receiver: %w", err)
 	}
-	r := &demoReceiver{wh: wh, events: make(chan receivedEvent, 64), seen: make(map[string]bool)}
+	r := &demoReceiver{wh: wh, events: make(chan receivedEvent, 256), seen: make(map[string]bool)}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	return r, nil
 }
@@ -75,8 +75,12 @@ func (r *demoReceiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.seen[ev.Data.ID] = true
 	r.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
-	if !dup { // at least once: a redelivery carries the same id
-		r.events <- receivedEvent{at: time.Now(), event: ev}
+	if dup { // at least once: a redelivery carries the same id
+		return
+	}
+	select {
+	case r.events <- receivedEvent{at: time.Now(), event: ev}:
+	default: // nobody reads any more (the demo failed): do not hold the server
 	}
 }
 

@@ -19,7 +19,10 @@ func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	reload, hard := make(chan struct{}, 1), make(chan struct{})
 	env := &environment{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, reload: reload, hardStop: hard}
-	stop := handleSignals(cancel, reload, hard)
+	// Only the daemon reloads; for the other commands SIGHUP keeps its
+	// default meaning (the terminal went away: stop).
+	daemon := len(os.Args) > 1 && os.Args[1] == "run"
+	stop := handleSignals(cancel, reload, hard, daemon)
 	err := runEnv(ctx, os.Args[1:], env)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
@@ -28,11 +31,15 @@ func main() {
 // handleSignals turns signals into the daemon's requests: the first SIGINT
 // or SIGTERM cancels ctx (a graceful stop), a second one closes hard (cut
 // the drain short), and SIGHUP sends on reload.
-func handleSignals(cancel context.CancelFunc, reload, hard chan struct{}) (stop func()) {
+func handleSignals(cancel context.CancelFunc, reload, hard chan struct{}, hup bool) (stop func()) {
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	done := make(chan struct{})
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	if hup {
+		signal.Notify(sigs, syscall.SIGHUP)
+	}
+	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(exited)
 		terms := 0
 		for {
 			select {
@@ -59,6 +66,7 @@ func handleSignals(cancel context.CancelFunc, reload, hard chan struct{}) (stop 
 	return func() {
 		signal.Stop(sigs)
 		close(done)
+		<-exited
 	}
 }
 
@@ -144,6 +152,9 @@ func runEnv(ctx context.Context, args []string, env *environment) error {
 	case "deliveries":
 		return cmdDeliveries(ctx, env, rest)
 	case "version", "--version", "-version":
+		if len(rest) > 0 {
+			return usageError(fmt.Errorf("version takes no arguments, got %q", rest))
+		}
 		return cmdVersion(env)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)

@@ -67,10 +67,17 @@ func cmdOnce(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	log.Info().Int("polls", polls).Int("failed", failures).Bool("dry_run", *dryRun).Msg("polled every watch once")
-	if *dryRun || st == nil {
-		return nil
+	if !*dryRun && st != nil {
+		if err := deliverOnce(ctx, cfg, st, log); err != nil {
+			return err
+		}
 	}
-	return deliverOnce(ctx, cfg, st, log)
+	if failures > 0 {
+		// The events (watch.failing among them) are printed and stored; the
+		// exit code tells a script that the API did not answer as it should.
+		return fmt.Errorf("%d of %d polls failed (the log above says why)", failures, polls)
+	}
+	return nil
 }
 
 // openStoreFor opens the configured store for a one-shot command. A dry run

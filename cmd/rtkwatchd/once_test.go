@@ -300,8 +300,11 @@ func TestOnceUnauthorized(t *testing.T) {
 	const wrongToken = "cf-wrong-token-SECRET-9xY2"
 	f.env["CLOUDFLARE_API_TOKEN"] = wrongToken
 	r := f.run("once")
-	r.wantCode(t, exitOK)
+	r.wantCode(t, exitFailure) // a failed poll: said by the exit code, after the events
 	r.noSecrets(t, wrongToken)
+	if !strings.Contains(r.stderr, "1 of 1 polls failed") {
+		t.Errorf("stderr does not count the failed polls:\n%s", r.stderr)
+	}
 	evs := decodeEvents(t, r.stdout)
 	wantTypes(t, []string{diff.TypeWatchFailing}, evs)
 	failing := evs[0]
@@ -314,7 +317,7 @@ func TestOnceUnauthorized(t *testing.T) {
 	wantDelivered(t, evs, f.hook.take())
 
 	// Still failing: said once, not again.
-	wantTypes(t, nil, decodeEvents(t, f.run("once").stdout))
+	wantTypes(t, nil, f.onceExit(exitFailure))
 
 	f.env["CLOUDFLARE_API_TOKEN"] = testToken
 	evs = f.once()
@@ -333,8 +336,8 @@ func TestOnceUnreachableAPI(t *testing.T) {
 	wantTypes(t, nil, f.once())
 	f.api.Close() // the port now refuses connections
 
-	wantTypes(t, nil, f.once()) // failing_after is 2
-	evs := f.once()
+	wantTypes(t, nil, f.onceExit(exitFailure)) // failing_after is 2
+	evs := f.onceExit(exitFailure)
 	wantTypes(t, []string{diff.TypeWatchFailing}, evs)
 	if d := evs[0].Data; d.ConsecutiveFailures == nil || *d.ConsecutiveFailures != 2 || d.Error == "" {
 		t.Errorf("watch.failing: consecutive_failures %v, error %q; want 2 and a message", d.ConsecutiveFailures, d.Error)
@@ -343,7 +346,7 @@ func TestOnceUnreachableAPI(t *testing.T) {
 		t.Errorf("watch.failing: status_code %d without an HTTP response", *sc)
 	}
 	wantDelivered(t, evs, f.hook.take())
-	wantTypes(t, nil, f.once())
+	wantTypes(t, nil, f.onceExit(exitFailure))
 
 	// The session is still what the last good poll saw.
 	snaps := stateJSON(t, f.run("state", "--json"))

@@ -152,12 +152,12 @@ func TestStateFailing(t *testing.T) {
 	f := newFixture(t)
 	wantTypes(t, nil, f.once())
 	f.api.SetFault(testApp, "meeting-1", rtkfake.Fault{Kind: rtkfake.ServerError})
-	wantTypes(t, nil, f.once())
+	wantTypes(t, nil, f.onceExit(exitFailure))
 	rows := stateRows(t, f.run("state"))
 	if len(rows) != 1 || !strings.HasPrefix(rows[0].Health, "1 failed: ") {
 		t.Errorf("state after one failed poll = %+v, want health \"1 failed: …\"", rows)
 	}
-	wantTypes(t, []string{diff.TypeWatchFailing}, f.once())
+	wantTypes(t, []string{diff.TypeWatchFailing}, f.onceExit(exitFailure))
 	rows = stateRows(t, f.run("state"))
 	if len(rows) != 1 || !strings.HasPrefix(rows[0].Health, "FAILING (2): ") {
 		t.Errorf("state after watch.failing = %+v, want health \"FAILING (2): …\"", rows)
