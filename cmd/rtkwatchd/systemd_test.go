@@ -142,7 +142,7 @@ func TestSystemdUnitAnalyze(t *testing.T) {
 	}
 	// The unit names /usr/local/bin/rtkwatchd, which verify insists exists.
 	text := string(unit)
-	for _, key := range []string{"ExecStartPre=", "ExecStart="} {
+	for _, key := range []string{"ExecStartPre=", "ExecStart=", "ExecReload="} {
 		if !strings.Contains(text, key+"/usr/local/bin/rtkwatchd ") {
 			t.Fatalf("the unit has no %s/usr/local/bin/rtkwatchd line", key)
 		}
