@@ -175,7 +175,7 @@ func (h adminHandlers) retry(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "give ids=… or all=1", http.StatusBadRequest)
 		return
 	}
-	n, err := h.store.Requeue(ids...)
+	n, err := h.store.Requeue(time.Now(), ids...)
 	if err != nil {
 		code := http.StatusInternalServerError
 		if errors.Is(err, store.ErrNotFound) {

@@ -451,10 +451,10 @@ func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 	for name, n := range depth {
 		ch <- prometheus.MustNewConstMetric(outboxDepthDesc, prometheus.GaugeValue, float64(n), name)
 	}
-	dead, err := c.st.DeadLetters()
+	dead, err := c.st.DeadLetterCount()
 	if err != nil {
-		c.log.Error().Err(err).Msg("metrics: read dead letters")
+		c.log.Error().Err(err).Msg("metrics: count dead letters")
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(deadLettersDesc, prometheus.GaugeValue, float64(len(dead)))
+	ch <- prometheus.MustNewConstMetric(deadLettersDesc, prometheus.GaugeValue, float64(dead))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
@@ -68,7 +69,7 @@ func cmdDeliveries(ctx context.Context, env *environment, args []string) error {
 		defer st.Close()
 		switch {
 		case retry:
-			n, err = st.Requeue(ids...)
+			n, err = st.Requeue(time.Now(), ids...)
 		case *failed:
 			list, err = st.DeadLetters()
 		default:

@@ -54,19 +54,28 @@ func (l *lane) run(ctx context.Context) {
 // the store fails.
 const unsettledPerSlot = 4
 
-// pass starts an attempt at every due delivery of one batch in ID order,
-// with at most l.slots in flight, skipping (and then adding to) seen when
-// it is not nil. It returns once those attempts have finished and their
-// outcomes are recorded, and says how long to wait before the next pass: 0
-// after any attempt (to look again), else until the earliest retry, at
-// most PollInterval. Once ctx ends it starts no more attempts.
+// maxPassPages bounds how far one pass looks into the outbox: at most
+// maxPassPages pages of pendingBatch deliveries (4096). A pass reads the
+// next page only while the pages so far started fewer attempts than the
+// lane has slots, their other deliveries being held behind an earlier one
+// of their meeting or not yet due. So one meeting's backlog waiting for a
+// retry does not hold back the other meetings queued after it, unless
+// more than 4096 deliveries are queued ahead of them; then those wait for
+// the next pass that starts something, or for PollInterval.
+const maxPassPages = 16
+
+// pass starts an attempt at every due delivery in ID order, with at most
+// l.slots in flight, skipping (and then adding to) seen when it is not
+// nil. It reads the outbox a page of pendingBatch at a time and goes on to
+// the next page while it has started fewer than l.slots attempts, up to
+// maxPassPages pages. It returns once those attempts have finished and
+// their outcomes are recorded, and says how long to wait before the next
+// pass: 0 after any attempt (to look again), else until the earliest
+// retry it saw, at most PollInterval. Once ctx ends it starts no more
+// attempts.
 func (l *lane) pass(ctx context.Context, seen map[uint64]bool) (time.Duration, error) {
-	batch, err := l.w.outbox.Pending(l.name, pendingBatch)
-	if err != nil {
-		return 0, err
-	}
 	wait := l.w.opts.PollInterval
-	attempted := false
+	started := 0
 	// sending holds a token per attempt in flight; unsettled also holds
 	// one per outcome still on its way to the store.
 	sending := make(chan struct{}, l.slots)
@@ -75,35 +84,46 @@ func (l *lane) pass(ctx context.Context, seen map[uint64]bool) (time.Duration, e
 	defer inFlight.Wait()
 	// held marks the meetings with an earlier delivery in flight or waiting
 	// for its retry: their later events wait, so that a receiver gets the
-	// events of one meeting in order.
+	// events of one meeting in order. It spans the pages of the pass.
 	held := make(map[string]bool)
-	for _, d := range batch {
-		key := orderKey(d)
-		if held[key] {
-			continue
+	var after uint64
+	for range maxPassPages {
+		page, err := l.w.outbox.PendingAfter(l.name, after, pendingBatch)
+		if err != nil {
+			return 0, err // after the attempts started so far are recorded
 		}
-		held[key] = true
-		if seen[d.ID] {
-			continue
+		for _, d := range page {
+			key := orderKey(d)
+			if held[key] {
+				continue
+			}
+			held[key] = true
+			if seen[d.ID] {
+				continue
+			}
+			now := l.w.opts.Now()
+			if d.NextAttempt.After(now) {
+				wait = min(wait, d.NextAttempt.Sub(now))
+				continue
+			}
+			if !acquire(ctx, unsettled) || !acquire(ctx, sending) {
+				return 0, nil
+			}
+			started++
+			if seen != nil {
+				seen[d.ID] = true
+			}
+			inFlight.Go(func() {
+				defer func() { <-unsettled }()
+				l.attempt(d, func() { <-sending })
+			})
 		}
-		now := l.w.opts.Now()
-		if d.NextAttempt.After(now) {
-			wait = min(wait, d.NextAttempt.Sub(now))
-			continue
+		if len(page) < pendingBatch || started >= l.slots {
+			break
 		}
-		if !acquire(ctx, unsettled) || !acquire(ctx, sending) {
-			return 0, nil
-		}
-		attempted = true
-		if seen != nil {
-			seen[d.ID] = true
-		}
-		inFlight.Go(func() {
-			defer func() { <-unsettled }()
-			l.attempt(d, func() { <-sending })
-		})
+		after = page[len(page)-1].ID
 	}
-	if attempted {
+	if started > 0 {
 		return 0, nil
 	}
 	return wait, nil
@@ -175,11 +195,11 @@ func (l *lane) attempt(d store.Delivery, sent func()) {
 		reason = "not retryable"
 	case attempts >= o.MaxAttempts:
 		reason = fmt.Sprintf("gave up after %d attempts", attempts)
-	case now.Sub(d.CreatedAt) >= o.MaxAge:
+	case now.Sub(d.QueuedAt()) >= o.MaxAge:
 		reason = fmt.Sprintf("gave up after max age %s", o.MaxAge)
 	default:
 		next = now.Add(max(l.w.retryDelay(attempts), res.RetryAfter))
-		if deadline := d.CreatedAt.Add(o.MaxAge); next.After(deadline) {
+		if deadline := d.QueuedAt().Add(o.MaxAge); next.After(deadline) {
 			if now.Add(res.RetryAfter).After(deadline) {
 				reason = fmt.Sprintf("retry-after %s is past max age %s", res.RetryAfter, o.MaxAge)
 			} else {

@@ -129,19 +129,28 @@ type flakyOutbox struct {
 	mu                   sync.Mutex
 	pendingFails, marked int
 	markFails            int
+	reads                int // PendingAfter calls
 }
 
 var errDiskFull = errors.New("write state.db: no space left on device")
 
-func (f *flakyOutbox) Pending(notifier string, limit int) ([]store.Delivery, error) {
+func (f *flakyOutbox) PendingAfter(notifier string, afterID uint64, limit int) ([]store.Delivery, error) {
 	f.mu.Lock()
 	fail := f.pendingFails > 0
 	f.pendingFails--
+	f.reads++
 	f.mu.Unlock()
 	if fail {
 		return nil, errDiskFull
 	}
-	return f.Store.Pending(notifier, limit)
+	return f.Store.PendingAfter(notifier, afterID, limit)
+}
+
+// pageReads returns how many times the outbox has been read.
+func (f *flakyOutbox) pageReads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reads
 }
 
 func (f *flakyOutbox) MarkDelivered(id uint64) error {

@@ -18,8 +18,9 @@ import (
 // Outbox is the part of the store that the Worker drains. *store.Store
 // satisfies it.
 type Outbox interface {
-	// Pending returns up to limit deliveries of one notifier, ascending ID.
-	Pending(notifier string, limit int) ([]store.Delivery, error)
+	// PendingAfter returns up to limit deliveries of one notifier with an
+	// ID above afterID, ascending ID.
+	PendingAfter(notifier string, afterID uint64, limit int) ([]store.Delivery, error)
 	// OutboxDepth counts the pending deliveries of every notifier.
 	OutboxDepth() (map[string]int, error)
 	// MarkDelivered removes a delivered delivery from the outbox.
@@ -45,9 +46,8 @@ const (
 )
 
 // pendingBatch is how many deliveries a lane reads from the outbox at a
-// time. A lane looks no further than the first pendingBatch deliveries of
-// its notifier, so while all of those wait for a retry, later ones wait
-// too.
+// time: one page. A pass reads further pages while the ones it has read
+// give it little to do (see maxPassPages).
 const pendingBatch = 256
 
 // maxStoreBackoff caps the pause between retries of a failing store
@@ -134,8 +134,9 @@ func (o WorkerOptions) withDefaults() WorkerOptions {
 // events in order while it accepts them; with more, neighbouring events may
 // overtake each other. After a failure, order is best effort: one event
 // that keeps failing does not hold back the ones after it. A lane looks at
-// the oldest 256 pending deliveries of its notifier only, so while all of
-// those wait for a retry, newer ones wait too.
+// most 4096 deliveries deep into its notifier's outbox, so only while all
+// of those wait for a retry, or behind one of their meeting, do newer ones
+// wait too.
 //
 // A lane reads the outbox, attempts what is due and waits for those
 // attempts to finish, and their outcomes to be recorded, before it reads
@@ -227,8 +228,8 @@ func (w *Worker) RunDrain(ctx, hard context.Context) error {
 // RunOnce makes one pass over each notifier's due deliveries, attempting
 // each at most once, and returns when every lane is through or ctx ends
 // (which abandons the attempts in flight). Failed attempts are recorded
-// for a later Run, as Run would. Like Run, a lane looks only at the oldest
-// 256 pending deliveries, though delivered ones make room for more. It is
+// for a later Run, as Run would. Like Run, a lane looks at most 4096
+// pending deliveries deep, though delivered ones make room for more. It is
 // for one-shot commands; it must not run beside Run on the same outbox.
 func (w *Worker) RunOnce(ctx context.Context) error {
 	if !w.running.CompareAndSwap(false, true) {

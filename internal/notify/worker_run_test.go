@@ -272,3 +272,31 @@ func TestWorkerRunOnceStoreError(t *testing.T) {
 		t.Errorf("after a failed read: %d pending, %d requests; want 1 and 0", len(pending(t, st, "ops")), rc.count())
 	}
 }
+
+// TestRequeuedDeadLetterGetsFreshAge: a dead letter older than max_age that
+// `deliveries retry` queues again gets a whole run of attempts, not one.
+func TestRequeuedDeadLetterGetsFreshAge(t *testing.T) {
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	st := openStore(t)
+	commitEvents(t, st, time.Now().Add(-48*time.Hour), []string{"ops"}, "evt_old")
+	id := pending(t, st, "ops")[0].ID
+	if err := st.DeadLetter(id, time.Now(), "given up yesterday"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Requeue(time.Now(), id); err != nil {
+		t.Fatal(err)
+	}
+	startWorker(t, NewWorker(st, []Notifier{newTestWebhook(t, "ops", rc.srv.URL, nil)},
+		WorkerOptions{MaxAge: 24 * time.Hour, BaseBackoff: time.Millisecond, Rand: func() float64 { return 0 }}))
+	waitFor(t, "an empty outbox", 10*time.Second, func() bool { return len(pending(t, st, "ops")) == 0 })
+	if dead := deadLetters(t, st); len(dead) != 0 {
+		t.Errorf("dead letters %+v; want the retried delivery delivered", dead)
+	}
+	if n := rc.count(); n != 2 {
+		t.Errorf("receiver got %d requests; want a failure, then the retry", n)
+	}
+}

@@ -65,12 +65,35 @@ func (s *Store) DeadLetters() ([]Delivery, error) {
 	return out, nil
 }
 
+// DeadLetterCount returns how many dead letters there are. It counts keys
+// without decoding the deliveries, so it is cheap enough for every metrics
+// scrape.
+func (s *Store) DeadLetterCount() (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDead)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count dead letters: %w", err)
+	}
+	return n, nil
+}
+
 // Requeue moves dead letters back to the outbox of their notifier under the
-// same ID, due now, with attempts, last error and time of death cleared. With
-// no ids it moves every dead letter. It is all or nothing: if any ID is not a
+// same ID, due now, with attempts, last error and time of death cleared and
+// RequeuedAt set to at, so that delivery.max_age counts afresh. With no ids
+// it moves every dead letter. It is all or nothing: if any ID is not a
 // dead letter, it moves none and returns ErrNotFound naming every such ID.
 // It returns how many deliveries it moved; an ID given twice counts once.
-func (s *Store) Requeue(ids ...uint64) (int, error) {
+func (s *Store) Requeue(at time.Time, ids ...uint64) (int, error) {
 	moved := 0
 	err := s.update(func(q *queue) error {
 		want, err := requeueIDs(q.dead, ids)
@@ -84,6 +107,7 @@ func (s *Store) Requeue(ids ...uint64) (int, error) {
 				return err
 			}
 			d.Attempts, d.NextAttempt, d.LastError, d.DeadAt = 0, time.Time{}, "", time.Time{}
+			d.RequeuedAt = at
 			if err := q.dead.Delete(k); err != nil {
 				return err
 			}

@@ -67,7 +67,7 @@ func TestRequeue(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			moved, err := s.Requeue(tt.ids...)
+			moved, err := s.Requeue(requeueTime, tt.ids...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +113,7 @@ func TestRequeueUnknownMovesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 2 is in the outbox, not a dead letter; 88 does not exist.
-	moved, err := s.Requeue(1, 88, 2)
+	moved, err := s.Requeue(requeueTime, 1, 88, 2)
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Requeue: %v; want ErrNotFound", err)
 	}
@@ -129,7 +129,44 @@ func TestRequeueUnknownMovesNothing(t *testing.T) {
 	}
 
 	empty := mustOpen(t)
-	if moved, err := empty.Requeue(); moved != 0 || err != nil {
+	if moved, err := empty.Requeue(requeueTime); moved != 0 || err != nil {
 		t.Errorf("Requeue() of nothing = %d, %v; want 0, nil", moved, err)
 	}
 }
+
+func TestDeadLetterCount(t *testing.T) {
+	s := mustOpen(t)
+	count := func() int {
+		t.Helper()
+		n, err := s.DeadLetterCount()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Errorf("fresh store: DeadLetterCount %d, want 0", n)
+	}
+	queueEvents(t, s, 300, "ops") // IDs 1…300: more than one page of keys
+	for id := uint64(1); id <= 300; id++ {
+		if err := s.DeadLetter(id, t0, "410 Gone"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(); n != 300 {
+		t.Errorf("after 300 dead letters: DeadLetterCount %d, want 300", n)
+	}
+	if _, err := s.Requeue(requeueTime, 7, 9); err != nil {
+		t.Fatal(err)
+	}
+	dead, err := s.DeadLetters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 298 || n != len(dead) {
+		t.Errorf("after requeueing 2: DeadLetterCount %d, want 298 and len(DeadLetters) %d", n, len(dead))
+	}
+}
+
+// requeueTime is when the tests queue dead letters again.
+var requeueTime = time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +26,9 @@ import (
 // ENOSPC), and checks that the failed Commit says so, writes none of its
 // batch, and leaves everything committed before intact and the store usable.
 func TestCommitWriteErrorLosesNothing(t *testing.T) {
+	if !inOwnProcess(t) {
+		return
+	}
 	s := mustOpen(t)
 	before := []Update{{Key: SnapshotKey{"w", "kept"}, Snapshot: []byte("kept"), Events: []NewEvent{testEvent("evt_kept", "ops")}}}
 	if err := s.Commit(before); err != nil {
@@ -83,6 +87,9 @@ func TestCommitWriteErrorLosesNothing(t *testing.T) {
 // checks that every write in it reports the failure, none is applied, and
 // the same writes succeed once there is room.
 func TestGroupWriteErrorLosesNothing(t *testing.T) {
+	if !inOwnProcess(t) {
+		return
+	}
 	s := mustOpen(t)
 	const n = 8
 	queueEvents(t, s, n, "ops") // 1…n
@@ -137,11 +144,43 @@ func TestGroupWriteErrorLosesNothing(t *testing.T) {
 	}
 }
 
+// ownProcessEnv names the variable that tells this test binary it is the
+// child process inOwnProcess started, and for which test.
+const ownProcessEnv = "RTKWATCHD_STORE_TEST_OWN_PROCESS"
+
+// inOwnProcess runs the calling test again in a child process of its own
+// and reports false, or reports true in that child, where the test does
+// its work. A file size limit applies to the whole process, including the
+// log of file accesses that go test keeps for its cache: a test binary
+// sharing the process with the limit may fail to write that log, while
+// the child process keeps no such log.
+func inOwnProcess(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(ownProcessEnv) == t.Name() {
+		return true
+	}
+	if testing.Short() {
+		t.Skip("runs a second process")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.v")
+	cmd.Env = append(os.Environ(), ownProcessEnv+"="+t.Name())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("child process: %v\n%s", err, out)
+	} else if !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+		t.Errorf("child process did not run the test:\n%s", out)
+	}
+	return false
+}
+
 // withFileSizeLimit runs fn with the soft limit on file sizes set to limit
 // bytes, then restores the old limit. The limit applies to the whole test
-// process, so tests using it must not run in parallel with others.
+// process, so tests using it must run in their own (see inOwnProcess).
 func withFileSizeLimit(t *testing.T, limit uint64, fn func() error) error {
 	t.Helper()
+	if os.Getenv(ownProcessEnv) != t.Name() {
+		t.Fatal("withFileSizeLimit outside a process of the test's own")
+	}
 	var old syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
 		t.Skipf("getrlimit: %v", err)

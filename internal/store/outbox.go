@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -25,6 +26,18 @@ type Delivery struct {
 	NextAttempt time.Time // zero: due now
 	LastError   string
 	DeadAt      time.Time // dead letters only
+	// RequeuedAt is when `deliveries retry` last queued it again; the age
+	// that delivery.max_age limits counts from here when it is set.
+	RequeuedAt time.Time
+}
+
+// QueuedAt is when the delivery's current run of attempts began: its
+// creation, or its last requeue.
+func (d Delivery) QueuedAt() time.Time {
+	if d.RequeuedAt.After(d.CreatedAt) {
+		return d.RequeuedAt
+	}
+	return d.CreatedAt
 }
 
 // record is how a Delivery is stored: JSON, the ID being the key. Body is
@@ -40,6 +53,7 @@ type record struct {
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
 	DeadAt      time.Time `json:"dead_at,omitzero"`
+	RequeuedAt  time.Time `json:"requeued_at,omitzero"`
 }
 
 // encodeDelivery returns the stored form of d.
@@ -54,6 +68,7 @@ func encodeDelivery(d Delivery) ([]byte, error) {
 		NextAttempt: d.NextAttempt.UTC(),
 		LastError:   d.LastError,
 		DeadAt:      d.DeadAt.UTC(),
+		RequeuedAt:  d.RequeuedAt.UTC(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode delivery %d: %w", d.ID, err)
@@ -78,6 +93,7 @@ func decodeDelivery(id uint64, v []byte) (Delivery, error) {
 		NextAttempt: r.NextAttempt,
 		LastError:   r.LastError,
 		DeadAt:      r.DeadAt,
+		RequeuedAt:  r.RequeuedAt,
 	}, nil
 }
 
@@ -195,13 +211,20 @@ func (s *Store) update(fn func(q *queue) error) error {
 // outbox. Deliveries whose NextAttempt lies in the future are included: the
 // caller decides what is due.
 func (s *Store) Pending(notifier string, limit int) ([]Delivery, error) {
+	return s.PendingAfter(notifier, 0, limit)
+}
+
+// PendingAfter is Pending for the deliveries with an ID above afterID only,
+// so that a reader can page through an outbox: each page starts after the
+// last ID of the one before. Pending reads from afterID 0.
+func (s *Store) PendingAfter(notifier string, afterID uint64, limit int) ([]Delivery, error) {
 	if notifier == "" {
 		return nil, errors.New("read outbox: notifier name is empty")
 	}
 	var out []Delivery
 	err := s.db.View(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bucketOutbox)
-		if ob == nil {
+		if ob == nil || afterID == math.MaxUint64 {
 			return nil
 		}
 		nb := ob.Bucket([]byte(notifier))
@@ -209,7 +232,7 @@ func (s *Store) Pending(notifier string, limit int) ([]Delivery, error) {
 			return nil
 		}
 		c := nb.Cursor()
-		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+		for k, v := c.Seek(idKey(afterID + 1)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
 			d, err := decodeStored(k, v)
 			if err != nil {
 				return err

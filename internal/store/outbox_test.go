@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -213,4 +214,53 @@ func BenchmarkDeliveryEncoding(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestPendingAfter(t *testing.T) {
+	s := mustOpen(t)
+	queueEvents(t, s, 6, "ops", "slack") // ops: 1 3 5 7 9 11; slack: 2 4 6 8 10 12
+	tests := []struct {
+		name    string
+		afterID uint64
+		limit   int
+		want    []uint64
+	}{
+		{"from the start", 0, 0, []uint64{1, 3, 5, 7, 9, 11}},
+		{"after an ID in the outbox", 3, 0, []uint64{5, 7, 9, 11}},
+		{"after an ID of another notifier", 4, 2, []uint64{5, 7}},
+		{"after the last", 11, 0, []uint64{}},
+		{"after the largest ID", math.MaxUint64, 0, []uint64{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.PendingAfter("ops", tt.afterID, tt.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, ids(got)); diff != "" {
+				t.Errorf("PendingAfter IDs (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	// Paging by the last ID of each page reads the whole outbox once.
+	var paged []uint64
+	var after uint64
+	for {
+		page, err := s.PendingAfter("slack", after, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		paged = append(paged, ids(page)...)
+		after = page[len(page)-1].ID
+	}
+	if diff := cmp.Diff([]uint64{2, 4, 6, 8, 10, 12}, paged); diff != "" {
+		t.Errorf("slack read in pages of 4 (-want +got):\n%s", diff)
+	}
+	if _, err := s.PendingAfter("", 0, 0); err == nil {
+		t.Error("PendingAfter(\"\") succeeded, want an error")
+	}
 }

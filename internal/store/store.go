@@ -183,7 +183,7 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 // mix two programs' data.
 func (s *Store) refuseForeign(tx *bolt.Tx) error {
 	if name, _ := tx.Cursor().First(); name != nil {
-		return fmt.Errorf("open store %s: %w: no schema version, but a bucket %q (not an rtkwatchd store?)", s.path, ErrSchema, name)
+		return fmt.Errorf("open store %s: no schema version, but a bucket %q (not an rtkwatchd store?): %w", s.path, name, ErrSchema)
 	}
 	return nil
 }
@@ -199,10 +199,10 @@ func (s *Store) checkSchema(tx *bolt.Tx) error {
 	}
 	got := meta.Get(keySchema)
 	if got == nil {
-		return fmt.Errorf("open store %s: %w: meta bucket has no schema version", s.path, ErrSchema)
+		return fmt.Errorf("open store %s: meta bucket has no schema version: %w", s.path, ErrSchema)
 	}
 	if string(got) != SchemaVersion {
-		return fmt.Errorf("open store %s: %w: file has version %q, this rtkwatchd reads version %q", s.path, ErrSchema, got, SchemaVersion)
+		return fmt.Errorf("open store %s: file has version %q, this rtkwatchd reads version %q: %w", s.path, got, SchemaVersion, ErrSchema)
 	}
 	return nil
 }

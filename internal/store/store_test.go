@@ -289,7 +289,7 @@ func TestReadOnly(t *testing.T) {
 		"MarkDelivered": func() error { return r1.MarkDelivered(1) },
 		"RecordAttempt": func() error { return r1.RecordAttempt(1, 1, t0, "boom") },
 		"DeadLetter":    func() error { return r1.DeadLetter(1, t0, "boom") },
-		"Requeue":       func() error { _, err := r1.Requeue(); return err },
+		"Requeue":       func() error { _, err := r1.Requeue(time.Now()); return err },
 	}
 	for name, write := range writes {
 		if err := write(); !errors.Is(err, berrors.ErrDatabaseReadOnly) {
