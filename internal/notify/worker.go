@@ -130,18 +130,18 @@ func (o WorkerOptions) withDefaults() WorkerOptions {
 //
 // Order: a lane starts attempts at its due deliveries in ID order (the
 // order the events were committed), up to WorkerOptions.Parallel at once,
-// and skips those waiting for a retry. With Parallel 1 a receiver sees
-// events in order while it accepts them; with more, neighbouring events may
-// overtake each other. After a failure, order is best effort: one event
-// that keeps failing does not hold back the ones after it. A lane looks at
-// most 4096 deliveries deep into its notifier's outbox, so only while all
-// of those wait for a retry, or behind one of their meeting, do newer ones
-// wait too.
+// but never two of one meeting at once: a meeting's later event waits while
+// an earlier one is in flight or waiting for its retry, so a receiver gets
+// each meeting's events in order. Events of different meetings may
+// overtake each other, and one meeting that keeps failing does not hold
+// back the others. A lane looks at most 4096 deliveries deep into its
+// notifier's outbox, so only while all of those wait does anything newer.
 //
 // A lane reads the outbox, attempts what is due and waits for those
 // attempts to finish, and their outcomes to be recorded, before it reads
-// the outbox again, so no delivery ever has two attempts in flight. The outcomes of attempts in flight at once
-// reach the store concurrently, where *store.Store commits them together.
+// the outbox again, so no delivery ever has two attempts in flight. The
+// outcomes of attempts in flight at once reach the store concurrently,
+// where *store.Store commits them together.
 type Worker struct {
 	outbox  Outbox
 	opts    WorkerOptions
