@@ -79,16 +79,45 @@ func startAdmin(addr string, h adminHandlers) (*adminServer, error) {
 	return s, nil
 }
 
-// loopbackOnly refuses requests that do not come from this host.
+// loopbackOnly refuses requests that do not come from this host (over
+// loopback, or to the listener's own address from that same address), and
+// requests whose Host is a name other than localhost, which is how a web
+// page would reach the listener through DNS rebinding.
 func loopbackOnly(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		if !fromThisHost(r) {
 			http.Error(w, "only from this host", http.StatusForbidden)
+			return
+		}
+		host := r.Host
+		if h, _, err := net.SplitHostPort(r.Host); err == nil {
+			host = h
+		}
+		if host != "localhost" && net.ParseIP(host) == nil {
+			http.Error(w, "only by address", http.StatusForbidden)
 			return
 		}
 		next(w, r)
 	})
+}
+
+// fromThisHost reports whether r came over loopback, or from the address
+// it was sent to (a client on this host using a non-loopback listener).
+func fromThisHost(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	remote := net.ParseIP(host)
+	if err != nil || remote == nil {
+		return false
+	}
+	if remote.IsLoopback() {
+		return true
+	}
+	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return false
+	}
+	lhost, _, err := net.SplitHostPort(local.String())
+	return err == nil && net.ParseIP(lhost).Equal(remote)
 }
 
 // Addr is the address the admin server listens on.

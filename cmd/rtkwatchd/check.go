@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -52,7 +53,7 @@ func printPlan(w io.Writer, cfg *config.Config, plan poller.Plan) {
 	if plan.Budget > 0 {
 		pct = plan.RequestsPer5m * 100 / plan.Budget
 	}
-	fmt.Fprintf(tw, "api\t%s\taccount %s\ttimeout %s\n", cfg.API.BaseURL, cfg.API.AccountID, shortDuration(cfg.API.Timeout))
+	fmt.Fprintf(tw, "api\t%s\taccount %s\ttimeout %s\n", redactBaseURL(cfg.API.BaseURL), cfg.API.AccountID, shortDuration(cfg.API.Timeout))
 	fmt.Fprintf(tw, "budget\t%d of %d requests per 5 minutes (%d%%)\n", plan.RequestsPer5m, plan.Budget, pct)
 	fmt.Fprintf(tw, "store\t%s\n", cfg.Store.Path)
 	admin := cfg.Admin.Listen
@@ -146,4 +147,15 @@ func shortDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// redactBaseURL prints api.base_url without user information or query,
+// either of which may hold a proxy's credentials.
+func redactBaseURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
 }

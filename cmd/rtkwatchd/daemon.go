@@ -29,6 +29,10 @@ const (
 	// drainGrace is how long, past delivery.timeout, a stop waits for the
 	// outcomes of the last deliveries to reach the store.
 	drainGrace = 5 * time.Second
+	// maxDrain bounds the wait for deliveries in flight whatever
+	// delivery.timeout says, so that a stop (cycles, then deliveries) ends
+	// well within the unit's TimeoutStopSec=30s.
+	maxDrain = 15 * time.Second
 )
 
 // daemonOptions are what `run` and `demo` set differently.
@@ -332,7 +336,7 @@ func (d *daemon) stop(gen *generation, hard <-chan struct{}) {
 	gen.stopWorker()
 	// Attempts in flight have delivery.timeout; outcomes that the store
 	// cannot write (a full disk) are retried, so bound the wait for those.
-	drain := time.NewTimer(gen.cfg.Delivery.Timeout + drainGrace)
+	drain := time.NewTimer(min(gen.cfg.Delivery.Timeout+drainGrace, maxDrain))
 	defer drain.Stop()
 	select {
 	case <-gen.workerDone:
@@ -400,11 +404,7 @@ func (d *daemon) healthy() (bool, string) {
 	if gen == nil {
 		return false, "starting"
 	}
-	stall := 2*gen.cfg.API.Timeout + time.Minute
-	if until := time.Until(d.budget.PausedUntil()); until > 0 {
-		stall += until
-	}
-	return gen.sched.Healthy(stall)
+	return gen.sched.Healthy(2*gen.cfg.API.Timeout + time.Minute)
 }
 
 // ready reports whether the daemon polls and delivers.

@@ -56,6 +56,9 @@ func cmdOnce(ctx context.Context, env *environment, args []string) error {
 	polls, failures := 0, 0
 	for _, w := range poller.Watches(cfg) {
 		c, err := p.Poll(ctx, w)
+		if ctx.Err() != nil {
+			return errors.New("interrupted; what was polled before is stored")
+		}
 		if err != nil {
 			return err
 		}

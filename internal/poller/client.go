@@ -171,8 +171,10 @@ func (c *Client) LiveSessions(ctx context.Context, appID string, perPage int) ([
 		perPage = defaultLivePerPage
 	}
 	var (
-		out  []diff.Session
-		seen map[string]struct{}
+		out     []diff.Session
+		seen    map[string]struct{}
+		entries int
+		problem string // the first entry that did not decode
 	)
 	for page := 1; ; page++ {
 		if page > maxLivePages {
@@ -183,17 +185,21 @@ func (c *Client) LiveSessions(ctx context.Context, appID string, perPage int) ([
 		p.Status.Value, p.Status.Present = realtime_kit.SessionGetSessionsParamsStatusLive, true
 		p.PerPage.Value, p.PerPage.Present = float64(perPage), true
 		p.PageNo.Value, p.PageNo.Present = float64(page), true
-		sessions, f := c.listSessions(ctx, appID, p)
+		pg, f := c.listSessions(ctx, appID, p)
 		if f != nil {
 			return nil, page, f
 		}
-		if page == 1 && len(sessions) < perPage {
-			return sessions, 1, nil // the common case: one page, nothing to merge
+		entries += pg.entries
+		if problem == "" {
+			problem = pg.problem
+		}
+		if page == 1 && pg.entries < perPage && pg.problem == "" {
+			return pg.sessions, 1, nil // the common case: one page, nothing to merge
 		}
 		if seen == nil {
-			seen = make(map[string]struct{}, 2*len(sessions))
+			seen = make(map[string]struct{}, 2*len(pg.sessions))
 		}
-		for _, s := range sessions {
+		for _, s := range pg.sessions {
 			// Sessions that end between two pages shift the later ones
 			// back; one may then appear twice.
 			if _, dup := seen[s.ID]; !dup {
@@ -201,7 +207,11 @@ func (c *Client) LiveSessions(ctx context.Context, appID string, perPage int) ([
 				out = append(out, s)
 			}
 		}
-		if len(sessions) < perPage {
+		if pg.entries < perPage {
+			if len(out) == 0 && problem != "" {
+				// Nothing in the whole list decodes: that is the list failing.
+				return nil, page, decodeFailure(http.StatusOK, problem)
+			}
 			return out, page, nil
 		}
 	}
@@ -221,20 +231,20 @@ func (c *Client) EndedSession(ctx context.Context, appID, meetingID, sessionID s
 	p.SortOrder.Value, p.SortOrder.Present = realtime_kit.SessionGetSessionsParamsSortOrderDesc, true
 	p.PerPage.Value, p.PerPage.Present = endedSessionsPageSize, true
 	p.PageNo.Value, p.PageNo.Present = 1, true
-	sessions, f := c.listSessions(ctx, appID, p)
+	pg, f := c.listSessions(ctx, appID, p)
 	if f != nil {
 		return nil, f
 	}
-	for i := range sessions {
-		if sessions[i].ID == sessionID {
-			return &sessions[i], nil
+	for i := range pg.sessions {
+		if pg.sessions[i].ID == sessionID {
+			return &pg.sessions[i], nil
 		}
 	}
 	return nil, nil
 }
 
 // listSessions fetches and decodes one page of an app's sessions.
-func (c *Client) listSessions(ctx context.Context, appID string, p realtime_kit.SessionGetSessionsParams) ([]diff.Session, *diff.Failure) {
+func (c *Client) listSessions(ctx context.Context, appID string, p realtime_kit.SessionGetSessionsParams) (sessionsPage, *diff.Failure) {
 	p.AccountID.Value, p.AccountID.Present = c.accountID, true
 	appID = url.PathEscape(appID)
 	r := c.call(ctx, func(ctx context.Context, opts ...option.RequestOption) error {
@@ -242,7 +252,7 @@ func (c *Client) listSessions(ctx context.Context, appID string, p realtime_kit.
 		return err
 	})
 	if r.failure != nil {
-		return nil, r.failure
+		return sessionsPage{}, r.failure
 	}
 	return decodeSessions(r.status, r.body)
 }

@@ -36,46 +36,50 @@ func decodeActiveSession(status int, body []byte) (*diff.Session, *diff.Failure)
 	return &s, nil
 }
 
-// decodeSessions decodes a 2xx sessions-list body with the SDK's types,
-// checking every session as decodeActiveSession does.
-func decodeSessions(status int, body []byte) ([]diff.Session, *diff.Failure) {
+// sessionsPage is one decoded page of the sessions list.
+type sessionsPage struct {
+	sessions []diff.Session
+	// entries is how many sessions the page held, decodable or not: the
+	// list goes on while pages are full.
+	entries int
+	// problem names the first entry that did not decode; "" when none.
+	problem string
+}
+
+// decodeSessions decodes one page of GET …/sessions, checking every session
+// as decodeActiveSession does. One odd entry must not blind a watch to
+// every other session, so it is left out and named in problem: its meeting
+// then looks absent from the list, and the poller asks that meeting
+// directly before it believes a session ended.
+func decodeSessions(status int, body []byte) (sessionsPage, *diff.Failure) {
 	if f := checkJSON(status, body); f != nil {
-		return nil, f
+		return sessionsPage{}, f
 	}
 	var r realtime_kit.SessionGetSessionsResponse
 	if err := r.UnmarshalJSON(body); err != nil {
-		return nil, decodeFailure(status, "unreadable body")
+		return sessionsPage{}, decodeFailure(status, "unreadable body")
 	}
 	if !r.Success {
-		return nil, decodeFailure(status, "success is not true")
+		return sessionsPage{}, decodeFailure(status, "success is not true")
 	}
 	if r.JSON.Data.IsNull() || r.JSON.Data.IsInvalid() || r.Data.JSON.Sessions.IsInvalid() {
-		return nil, decodeFailure(status, "no data.sessions list")
+		return sessionsPage{}, decodeFailure(status, "no data.sessions list")
 	}
 	if r.Data.JSON.Sessions.IsMissing() {
-		return nil, decodeFailure(status, "no data.sessions list")
+		return sessionsPage{}, decodeFailure(status, "no data.sessions list")
 	}
-	// One odd entry must not blind a watch to every other session: it is
-	// left out. Its meeting then looks absent from the list, and the poller
-	// asks that meeting directly before it believes a session ended, which
-	// reports the problem against the meeting itself. A page of nothing but
-	// odd entries is a failure of the list.
-	out := make([]diff.Session, 0, len(r.Data.Sessions))
-	firstProblem := ""
+	page := sessionsPage{sessions: make([]diff.Session, 0, len(r.Data.Sessions)), entries: len(r.Data.Sessions)}
 	for i := range r.Data.Sessions {
 		s, problem := fromListed(&r.Data.Sessions[i]).session()
 		if problem != "" {
-			if firstProblem == "" {
-				firstProblem = "data.sessions[" + strconv.Itoa(i) + "]." + problem
+			if page.problem == "" {
+				page.problem = "data.sessions[" + strconv.Itoa(i) + "]." + problem
 			}
 			continue
 		}
-		out = append(out, s)
+		page.sessions = append(page.sessions, s)
 	}
-	if len(out) == 0 && firstProblem != "" {
-		return nil, decodeFailure(status, firstProblem)
-	}
-	return out, nil
+	return page, nil
 }
 
 // checkJSON rejects an empty or malformed body, saying where the JSON

@@ -92,35 +92,42 @@ func TestDecodeActiveSession(t *testing.T) {
 
 func TestDecodeSessions(t *testing.T) {
 	tests := []struct {
-		name    string
-		body    string
-		want    []diff.Session
-		problem string
+		name        string
+		body        string
+		want        []diff.Session
+		entries     int
+		oddEntry    string // the page's problem
+		failureText string
 	}{
-		{name: "one", body: `{"success":true,"data":{"sessions":[` + fullSessionJSON + `]}}`, want: []diff.Session{*fullSession()}},
+		{name: "one", body: `{"success":true,"data":{"sessions":[` + fullSessionJSON + `]}}`, want: []diff.Session{*fullSession()}, entries: 1},
 		{name: "empty", body: `{"success":true,"data":{"sessions":[]}}`, want: []diff.Session{}},
 		{name: "null list", body: `{"success":true,"data":{"sessions":null}}`, want: []diff.Session{}},
-		{name: "no list", body: `{"success":true,"data":{}}`, problem: "no data.sessions list"},
-		{name: "list not an array", body: `{"success":true,"data":{"sessions":{}}}`, problem: "no data.sessions list"},
-		{name: "an odd session is left out", body: `{"success":true,"data":{"sessions":[` + fullSessionJSON + `,{"status":"LIVE"}]}}`, want: []diff.Session{*fullSession()}},
-		{name: "nothing but odd sessions", body: `{"success":true,"data":{"sessions":[{"status":"LIVE"},{"id":"x"}]}}`, problem: "data.sessions[0].id is missing"},
-		{name: "success false", body: `{"success":false,"data":{"sessions":[]}}`, problem: "success is not true"},
-		{name: "garbage", body: `<html>`, problem: "invalid JSON"},
+		{name: "no list", body: `{"success":true,"data":{}}`, failureText: "no data.sessions list"},
+		{name: "list not an array", body: `{"success":true,"data":{"sessions":{}}}`, failureText: "no data.sessions list"},
+		{name: "an odd session is left out but counted", body: `{"success":true,"data":{"sessions":[` + fullSessionJSON + `,{"status":"LIVE"}]}}`,
+			want: []diff.Session{*fullSession()}, entries: 2, oddEntry: "data.sessions[1].id is missing"},
+		{name: "nothing but odd sessions", body: `{"success":true,"data":{"sessions":[{"status":"LIVE"},{"id":"x"}]}}`,
+			want: []diff.Session{}, entries: 2, oddEntry: "data.sessions[0].id is missing"},
+		{name: "success false", body: `{"success":false,"data":{"sessions":[]}}`, failureText: "success is not true"},
+		{name: "garbage", body: `<html>`, failureText: "invalid JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, f := decodeSessions(200, []byte(tt.body))
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("sessions mismatch (-want +got):\n%s", diff)
-			}
-			if tt.problem == "" {
-				if f != nil {
-					t.Errorf("unexpected failure %+v", f)
+			if tt.failureText != "" {
+				if f == nil || f.Kind != diff.FailureDecode || !strings.Contains(f.Message, tt.failureText) {
+					t.Errorf("failure = %+v, want a decode failure mentioning %q", f, tt.failureText)
 				}
 				return
 			}
-			if f == nil || f.Kind != diff.FailureDecode || !strings.Contains(f.Message, tt.problem) {
-				t.Errorf("failure = %+v, want a decode failure mentioning %q", f, tt.problem)
+			if f != nil {
+				t.Fatalf("unexpected failure %+v", f)
+			}
+			if diff := cmp.Diff(tt.want, got.sessions); diff != "" {
+				t.Errorf("sessions mismatch (-want +got):\n%s", diff)
+			}
+			if got.entries != tt.entries || got.problem != tt.oddEntry {
+				t.Errorf("entries %d, problem %q; want %d, %q", got.entries, got.problem, tt.entries, tt.oddEntry)
 			}
 		})
 	}
@@ -152,8 +159,8 @@ func FuzzDecodeActiveSession(f *testing.F) {
 		if _, err := json.Marshal(s); err != nil {
 			t.Fatalf("session does not marshal: %v", err)
 		}
-		sessions, fail := decodeSessions(200, body)
-		if fail == nil && sessions == nil {
+		page, fail := decodeSessions(200, body)
+		if fail == nil && page.sessions == nil {
 			t.Fatal("no sessions and no failure")
 		}
 	})

@@ -3,6 +3,9 @@ package poller
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -192,4 +195,45 @@ func TestClientDefaultHTTPClient(t *testing.T) {
 	if obs := c.ActiveSession(t.Context(), testApp, "m-1"); obs.Kind != diff.ObservedSession || obs.Session.LiveParticipants != 2 {
 		t.Fatalf("got %v %+v %+v", obs.Kind, obs.Session, obs.Failure)
 	}
+}
+
+// TestLiveSessionsOddEntries: an entry that does not decode is left out,
+// but still counts towards a full page, so paging goes on; a list of
+// nothing but odd entries is a failure.
+func TestLiveSessionsOddEntries(t *testing.T) {
+	serve := func(total int, odd func(i int) bool) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			page, _ := strconv.Atoi(r.URL.Query().Get("page_no"))
+			per, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
+			var items []string
+			for i := (page - 1) * per; i < min(page*per, total); i++ {
+				id := fmt.Sprintf("s%d", i)
+				if odd(i) {
+					id = ""
+				}
+				items = append(items, fmt.Sprintf(`{"id":%q,"associated_id":"m%d","status":"LIVE","live_participants":1,"minutes_consumed":1}`, id, i))
+			}
+			w.Header().Set("content-type", "application/json")
+			fmt.Fprintf(w, `{"success":true,"data":{"sessions":[%s]}}`, strings.Join(items, ","))
+		}))
+	}
+	t.Run("one odd entry on a full page", func(t *testing.T) {
+		srv := serve(150, func(i int) bool { return i == 5 })
+		defer srv.Close()
+		got, pages, f := newTestClient(t, srv.URL+"/client/v4/", nil).LiveSessions(t.Context(), "app", 100)
+		if f != nil {
+			t.Fatal(f)
+		}
+		if len(got) != 149 || pages != 2 {
+			t.Errorf("%d sessions in %d pages; want 149 in 2", len(got), pages)
+		}
+	})
+	t.Run("nothing decodes", func(t *testing.T) {
+		srv := serve(3, func(int) bool { return true })
+		defer srv.Close()
+		_, _, f := newTestClient(t, srv.URL+"/client/v4/", nil).LiveSessions(t.Context(), "app", 100)
+		if f == nil || f.Kind != diff.FailureDecode || !strings.Contains(f.Message, "data.sessions[0].id is missing") {
+			t.Errorf("failure %+v; want a decode failure naming the first odd entry", f)
+		}
+	})
 }

@@ -309,6 +309,10 @@ func (p *Poller) noteFailure(obs diff.Observation) {
 		if d <= 0 {
 			d = defaultRateLimitPause
 		}
+		if until := p.opts.Now().Add(d); until.After(p.opts.Budget.PausedUntil()) {
+			p.opts.Logger.Warn().Dur("retry_after", d).Time("until", until).
+				Msg("the API rate-limits this token: every request waits")
+		}
 		p.opts.Budget.Pause(d)
 	}
 }

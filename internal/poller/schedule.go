@@ -57,7 +57,7 @@ func NewScheduler(p *Poller, watches []Watch, opts SchedulerOptions) (*Scheduler
 	s := &Scheduler{
 		p:         p,
 		opts:      opts,
-		cron:      cron.New(cron.WithLogger(cronLogger{opts.Logger})),
+		cron:      cron.New(cron.WithLogger(cronLogger{l: opts.Logger})),
 		running:   make(map[string]time.Time),
 		lastCycle: make(map[string]time.Time),
 		failed:    make(map[string]error),
@@ -72,7 +72,7 @@ func NewScheduler(p *Poller, watches []Watch, opts SchedulerOptions) (*Scheduler
 		// wrapper hands its token back only when the job returns, so a
 		// panic passing through it would skip the watch for ever. The
 		// logger names the watch in skip and panic messages.
-		l := cronLogger{opts.Logger.With().Str(logWatch, w.Name).Logger()}
+		l := cronLogger{l: opts.Logger.With().Str(logWatch, w.Name).Logger(), paused: s.pausedUntil}
 		job := cron.NewChain(cron.SkipIfStillRunning(l), cron.Recover(l)).Then(cron.FuncJob(func() { s.runCycle(w) }))
 		s.cron.Schedule(sched, job)
 		s.jobs = append(s.jobs, job)
@@ -121,7 +121,9 @@ func (s *Scheduler) Healthy(stallAfter time.Duration) (bool, string) {
 	if since := now.Sub(s.heartbeat); since > 3*heartbeatEvery {
 		return false, fmt.Sprintf("scheduler loop silent for %s", since.Round(time.Second))
 	}
-	progress := s.p.LastProgress()
+	// A cycle that waits for a 429's Retry-After is not stuck: its clock
+	// starts when the pause ends.
+	progress := later(s.p.LastProgress(), s.pausedUntil())
 	for w, start := range s.running {
 		// A long cycle is fine while its requests keep coming back: only
 		// one that has heard nothing for stallAfter is stuck.
@@ -147,6 +149,15 @@ func (s *Scheduler) Failing() (string, error) {
 	}
 	slices.Sort(names)
 	return names[0], s.failed[names[0]]
+}
+
+// pausedUntil is when the poller's budget lets requests go again; the
+// zero time when it has no budget or was never paused.
+func (s *Scheduler) pausedUntil() time.Time {
+	if s.p.opts.Budget == nil {
+		return time.Time{}
+	}
+	return s.p.opts.Budget.PausedUntil()
 }
 
 func later(a, b time.Time) time.Time {
@@ -211,10 +222,21 @@ func (s *Scheduler) runCycle(w Watch) {
 }
 
 // cronLogger sends robfig/cron's messages to zerolog.
-type cronLogger struct{ l zerolog.Logger }
+type cronLogger struct {
+	l zerolog.Logger
+	// paused says until when a 429 holds every request; nil or zero when
+	// nothing does.
+	paused func() time.Time
+}
 
 func (c cronLogger) Info(msg string, kv ...any) {
 	if msg == "skip" {
+		if c.paused != nil && time.Until(c.paused()) > 0 {
+			// Cycles wait for the API's Retry-After: skipping is expected,
+			// and the 429 was logged when it came.
+			c.l.Debug().Time("paused_until", c.paused()).Msg("previous cycle waits for the API's Retry-After; this one is skipped")
+			return
+		}
 		c.l.Warn().Msg("previous cycle still running; this one is skipped (poll less often?)")
 		return
 	}

@@ -417,3 +417,30 @@ func TestSchedulerFailingAfterCommitError(t *testing.T) {
 		}
 	})
 }
+
+// TestSchedulerHealthyDuringRateLimitPause: a cycle held by a 429's
+// Retry-After is not stuck; its clock starts when the pause ends.
+func TestSchedulerHealthyDuringRateLimitPause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBudget(1000, nil)
+		b.Pause(300 * time.Second)
+		api := newSchedAPI()
+		release := api.holdPolls() // after the pause, the poll itself hangs
+		p := New(api, Options{AccountID: "acc", Budget: b, Logger: zerolog.Nop()})
+		s, err := NewScheduler(p, []Watch{schedWatch("w", "@every 1h")}, SchedulerOptions{Logger: zerolog.Nop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		defer stop(t, s)
+		defer release() // before stop
+		time.Sleep(250 * time.Second)
+		if ok, why := s.Healthy(time.Minute); !ok {
+			t.Errorf("Healthy during the pause = false (%s)", why)
+		}
+		time.Sleep(111 * time.Second) // 61 s past the pause, nothing heard
+		if ok, why := s.Healthy(time.Minute); ok || why != "cycle of watch w has made no progress for 1m1s" {
+			t.Errorf("Healthy 61 s after the pause = %v (%q)", ok, why)
+		}
+	})
+}
