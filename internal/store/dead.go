@@ -50,14 +50,7 @@ func (s *Store) DeadLetters() ([]Delivery, error) {
 		if b == nil {
 			return nil
 		}
-		return b.ForEach(func(k, v []byte) error {
-			d, err := decodeStored(k, v)
-			if err != nil {
-				return err
-			}
-			out = append(out, d)
-			return nil
-		})
+		return b.ForEach(appendDecoded(&out))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read dead letters: %w", err)

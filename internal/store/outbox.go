@@ -97,6 +97,19 @@ func decodeDelivery(id uint64, v []byte) (Delivery, error) {
 	}, nil
 }
 
+// appendDecoded returns a bucket visitor that decodes each delivery onto
+// out.
+func appendDecoded(out *[]Delivery) func(k, v []byte) error {
+	return func(k, v []byte) error {
+		d, err := decodeStored(k, v)
+		if err != nil {
+			return err
+		}
+		*out = append(*out, d)
+		return nil
+	}
+}
+
 // idKey returns the bbolt key of a delivery ID: 8 bytes, big-endian, so that
 // keys sort by ID.
 func idKey(id uint64) []byte {
@@ -266,14 +279,7 @@ func (s *Store) Outbox() ([]Delivery, error) {
 			return nil
 		}
 		return ob.ForEachBucket(func(name []byte) error {
-			return ob.Bucket(name).ForEach(func(k, v []byte) error {
-				d, err := decodeStored(k, v)
-				if err != nil {
-					return err
-				}
-				out = append(out, d)
-				return nil
-			})
+			return ob.Bucket(name).ForEach(appendDecoded(&out))
 		})
 	})
 	if err != nil {
