@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -300,6 +301,21 @@ func (d *daemon) prune(gen *generation) {
 	}
 }
 
+// forgetMetrics drops the metric series of the watches and notifiers that
+// were in old but are not in cfg.
+func (d *daemon) forgetMetrics(old, cfg *config.Config) {
+	for _, w := range old.Watches {
+		if !slices.ContainsFunc(cfg.Watches, func(n config.Watch) bool { return n.Name == w.Name }) {
+			d.pollMetrics.Forget(w.Name)
+		}
+	}
+	for _, n := range old.Notifiers {
+		if _, ok := cfg.Notifier(n.Name); !ok {
+			d.notifyMetrics.Forget(n.Name)
+		}
+	}
+}
+
 // start runs gen's worker and schedules, and makes it the current one.
 func (d *daemon) start(gen *generation) {
 	wctx, cancel := context.WithCancel(context.Background())
@@ -381,6 +397,7 @@ func (d *daemon) reloadConfig() {
 	}
 	d.stop(old, d.opts.hard)
 	d.prune(gen)
+	d.forgetMetrics(old.cfg, cfg)
 	d.budget.SetRate(cfg.API.RequestsPer5m)
 	d.log = d.log.Level(newLogger(cfg.Log, d.env.stdout).GetLevel())
 	d.start(gen)

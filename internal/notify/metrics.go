@@ -78,3 +78,15 @@ func (m *Metrics) setBroken(notifier string, broken bool) {
 	}
 	m.broken.WithLabelValues(notifier).Set(v)
 }
+
+// Forget drops the series of a notifier that a config reload removed, so
+// that dashboards do not show it for ever.
+func (m *Metrics) Forget(notifier string) {
+	if m == nil {
+		return
+	}
+	l := prometheus.Labels{"notifier": notifier}
+	m.deliveries.DeletePartialMatch(l)
+	m.duration.DeletePartialMatch(l)
+	m.broken.DeletePartialMatch(l)
+}

@@ -67,3 +67,24 @@ func TestWorkerMetrics(t *testing.T) {
 		}
 	})
 }
+
+func TestMetricsForget(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	for _, n := range []string{"kept", "removed"} {
+		m.observe(n, OutcomeDelivered, time.Millisecond)
+		m.setBroken(n, true)
+	}
+	m.Forget("removed")
+	got := gather(t, reg)
+	for name := range got {
+		if strings.Contains(name, `notifier="removed"`) {
+			t.Errorf("series %s survived Forget", name)
+		}
+	}
+	if v := got[`rtkwatchd_notifier_broken{notifier="kept"}`]; v != 1 {
+		t.Errorf("kept notifier broken = %v, want 1", v)
+	}
+	var none *Metrics
+	none.Forget("x") // a nil Metrics does nothing
+}

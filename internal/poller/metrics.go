@@ -81,3 +81,13 @@ func (m *Metrics) Polled(watch string, obs diff.Observation, took time.Duration)
 func (m *Metrics) Emitted(watch string, ev diff.Event) {
 	m.events.WithLabelValues(watch, ev.Type).Inc()
 }
+
+// Forget drops the series of a watch that a config reload removed, so that
+// dashboards do not show it for ever.
+func (m *Metrics) Forget(watch string) {
+	l := prometheus.Labels{"watch": watch}
+	m.polls.DeletePartialMatch(l)
+	m.pollDuration.DeletePartialMatch(l)
+	m.events.DeletePartialMatch(l)
+	m.lastGoodPoll.DeletePartialMatch(l)
+}

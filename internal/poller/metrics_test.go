@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
 )
 
@@ -116,5 +117,24 @@ func TestMetricsWithoutBudget(t *testing.T) {
 		if strings.HasPrefix(name, "rtkwatchd_api_") {
 			t.Errorf("budget metric %s registered without a budget", name)
 		}
+	}
+}
+
+func TestMetricsForget(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg, nil)
+	at := time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC)
+	for _, w := range []string{"kept", "removed"} {
+		m.Polled(w, diff.Observation{Kind: diff.ObservedNoSession, At: at}, time.Millisecond)
+		m.Emitted(w, diff.Event{Type: diff.TypeSessionStarted})
+	}
+	m.Forget("removed")
+	for name := range gather(t, reg) {
+		if strings.Contains(name, `watch="removed"`) {
+			t.Errorf("series %s survived Forget", name)
+		}
+	}
+	if got := gather(t, reg)[`rtkwatchd_polls_total{outcome="no_session",watch="kept"}`]; got != 1 {
+		t.Errorf("kept watch's polls = %v, want 1", got)
 	}
 }
