@@ -72,7 +72,7 @@ type Poller struct {
 	api  API
 	opts Options
 
-	progress atomic.Int64 // Unix nanoseconds of the last API answer
+	progress sync.Map // watch → *atomic.Int64, Unix nanoseconds of its last API answer
 
 	mu        sync.Mutex
 	pages     map[string]int // watch → pages its last sessions list took
@@ -94,17 +94,23 @@ func New(api API, opts Options) *Poller {
 }
 
 // LastProgress is when the poller last heard back from the API, answer or
-// error; the zero time before the first request.
-func (p *Poller) LastProgress() time.Time {
-	n := p.progress.Load()
-	if n == 0 {
+// error, for watch; the zero time before its first request.
+func (p *Poller) LastProgress(watch string) time.Time {
+	v, ok := p.progress.Load(watch)
+	if !ok {
 		return time.Time{}
 	}
-	return time.Unix(0, n)
+	return time.Unix(0, v.(*atomic.Int64).Load())
 }
 
-// touch records that a request came back.
-func (p *Poller) touch() { p.progress.Store(p.opts.Now().UnixNano()) }
+// touch records that a request of watch came back.
+func (p *Poller) touch(watch string) {
+	v, ok := p.progress.Load(watch)
+	if !ok {
+		v, _ = p.progress.LoadOrStore(watch, new(atomic.Int64))
+	}
+	v.(*atomic.Int64).Store(p.opts.Now().UnixNano())
+}
 
 // Cycle is the outcome of one poll of one watch.
 type Cycle struct {
@@ -227,7 +233,7 @@ func (p *Poller) pollMeeting(ctx context.Context, w Watch, meetingID string, pre
 	}
 	start := time.Now()
 	obs := p.api.ActiveSession(ctx, w.AppID, meetingID)
-	p.touch()
+	p.touch(w.Name)
 	if ctx.Err() != nil {
 		// Shutting down: an interrupted request says nothing about the API.
 		return meetingStep{meeting: meetingID, skip: true}
@@ -278,7 +284,7 @@ func (p *Poller) finalNumbers(ctx context.Context, w Watch, meetingID, sessionID
 		return nil
 	}
 	final, f := p.api.EndedSession(ctx, w.AppID, meetingID, sessionID)
-	p.touch()
+	p.touch(w.Name)
 	if f != nil && ctx.Err() == nil {
 		p.noteFailure(diff.Observation{Kind: diff.ObservedFailure, Failure: f})
 		p.opts.Logger.Warn().Str(logWatch, w.Name).Str(logMeeting, meetingID).Str(logSession, sessionID).

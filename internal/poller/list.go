@@ -65,7 +65,7 @@ func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte,
 	}
 	start := time.Now()
 	sessions, pages, failure := p.api.LiveSessions(ctx, w.AppID, p.opts.PerPage)
-	p.touch()
+	p.touch(w.Name)
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -166,7 +166,7 @@ func (p *Poller) confirmEnded(ctx context.Context, w Watch, meetingID string) (d
 		return diff.Observation{}, false
 	}
 	obs := p.api.ActiveSession(ctx, w.AppID, meetingID)
-	p.touch()
+	p.touch(w.Name)
 	if ctx.Err() != nil {
 		return diff.Observation{}, false // interrupted: says nothing
 	}

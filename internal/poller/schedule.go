@@ -123,10 +123,11 @@ func (s *Scheduler) Healthy(stallAfter time.Duration) (bool, string) {
 	}
 	// A cycle that waits for a 429's Retry-After is not stuck: its clock
 	// starts when the pause ends.
-	progress := later(s.p.LastProgress(), s.pausedUntil())
+	paused := s.pausedUntil()
 	for w, start := range s.running {
 		// A long cycle is fine while its requests keep coming back: only
 		// one that has heard nothing for stallAfter is stuck.
+		progress := later(s.p.LastProgress(w), paused)
 		if d := now.Sub(later(start, progress)); d > stallAfter {
 			return false, fmt.Sprintf("cycle of watch %s has made no progress for %s", w, d.Round(time.Second))
 		}

@@ -370,7 +370,7 @@ func TestSchedulerHealthyWhileSlowCycleProgresses(t *testing.T) {
 		if ok, why := s.Healthy(time.Minute); !ok {
 			t.Errorf("Healthy 100 s into a cycle that answered 20 s ago = false (%s)", why)
 		}
-		if got := time.Since(p.LastProgress()); got != 20*time.Second {
+		if got := time.Since(p.LastProgress("w")); got != 20*time.Second {
 			t.Errorf("last progress %s ago; want 20s", got)
 		}
 	})
@@ -441,6 +441,56 @@ func TestSchedulerHealthyDuringRateLimitPause(t *testing.T) {
 		time.Sleep(111 * time.Second) // 61 s past the pause, nothing heard
 		if ok, why := s.Healthy(time.Minute); ok || why != "cycle of watch w has made no progress for 1m1s" {
 			t.Errorf("Healthy 61 s after the pause = %v (%q)", ok, why)
+		}
+	})
+}
+
+// mixedAPI holds the polls of meeting "stuck" until their context ends and
+// answers every other one after delay.
+type mixedAPI struct {
+	schedAPI
+	delay time.Duration
+}
+
+func (a *mixedAPI) ActiveSession(ctx context.Context, _, meetingID string) diff.Observation {
+	wait := time.After(a.delay)
+	if meetingID == "stuck" {
+		wait = nil
+	}
+	select {
+	case <-wait:
+	case <-ctx.Done():
+	}
+	return diff.Observation{Kind: diff.ObservedNoSession, At: time.Now()}
+}
+
+// TestSchedulerHealthyPerWatch: one watch's steady answers do not hide
+// another watch's stuck cycle.
+func TestSchedulerHealthyPerWatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := &mixedAPI{schedAPI: *newSchedAPI(), delay: 10 * time.Second}
+		p := New(api, Options{AccountID: "acc", Concurrency: 1, Logger: zerolog.Nop()})
+		stuck := schedWatch("a", "@every 1h")
+		stuck.Meetings = []string{"stuck"}
+		busy := schedWatch("b", "@every 1h")
+		busy.Meetings = nil
+		for i := range 100 {
+			busy.Meetings = append(busy.Meetings, fmt.Sprintf("m%d", i))
+		}
+		s, err := NewScheduler(p, []Watch{stuck, busy}, SchedulerOptions{Logger: zerolog.Nop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		defer func() {
+			// Both cycles are still running: cut them short.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_ = s.Stop(ctx)
+		}()
+		time.Sleep(61 * time.Second)
+		if ok, why := s.Healthy(time.Minute); ok || why != "cycle of watch a has made no progress for 1m1s" {
+			t.Errorf("Healthy = %v (%q); want watch a stuck while b progresses", ok, why)
 		}
 	})
 }
