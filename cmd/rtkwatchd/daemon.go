@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -439,39 +438,4 @@ func (d *daemon) ready() (bool, string) {
 		return false, fmt.Sprintf("the last cycle of watch %s failed: %v", w, err)
 	}
 	return true, ""
-}
-
-// storeCollector exports the outbox depth per notifier and the number of
-// dead letters, read from the store at scrape time.
-type storeCollector struct {
-	st  *store.Store
-	log zerolog.Logger
-}
-
-var (
-	outboxDepthDesc = prometheus.NewDesc("rtkwatchd_outbox_deliveries",
-		"Deliveries waiting in the outbox, by notifier.", []string{"notifier"}, nil)
-	deadLettersDesc = prometheus.NewDesc("rtkwatchd_dead_letters",
-		"Deliveries that gave up and wait for `rtkwatchd deliveries retry`.", nil, nil)
-)
-
-func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- outboxDepthDesc
-	ch <- deadLettersDesc
-}
-
-func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
-	depth, err := c.st.OutboxDepth()
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		c.log.Error().Err(err).Msg("metrics: read outbox depth")
-	}
-	for name, n := range depth {
-		ch <- prometheus.MustNewConstMetric(outboxDepthDesc, prometheus.GaugeValue, float64(n), name)
-	}
-	dead, err := c.st.DeadLetterCount()
-	if err != nil {
-		c.log.Error().Err(err).Msg("metrics: count dead letters")
-		return
-	}
-	ch <- prometheus.MustNewConstMetric(deadLettersDesc, prometheus.GaugeValue, float64(dead))
 }
