@@ -1,0 +1,73 @@
+package main
+
+import (
+	"slices"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/config"
+	"github.com/rtkwatchd/rtkwatchd/internal/poller"
+)
+
+// reloadConfig applies the config file again. A config that does not load
+// leaves the running one in place.
+func (d *daemon) reloadConfig() {
+	if d.opts.configPath == "" {
+		d.log.Warn().Msg("reload requested, but this daemon has no config file")
+		return
+	}
+	d.opts.notifier.Reloading()
+	defer d.opts.notifier.Ready()
+	cfg, err := loadConfig(d.env, d.opts.configPath)
+	if err == nil {
+		err = checkBudget(cfg)
+	}
+	if err != nil {
+		d.log.Error().Err(err).Msg("reload rejected; the running config stays in force")
+		return
+	}
+	d.mu.Lock()
+	old := d.gen
+	d.mu.Unlock()
+	if cfg.Store.Path != old.cfg.Store.Path || cfg.Admin.Listen != old.cfg.Admin.Listen {
+		d.log.Warn().Msg("store.path and admin.listen change only with a restart; keeping the running ones")
+		cfg.Store.Path, cfg.Admin.Listen = old.cfg.Store.Path, old.cfg.Admin.Listen
+	}
+	gen, err := d.build(cfg)
+	if err != nil {
+		d.log.Error().Err(err).Msg("reload rejected; the running config stays in force")
+		return
+	}
+	d.stop(old, d.opts.hard)
+	d.prune(gen)
+	d.forgetMetrics(old.cfg, cfg)
+	d.budget.SetRate(cfg.API.RequestsPer5m)
+	d.log = d.log.Level(newLogger(cfg.Log, d.env.stdout).GetLevel())
+	d.start(gen)
+	d.log.Info().Int("watches", len(cfg.Watches)).Int("notifiers", len(cfg.Notifiers)).Msg("config reloaded")
+}
+
+// prune deletes the snapshots of meetings and watches that gen no longer
+// polls; a failure is logged, since stale snapshots only take room.
+func (d *daemon) prune(gen *generation) {
+	n, err := poller.Prune(d.st, poller.Watches(gen.cfg))
+	if err != nil {
+		d.log.Error().Err(err).Msg("prune snapshots")
+	}
+	if n > 0 {
+		d.log.Info().Int("snapshots", n).Msg("forgot the meetings that no watch polls any more")
+	}
+}
+
+// forgetMetrics drops the metric series of the watches and notifiers that
+// were in old but are not in cfg.
+func (d *daemon) forgetMetrics(old, cfg *config.Config) {
+	for _, w := range old.Watches {
+		if !slices.ContainsFunc(cfg.Watches, func(n config.Watch) bool { return n.Name == w.Name }) {
+			d.pollMetrics.Forget(w.Name)
+		}
+	}
+	for _, n := range old.Notifiers {
+		if _, ok := cfg.Notifier(n.Name); !ok {
+			d.notifyMetrics.Forget(n.Name)
+		}
+	}
+}
