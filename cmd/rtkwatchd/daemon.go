@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
 
+	"github.com/rtkwatchd/rtkwatchd/internal/admin"
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
 	"github.com/rtkwatchd/rtkwatchd/internal/notify"
 	"github.com/rtkwatchd/rtkwatchd/internal/poller"
@@ -132,17 +133,17 @@ func runDaemon(ctx context.Context, env *environment, cfg *config.Config, opts d
 	d.prune(gen)
 	d.start(gen)
 
-	var admin *adminServer
+	var adm *admin.Server
 	if cfg.Admin.Listen != "" {
-		admin, err = startAdmin(cfg.Admin.Listen, adminHandlers{
-			registry: d.reg, store: st, healthy: d.healthy, ready: d.ready, log: d.log,
-			requeued: d.wake,
+		adm, err = admin.Start(cfg.Admin.Listen, admin.Handlers{
+			Registry: d.reg, Store: st, Healthy: d.healthy, Ready: d.ready, Log: d.log,
+			Requeued: d.wake,
 		})
 		if err != nil {
 			d.stop(gen, nil)
 			return err
 		}
-		d.log.Info().Str("listen", admin.Addr()).Msg("admin server listening")
+		d.log.Info().Str("listen", adm.Addr()).Msg("admin server listening")
 	}
 	d.opts.notifier.Ready()
 	d.log.Info().Int("watches", len(cfg.Watches)).Int("notifiers", len(cfg.Notifiers)).
@@ -180,9 +181,9 @@ loop:
 	gen = d.gen
 	d.mu.Unlock()
 	d.stop(gen, opts.hard)
-	if admin != nil {
+	if adm != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_ = admin.Close(sctx)
+		_ = adm.Close(sctx)
 		cancel()
 	}
 	d.log.Info().Msg("stopped")

@@ -58,12 +58,12 @@ func cmdDeliveries(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 		if retry {
-			n, err = ac.requeue(ctx, ids)
+			n, err = ac.Requeue(ctx, ids)
 		} else {
-			list, err = ac.deliveries(ctx, *failed)
+			list, err = ac.Deliveries(ctx, *failed)
 		}
 		if err != nil {
-			return err
+			return adminError(err)
 		}
 	} else {
 		defer st.Close()

@@ -40,7 +40,9 @@ func cmdState(ctx context.Context, env *environment, args []string) error {
 		if err != nil {
 			return err
 		}
-		forEach = func(fn func(store.SnapshotKey, []byte) error) error { return ac.snapshots(ctx, meetingFilter, fn) }
+		forEach = func(fn func(store.SnapshotKey, []byte) error) error {
+			return adminError(ac.Snapshots(ctx, meetingFilter, fn))
+		}
 	} else {
 		defer st.Close()
 		forEach = st.ForEachSnapshot

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/rtkwatchd/rtkwatchd/internal/admin"
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
@@ -190,13 +191,13 @@ func standInForDaemon(t *testing.T, f *fixture) *daemonStand {
 	t.Cleanup(func() { st.Close() })
 	d := &daemonStand{st: st}
 	up := func() (bool, string) { return true, "" }
-	srv, err := startAdmin("127.0.0.1:0", adminHandlers{
-		registry: prometheus.NewRegistry(),
-		store:    st,
-		healthy:  up,
-		ready:    up,
-		requeued: func() { d.requeued.Add(1) },
-		log:      zerolog.Nop(),
+	srv, err := admin.Start("127.0.0.1:0", admin.Handlers{
+		Registry: prometheus.NewRegistry(),
+		Store:    st,
+		Healthy:  up,
+		Ready:    up,
+		Requeued: func() { d.requeued.Add(1) },
+		Log:      zerolog.Nop(),
 	})
 	if err != nil {
 		t.Fatal(err)

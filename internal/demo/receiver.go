@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"encoding/json"
@@ -14,10 +14,10 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 )
 
-// demoReceiver is the demo's webhook consumer: it verifies each delivery
+// receiver is the demo's webhook consumer: it verifies each delivery
 // with the official Standard Webhooks library, as any consumer would, and
 // hands the verified events to the timeline.
-type demoReceiver struct {
+type receiver struct {
 	srv    *httptest.Server
 	wh     *standardwebhooks.Webhook
 	events chan receivedEvent
@@ -33,23 +33,23 @@ type receivedEvent struct {
 	event diff.Event
 }
 
-func newDemoReceiver(secret string) (*demoReceiver, error) {
+func newReceiver(secret string) (*receiver, error) {
 	wh, err := standardwebhooks.NewWebhook(secret)
 	if err != nil {
 		return nil, fmt.Errorf("demo receiver: %w", err)
 	}
-	r := &demoReceiver{wh: wh, events: make(chan receivedEvent, 256), seen: make(map[string]bool)}
+	r := &receiver{wh: wh, events: make(chan receivedEvent, 256), seen: make(map[string]bool)}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	return r, nil
 }
 
 // URL is where the daemon delivers.
-func (r *demoReceiver) URL() string { return r.srv.URL + "/rtkwatchd" }
+func (r *receiver) URL() string { return r.srv.URL + "/rtkwatchd" }
 
 // Close stops the receiver.
-func (r *demoReceiver) Close() { r.srv.Close() }
+func (r *receiver) Close() { r.srv.Close() }
 
-func (r *demoReceiver) serve(w http.ResponseWriter, req *http.Request) {
+func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 	if err != nil {
 		http.Error(w, "read body", http.StatusBadRequest)
@@ -85,14 +85,14 @@ func (r *demoReceiver) serve(w http.ResponseWriter, req *http.Request) {
 }
 
 // count is how many distinct events arrived verified.
-func (r *demoReceiver) count() int {
+func (r *receiver) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.seen)
 }
 
 // rejected is how many deliveries failed verification.
-func (r *demoReceiver) rejected() int {
+func (r *receiver) rejected() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.bad

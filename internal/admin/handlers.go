@@ -1,0 +1,95 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
+)
+
+// Snapshot is one line of /v1/state: a stored snapshot as the store holds
+// it, with its key.
+type Snapshot struct {
+	Watch     string          `json:"watch"`
+	MeetingID string          `json:"meeting_id"`
+	Snapshot  json.RawMessage `json:"snapshot"`
+}
+
+// state answers `rtkwatchd state` while the daemon holds the store: the raw
+// stored snapshots, one JSON object per line, keyed as in the store.
+func (h Handlers) state(w http.ResponseWriter, r *http.Request) {
+	meeting := r.URL.Query().Get("meeting")
+	w.Header().Set("content-type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	err := h.Store.ForEachSnapshot(func(k store.SnapshotKey, b []byte) error {
+		if meeting != "" && k.MeetingID != meeting {
+			return nil
+		}
+		return enc.Encode(Snapshot{Watch: k.Watch, MeetingID: k.MeetingID, Snapshot: b})
+	})
+	if err != nil {
+		h.Log.Error().Err(err).Msg("admin: read snapshots")
+	}
+}
+
+// deliveries answers `rtkwatchd deliveries`: the outbox, or with failed=1
+// the dead letters, as one JSON array.
+func (h Handlers) deliveries(w http.ResponseWriter, r *http.Request) {
+	var (
+		list []store.Delivery
+		err  error
+	)
+	if r.URL.Query().Get("failed") != "" {
+		list, err = h.Store.DeadLetters()
+	} else {
+		list, err = h.Store.Outbox()
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("content-type", "application/json")
+	_ = json.NewEncoder(w).Encode(list)
+}
+
+// retry answers `rtkwatchd deliveries retry`: it queues the dead letters
+// ids=1,2,… (or all=1: every one) again.
+func (h Handlers) retry(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get(cliHeader) == "" {
+		http.Error(w, "missing "+cliHeader+" header", http.StatusForbidden)
+		return
+	}
+	var ids []uint64
+	if s := r.URL.Query().Get("ids"); s != "" {
+		for _, f := range strings.Split(s, ",") {
+			id, err := strconv.ParseUint(f, 10, 64)
+			if err != nil {
+				http.Error(w, fmt.Sprintf("bad delivery ID %q", f), http.StatusBadRequest)
+				return
+			}
+			ids = append(ids, id)
+		}
+	} else if r.URL.Query().Get("all") == "" {
+		http.Error(w, "give ids=… or all=1", http.StatusBadRequest)
+		return
+	}
+	n, err := h.Store.Requeue(time.Now(), ids...)
+	if err != nil {
+		code := http.StatusInternalServerError
+		if errors.Is(err, store.ErrNotFound) {
+			code = http.StatusNotFound
+		}
+		http.Error(w, err.Error(), code)
+		return
+	}
+	if h.Requeued != nil {
+		h.Requeued()
+	}
+	w.Header().Set("content-type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]int{"requeued": n})
+}
