@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	sd "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
@@ -145,14 +146,17 @@ func runDaemon(ctx context.Context, env *environment, cfg *config.Config, opts d
 		}
 		d.log.Info().Str("listen", adm.Addr()).Msg("admin server listening")
 	}
-	d.opts.notifier.Ready()
+	d.tellSystemd(sd.SdNotifyReady)
 	d.log.Info().Int("watches", len(cfg.Watches)).Int("notifiers", len(cfg.Notifiers)).
 		Str("store", cfg.Store.Path).Msg("rtkwatchd running")
 	if opts.started != nil {
 		opts.started(d)
 	}
 
-	watchdog := d.opts.notifier.WatchdogInterval()
+	watchdog, err := d.opts.notifier.WatchdogInterval()
+	if err != nil {
+		d.log.Error().Err(err).Msg("sd_notify: the watchdog stays off")
+	}
 	var tick <-chan time.Time
 	if watchdog > 0 {
 		t := time.NewTicker(watchdog / 2)
@@ -168,14 +172,14 @@ loop:
 			d.reloadConfig()
 		case <-tick:
 			if ok, why := d.healthy(); ok {
-				d.opts.notifier.Watchdog()
+				d.tellSystemd(sd.SdNotifyWatchdog)
 			} else {
 				d.log.Warn().Str("reason", why).Msg("schedules make no progress; withholding the watchdog ping")
 			}
 		}
 	}
 
-	d.opts.notifier.Stopping()
+	d.tellSystemd(sd.SdNotifyStopping)
 	d.log.Info().Msg("stopping: finishing running cycles and deliveries in flight")
 	d.mu.Lock()
 	gen = d.gen

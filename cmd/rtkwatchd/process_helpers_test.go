@@ -205,6 +205,7 @@ type logLine struct {
 	Level   string `json:"level"`
 	Message string `json:"message"`
 	Error   string `json:"error"`
+	State   string `json:"state"` // of an sd_notify failure
 }
 
 // logged returns the child's log lines whose message contains msg.

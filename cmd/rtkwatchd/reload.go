@@ -3,6 +3,8 @@ package main
 import (
 	"slices"
 
+	sd "github.com/coreos/go-systemd/v22/daemon"
+
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
 	"github.com/rtkwatchd/rtkwatchd/internal/poller"
 )
@@ -14,8 +16,8 @@ func (d *daemon) reloadConfig() {
 		d.log.Warn().Msg("reload requested, but this daemon has no config file")
 		return
 	}
-	d.opts.notifier.Reloading()
-	defer d.opts.notifier.Ready()
+	d.tellSystemd(sd.SdNotifyReloading)
+	defer d.tellSystemd(sd.SdNotifyReady)
 	cfg, err := loadConfig(d.env, d.opts.configPath)
 	if err == nil {
 		err = checkBudget(cfg)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/daemon"
@@ -8,13 +9,11 @@ import (
 
 // systemdNotifier tells the service manager about the daemon's state.
 type systemdNotifier interface {
-	Ready()
-	Reloading()
-	Stopping()
-	Watchdog()
+	// Notify sends one sd_notify state, such as sd.SdNotifyReady.
+	Notify(state string) error
 	// WatchdogInterval is the watchdog timeout systemd expects pings
 	// within; 0 when the watchdog is off.
-	WatchdogInterval() time.Duration
+	WatchdogInterval() (time.Duration, error)
 }
 
 // newSystemdNotifier returns a notifier over $NOTIFY_SOCKET, or one that
@@ -29,24 +28,29 @@ func newSystemdNotifier(getenv func(string) string) systemdNotifier {
 // sdNotify speaks the sd_notify protocol through go-systemd.
 type sdNotify struct{}
 
-func (sdNotify) Ready()     { _, _ = sd.SdNotify(false, sd.SdNotifyReady) }
-func (sdNotify) Reloading() { _, _ = sd.SdNotify(false, sd.SdNotifyReloading) }
-func (sdNotify) Stopping()  { _, _ = sd.SdNotify(false, sd.SdNotifyStopping) }
-func (sdNotify) Watchdog()  { _, _ = sd.SdNotify(false, sd.SdNotifyWatchdog) }
+func (sdNotify) Notify(state string) error {
+	_, err := sd.SdNotify(false, state)
+	return err
+}
 
-func (sdNotify) WatchdogInterval() time.Duration {
+func (sdNotify) WatchdogInterval() (time.Duration, error) {
 	d, err := sd.SdWatchdogEnabled(false)
 	if err != nil {
-		return 0
+		return 0, fmt.Errorf("read the watchdog settings: %w", err)
 	}
-	return d
+	return d, nil
 }
 
 // noSystemd is the notifier outside systemd.
 type noSystemd struct{}
 
-func (noSystemd) Ready()                          {}
-func (noSystemd) Reloading()                      {}
-func (noSystemd) Stopping()                       {}
-func (noSystemd) Watchdog()                       {}
-func (noSystemd) WatchdogInterval() time.Duration { return 0 }
+func (noSystemd) Notify(string) error                      { return nil }
+func (noSystemd) WatchdogInterval() (time.Duration, error) { return 0, nil }
+
+// tellSystemd sends state to systemd. A failure is logged: systemd then
+// believes the daemon is not ready, or hung, and may stop it.
+func (d *daemon) tellSystemd(state string) {
+	if err := d.opts.notifier.Notify(state); err != nil {
+		d.log.Error().Err(err).Str("state", state).Msg("sd_notify")
+	}
+}

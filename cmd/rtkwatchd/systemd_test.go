@@ -181,3 +181,55 @@ func TestSystemdUnitAnalyze(t *testing.T) {
 		}
 	})
 }
+
+// TestSystemdNotifyFailures: a notify socket that is not there, or a
+// watchdog setting that does not parse, is logged rather than ignored,
+// and the daemon runs on.
+func TestSystemdNotifyFailures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  func(dir string) []string
+		want func(d *daemonProc) bool
+	}{
+		{
+			name: "no socket",
+			env: func(dir string) []string {
+				return []string{"NOTIFY_SOCKET=" + filepath.Join(dir, "absent.sock"), "WATCHDOG_USEC=2000000"}
+			},
+			want: func(d *daemonProc) bool {
+				states := map[string]bool{}
+				for _, l := range d.logged("sd_notify") {
+					if l.Level == "error" && l.Error != "" {
+						states[l.State] = true
+					}
+				}
+				return states["READY=1"] && states["WATCHDOG=1"]
+			},
+		},
+		{
+			name: "bad watchdog setting",
+			env: func(dir string) []string {
+				return []string{"NOTIFY_SOCKET=" + filepath.Join(dir, "absent.sock"), "WATCHDOG_USEC=soon"}
+			},
+			want: func(d *daemonProc) bool {
+				l := d.logged("sd_notify: the watchdog stays off")
+				return len(l) == 1 && l[0].Level == "error" && l[0].Error != ""
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := newProcRig(t, http.StatusNoContent, procWatch{Name: "notify", Meetings: []string{"m1"}})
+			r.extEnv = tt.env(r.dir)
+			d := r.start()
+			waitReady(t, r.admin)
+			pollUntil(t, 10*time.Second, "the sd_notify failures in the log", func() bool { return tt.want(d) })
+			d.signal(syscall.SIGTERM)
+			if code := d.waitExit(15 * time.Second); code != 0 {
+				t.Errorf("exit code %d after SIGTERM, want 0", code)
+			}
+		})
+	}
+}
