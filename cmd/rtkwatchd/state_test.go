@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -184,16 +185,26 @@ type daemonStand struct {
 
 func standInForDaemon(t *testing.T, f *fixture) *daemonStand {
 	t.Helper()
+	return standInServing(t, f, nil)
+}
+
+// standInServing is standInForDaemon whose admin API reads and changes
+// serve instead of the store it holds, when serve is not nil.
+func standInServing(t *testing.T, f *fixture, serve *store.Store) *daemonStand {
+	t.Helper()
 	st, err := store.Open(f.params.StorePath, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	d := &daemonStand{st: st}
+	if serve == nil {
+		serve = st
+	}
 	up := func() (bool, string) { return true, "" }
 	srv, err := admin.Start("127.0.0.1:0", admin.Handlers{
 		Registry: prometheus.NewRegistry(),
-		Store:    st,
+		Store:    serve,
 		Healthy:  up,
 		Ready:    up,
 		Requeued: func() { d.requeued.Add(1) },
@@ -254,6 +265,34 @@ func TestDaemonHoldsStore(t *testing.T) {
 	}
 	if len(outbox) != 2 {
 		t.Errorf("the daemon's outbox holds %d deliveries after retry --all, want 2", len(outbox))
+	}
+}
+
+// TestDaemonStoreReadFails: when the daemon cannot read its store, state
+// fails (exit 1, with the daemon's reason) instead of printing an empty
+// table.
+func TestDaemonStoreReadFails(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	wantTypes(t, nil, f.once())
+	broken, err := store.Open(filepath.Join(t.TempDir(), "broken.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := broken.Close(); err != nil {
+		t.Fatal(err)
+	}
+	standInServing(t, f, broken)
+
+	for _, args := range [][]string{nil, {"--json"}, {"meeting-1"}} {
+		r := f.run("state", args...)
+		r.wantCode(t, exitFailure)
+		if r.stdout != "" {
+			t.Errorf("state %v printed %q, want nothing", args, r.stdout)
+		}
+		if want := "rtkwatchd: daemon admin API /v1/state: read snapshots: "; !strings.HasPrefix(r.stderr, want) {
+			t.Errorf("state %v: stderr = %q, want it to start with %q", args, r.stderr, want)
+		}
 	}
 }
 

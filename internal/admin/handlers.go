@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,11 +22,14 @@ type Snapshot struct {
 }
 
 // state answers `rtkwatchd state` while the daemon holds the store: the raw
-// stored snapshots, one JSON object per line, keyed as in the store.
+// stored snapshots, one JSON object per line, keyed as in the store. The
+// answer is whole or a 500: it is encoded in full before the first byte
+// goes out, so that a store that fails half-way cannot pass for a short
+// list.
 func (h Handlers) state(w http.ResponseWriter, r *http.Request) {
 	meeting := r.URL.Query().Get("meeting")
-	w.Header().Set("content-type", "application/x-ndjson")
-	enc := json.NewEncoder(w)
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
 	err := h.Store.ForEachSnapshot(func(k store.SnapshotKey, b []byte) error {
 		if meeting != "" && k.MeetingID != meeting {
 			return nil
@@ -34,7 +38,11 @@ func (h Handlers) state(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		h.Log.Error().Err(err).Msg("admin: read snapshots")
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
 	}
+	w.Header().Set("content-type", "application/x-ndjson")
+	_, _ = body.WriteTo(w)
 }
 
 // deliveries answers `rtkwatchd deliveries`: the outbox, or with failed=1
