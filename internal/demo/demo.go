@@ -109,6 +109,10 @@ func Run(ctx context.Context, opts Options) error {
 	case err := <-daemonDone:
 		return fmt.Errorf("demo daemon: %w", err)
 	case <-ctx.Done():
+		// The daemon may still be opening the store: it must be done with
+		// it before the deferred RemoveAll takes the directory away.
+		stopDaemon()
+		<-daemonDone
 		return errors.New("demo: the daemon did not start in time")
 	}
 
