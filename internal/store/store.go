@@ -25,7 +25,7 @@ import (
 // Options.LockTimeout. A writer holds an exclusive lock for as long as it is
 // open; read-only handles share a lock, so they exclude writers but not each
 // other.
-var ErrLocked = errors.New("locked by another process (is rtkwatchd already running?)")
+var ErrLocked = errors.New("locked by another process (a running rtkwatchd daemon or command, or another program that has the file open)")
 
 // ErrSchema is returned, wrapped, by Open when the file carries a schema
 // version this build does not read, or holds buckets of something other than

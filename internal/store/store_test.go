@@ -236,7 +236,7 @@ func TestOpenLockedBySecondHandle(t *testing.T) {
 		if !errors.Is(err, ErrLocked) {
 			t.Errorf("second Open(ReadOnly: %t): %v; want ErrLocked", readOnly, err)
 		}
-		want := "open store " + first.Path() + ": locked by another process (is rtkwatchd already running?)"
+		want := "open store " + first.Path() + ": locked by another process (a running rtkwatchd daemon or command, or another program that has the file open)"
 		if err.Error() != want {
 			t.Errorf("second Open(ReadOnly: %t) error:\n got %s\nwant %s", readOnly, err, want)
 		}
