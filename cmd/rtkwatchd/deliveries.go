@@ -66,7 +66,6 @@ func cmdDeliveries(ctx context.Context, env *environment, args []string) error {
 			return adminError(err)
 		}
 	} else {
-		defer st.Close()
 		switch {
 		case retry:
 			n, err = st.Requeue(time.Now(), ids...)
@@ -74,6 +73,11 @@ func cmdDeliveries(ctx context.Context, env *environment, args []string) error {
 			list, err = st.DeadLetters()
 		default:
 			list, err = st.Outbox()
+		}
+		// Close before printing: a pager left open must not keep the
+		// store locked, and the daemon from starting.
+		if cerr := st.Close(); err == nil {
+			err = cerr
 		}
 		if errors.Is(err, store.ErrNotFound) {
 			// An ID that is no dead letter is the user's mistake.

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rtkwatchd/rtkwatchd/internal/config"
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/poller"
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
@@ -32,35 +33,7 @@ func cmdState(ctx context.Context, env *environment, args []string) error {
 	if len(pos) == 1 {
 		meetingFilter = pos[0]
 	}
-	var forEach func(func(store.SnapshotKey, []byte) error) error
-	st, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: storeLockTimeout, ReadOnly: true})
-	if err != nil {
-		// The daemon holds the store: ask it instead.
-		ac, err := daemonAdmin(cfg, err)
-		if err != nil {
-			return err
-		}
-		forEach = func(fn func(store.SnapshotKey, []byte) error) error {
-			return adminError(ac.Snapshots(ctx, meetingFilter, fn))
-		}
-	} else {
-		defer st.Close()
-		forEach = st.ForEachSnapshot
-	}
-
-	var snaps []diff.Snapshot
-	err = forEach(func(k store.SnapshotKey, b []byte) error {
-		if meetingFilter != "" && k.MeetingID != meetingFilter {
-			return nil
-		}
-		var s diff.Snapshot
-		if err := json.Unmarshal(b, &s); err != nil {
-			return fmt.Errorf("decode snapshot %s/%s: %w", k.Watch, k.MeetingID, err)
-		}
-		s.Watch, s.MeetingID = k.Watch, k.MeetingID
-		snaps = append(snaps, s)
-		return nil
-	})
+	snaps, err := readSnapshots(ctx, cfg, meetingFilter)
 	if err != nil {
 		return err
 	}
@@ -93,6 +66,43 @@ func cmdState(ctx context.Context, env *environment, args []string) error {
 			s.Watch, meeting, session, status, live, minutes, s.Sequence, formatTime(s.LastGoodPoll), health(s))
 	}
 	return tw.Flush()
+}
+
+// readSnapshots reads the stored snapshots, of meeting only when it is not
+// empty, from the store or, while the daemon holds it, from the daemon. The
+// store is closed again when it returns: printing, which may block on a
+// pager left open, must not keep the daemon from starting.
+func readSnapshots(ctx context.Context, cfg *config.Config, meeting string) ([]diff.Snapshot, error) {
+	var snaps []diff.Snapshot
+	collect := func(k store.SnapshotKey, b []byte) error {
+		if meeting != "" && k.MeetingID != meeting {
+			return nil
+		}
+		var s diff.Snapshot
+		if err := json.Unmarshal(b, &s); err != nil {
+			return fmt.Errorf("decode snapshot %s/%s: %w", k.Watch, k.MeetingID, err)
+		}
+		s.Watch, s.MeetingID = k.Watch, k.MeetingID
+		snaps = append(snaps, s)
+		return nil
+	}
+	st, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: storeLockTimeout, ReadOnly: true})
+	if err != nil {
+		// The daemon holds the store: ask it instead.
+		ac, err := daemonAdmin(cfg, err)
+		if err != nil {
+			return nil, err
+		}
+		if err := ac.Snapshots(ctx, meeting, collect); err != nil {
+			return nil, adminError(err)
+		}
+		return snaps, nil
+	}
+	defer st.Close()
+	if err := st.ForEachSnapshot(collect); err != nil {
+		return nil, err
+	}
+	return snaps, nil
 }
 
 // health says in a few words whether a meeting's polls succeed.
