@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -270,7 +271,11 @@ func (f *fixture) onceExit(code int, args ...string) []diff.Event {
 	return decodeEvents(f.t, r.stdout)
 }
 
-// decodeEvents decodes stdout as one event per line, strictly.
+// wholeSecondUTC is the form of every event's timestamp.
+var wholeSecondUTC = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$`)
+
+// decodeEvents decodes stdout as one event per line, strictly, and checks
+// the form of each timestamp.
 func decodeEvents(t *testing.T, stdout string) []diff.Event {
 	t.Helper()
 	var evs []diff.Event
@@ -285,6 +290,12 @@ func decodeEvents(t *testing.T, stdout string) []diff.Event {
 		}
 		if dec.More() {
 			t.Fatalf("stdout line %q holds more than one JSON document", line)
+		}
+		var raw struct {
+			Timestamp string `json:"timestamp"`
+		}
+		if err := json.Unmarshal(line, &raw); err != nil || !wholeSecondUTC.MatchString(raw.Timestamp) {
+			t.Errorf("event timestamp %q, want UTC in whole seconds (2006-01-02T15:04:05Z)", raw.Timestamp)
 		}
 		evs = append(evs, ev)
 	}

@@ -52,7 +52,8 @@ import (
 //     version) is taken to know the current ones.
 //
 // Every event gets the next sequence number of the meeting; the snapshot
-// keeps the last one used. Events name the session they are about: the ended
+// keeps the last one used. Its timestamp is obs.At in UTC, truncated to the
+// second, so that it encodes as 2006-01-02T15:04:05Z. Events name the session they are about: the ended
 // one for session.ended, the current one otherwise, and for watch.failing
 // and watch.recovered the stored one, if any, with previous and current
 // null since the poll tells nothing new about it.

@@ -44,9 +44,14 @@ func (s *step) emit(typ string, sess *Session, th thresholdKey) *EventData {
 	if th.set {
 		d.Threshold = ptr(th.value)
 	}
-	s.events = append(s.events, Event{Type: typ, Timestamp: s.obs.At.UTC(), Data: d})
+	s.events = append(s.events, Event{Type: typ, Timestamp: eventTime(s.obs.At), Data: d})
 	return &s.events[len(s.events)-1].Data
 }
+
+// eventTime is the timestamp of an event observed at t: UTC, in whole
+// seconds, which encoding/json writes as 2006-01-02T15:04:05Z. Strict
+// RFC 3339 consumers (jq's fromdateiso8601 among them) reject fractions.
+func eventTime(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
 
 // eventID derives an event's id from everything that identifies its
 // transition, so that computing the same transition again, after a crash

@@ -107,12 +107,42 @@ func TestSequenceContinuity(t *testing.T) {
 	}
 }
 
-func TestEventTimestampIsUTC(t *testing.T) {
-	prev, _ := applyChecked(t, Snapshot{}, noSessionObs(0), testRules)
-	when := at(30).In(time.FixedZone("CET", 3600))
-	_, evs := applyChecked(t, prev, Observation{Kind: ObservedSession, At: when, Session: liveSession("s1", 1, 0)}, testRules)
-	if evs[0].Timestamp.Location() != time.UTC || !evs[0].Timestamp.Equal(when) {
-		t.Errorf("timestamp %v, want %v in UTC", evs[0].Timestamp, when)
+// TestEventTimestamp: an event's timestamp is its observation's time in
+// UTC and whole seconds, truncated (never rounded up into a second that
+// had not begun), and encodes without a fraction.
+func TestEventTimestamp(t *testing.T) {
+	cet := time.FixedZone("CET", 3600)
+	tests := []struct {
+		nanos int
+		want  string
+	}{
+		{0, "2026-11-25T20:00:30Z"},
+		{1, "2026-11-25T20:00:30Z"},
+		{123456780, "2026-11-25T20:00:30Z"},
+		{999999999, "2026-11-25T20:00:30Z"},
+		{1000000000, "2026-11-25T20:00:31Z"},
+	}
+	for _, tt := range tests {
+		prev, _ := applyChecked(t, Snapshot{}, noSessionObs(0), testRules)
+		when := at(30).Add(time.Duration(tt.nanos)).In(cet)
+		_, evs := applyChecked(t, prev, Observation{Kind: ObservedSession, At: when, Session: liveSession("s1", 1, 0)}, testRules)
+		ts := evs[0].Timestamp
+		if ts.Location() != time.UTC || ts.Nanosecond() != 0 || ts.After(when) || when.Sub(ts) >= time.Second {
+			t.Errorf("observed at %v: timestamp %v, want the same second in UTC", when, ts)
+		}
+		b, err := json.Marshal(evs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Timestamp string `json:"timestamp"`
+		}
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Timestamp != tt.want {
+			t.Errorf("observed at %v: JSON timestamp %q, want %q", when, got.Timestamp, tt.want)
+		}
 	}
 }
 

@@ -178,7 +178,9 @@ type Snapshot struct {
 
 // Event is one notification, exactly as every notifier serialises it.
 type Event struct {
-	Type      string    `json:"type"`
+	Type string `json:"type"`
+	// Timestamp is when the poll that found the transition completed, in
+	// UTC and whole seconds: "2026-11-25T21:00:00Z" in JSON.
 	Timestamp time.Time `json:"timestamp"`
 	Data      EventData `json:"data"`
 }
