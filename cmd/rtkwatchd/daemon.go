@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
@@ -46,8 +45,6 @@ type daemonOptions struct {
 	hard <-chan struct{}
 	// notifier tells systemd about the daemon's state.
 	notifier systemdNotifier
-	// httpClient, when set, is used for API requests and deliveries.
-	httpClient *http.Client
 	// started is called once the daemon polls and delivers.
 	started func(*daemon)
 }
@@ -69,11 +66,13 @@ type daemon struct {
 	gen *generation
 }
 
-// generation is what one config runs: its schedules and its delivery worker.
+// generation is what one config runs: its schedules and its delivery
+// worker, and the HTTP clients they alone use.
 type generation struct {
-	cfg    *config.Config
-	sched  *poller.Scheduler
-	worker *notify.Worker
+	cfg     *config.Config
+	sched   *poller.Scheduler
+	worker  *notify.Worker
+	clients []idleCloser // closed by stop, once nothing of gen runs
 
 	stopWorker     context.CancelFunc // no new deliveries
 	stopWorkerHard context.CancelFunc // abandon deliveries in flight
@@ -211,7 +210,7 @@ func checkBudget(cfg *config.Config) error {
 // build makes the scheduler and delivery worker of cfg without starting them.
 func (d *daemon) build(cfg *config.Config) (*generation, error) {
 	log := d.log.Level(newLogger(cfg.Log, d.env.stdout).GetLevel())
-	notifiers, err := buildNotifiers(cfg, d.opts.httpClient, log)
+	notifiers, clients, err := buildNotifiers(cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -223,12 +222,7 @@ func (d *daemon) build(cfg *config.Config) (*generation, error) {
 		Metrics:     d.notifyMetrics,
 	})
 	client := newAPIClient(cfg)
-	if d.opts.httpClient != nil {
-		client = poller.NewClient(poller.ClientOptions{
-			BaseURL: cfg.API.BaseURL, AccountID: cfg.API.AccountID, Token: cfg.API.Token.Value(),
-			Timeout: cfg.API.Timeout, UserAgent: userAgent(), HTTPClient: d.opts.httpClient,
-		})
-	}
+	clients = append(clients, client)
 	p := poller.New(client, poller.Options{
 		AccountID: cfg.API.AccountID,
 		Store:     d.st,
@@ -249,15 +243,25 @@ func (d *daemon) build(cfg *config.Config) (*generation, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &generation{cfg: cfg, sched: sched, worker: worker}, nil
+	return &generation{cfg: cfg, sched: sched, worker: worker, clients: clients}, nil
 }
 
-// buildNotifiers builds one notifier per configured one. Slack notifiers
-// that share a URL share its pace. A nil hc uses each notifier's default.
-func buildNotifiers(cfg *config.Config, hc *http.Client, log zerolog.Logger) ([]notify.Notifier, error) {
-	var out []notify.Notifier
+// idleCloser is an HTTP client, or a client over one, whose connections
+// kept open for reuse can be closed once its requests have ended.
+type idleCloser interface{ CloseIdleConnections() }
+
+// buildNotifiers builds one notifier per configured one, each with an HTTP
+// client of its own, which it returns too: whoever replaces the notifiers
+// closes their idle connections. Slack notifiers that share a URL share its
+// pace.
+func buildNotifiers(cfg *config.Config, log zerolog.Logger) ([]notify.Notifier, []idleCloser, error) {
+	var (
+		out     []notify.Notifier
+		clients []idleCloser
+	)
 	slackPace := map[string]*rate.Limiter{}
 	for _, n := range cfg.Notifiers {
+		hc := notify.NewHTTPClient()
 		switch n.Type {
 		case config.TypeWebhook:
 			secrets := make([]string, len(n.Secrets))
@@ -269,9 +273,10 @@ func buildNotifiers(cfg *config.Config, hc *http.Client, log zerolog.Logger) ([]
 				UserAgent: userAgent(), Client: hc,
 			})
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			out = append(out, w)
+			clients = append(clients, hc)
 		case config.TypeSlack:
 			lim, ok := slackPace[n.URL.Value()]
 			if !ok {
@@ -282,14 +287,15 @@ func buildNotifiers(cfg *config.Config, hc *http.Client, log zerolog.Logger) ([]
 				Name: n.Name, URL: n.URL.Value(), UserAgent: userAgent(), Client: hc, Limiter: lim,
 			})
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			out = append(out, s)
+			clients = append(clients, hc)
 		default:
 			log.Warn().Str("notifier", n.Name).Str("type", n.Type).Msg("unknown notifier type; skipped")
 		}
 	}
-	return out, nil
+	return out, clients, nil
 }
 
 // start runs gen's worker and schedules, and makes it the current one.
@@ -311,8 +317,15 @@ func (d *daemon) start(gen *generation) {
 
 // stop stops gen: no new cycle, running ones finish (or are cancelled after
 // stopCyclesWithin), then no new delivery, and attempts in flight finish
-// within delivery.timeout unless hard closes first.
+// within delivery.timeout unless hard closes first. Then nothing of gen
+// runs, and the connections its clients keep open for reuse are closed: a
+// reload would otherwise leave them to their idle timeout.
 func (d *daemon) stop(gen *generation, hard <-chan struct{}) {
+	defer func() {
+		for _, c := range gen.clients {
+			c.CloseIdleConnections()
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), stopCyclesWithin)
 	go func() {
 		select {

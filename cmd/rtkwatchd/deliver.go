@@ -13,10 +13,15 @@ import (
 // deliverOnce gives every due delivery in the outbox one attempt, as `once`
 // promises; what fails stays in the outbox for the daemon to retry.
 func deliverOnce(ctx context.Context, cfg *config.Config, st *store.Store, log zerolog.Logger) error {
-	notifiers, err := buildNotifiers(cfg, nil, log)
+	notifiers, clients, err := buildNotifiers(cfg, log)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		for _, c := range clients {
+			c.CloseIdleConnections()
+		}
+	}()
 	w := notify.NewWorker(st, notifiers, notify.WorkerOptions{
 		Timeout:     cfg.Delivery.Timeout,
 		MaxAttempts: cfg.Delivery.MaxAttempts,

@@ -59,6 +59,7 @@ type Client struct {
 	timeout   time.Duration
 	now       func() time.Time
 	setupErr  string // a configuration problem every request reports
+	hc        *http.Client
 }
 
 // NewClient returns a client for one account and token.
@@ -89,11 +90,12 @@ func NewClient(o ClientOptions) *Client {
 	if hc == nil {
 		hc = newHTTPClient()
 	}
+	c.hc = limitedClient(hc, MaxResponseBytes)
 	opts := []option.RequestOption{
 		option.WithBaseURL(base),
 		option.WithAPIToken(o.Token),
 		option.WithMaxRetries(0),
-		option.WithHTTPClient(limitedClient(hc, MaxResponseBytes)),
+		option.WithHTTPClient(c.hc),
 	}
 	if o.UserAgent != "" {
 		opts = append(opts, option.WithHeader("User-Agent", o.UserAgent))
@@ -102,6 +104,12 @@ func NewClient(o ClientOptions) *Client {
 	c.sessions = realtime_kit.NewSessionService(opts...)
 	return c
 }
+
+// CloseIdleConnections closes the connections to the API that are kept
+// open for reuse and carry no request now. A client that is being replaced
+// calls it once its requests have ended, so that its connections do not
+// wait out their idle timeout.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
 // newHTTPClient returns a client tuned for many small requests to one
 // host. Deadlines come from each request's context.

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
+)
+
+// connCounter is a loopback TCP proxy to a server that counts the
+// connections open through it: each from its accept until either side
+// closes it.
+type connCounter struct {
+	ln     net.Listener
+	target string // host:port
+	open   atomic.Int32
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[net.Conn]bool
+}
+
+// newConnCounter proxies to the host of rawURL, and returns rawURL with
+// its host replaced by the proxy's.
+func newConnCounter(t *testing.T, rawURL string) (*connCounter, string) {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &connCounter{ln: ln, target: u.Host, conns: make(map[net.Conn]bool)}
+	c.wg.Go(c.accept)
+	t.Cleanup(func() {
+		ln.Close()
+		c.mu.Lock()
+		for conn := range c.conns {
+			conn.Close()
+		}
+		c.mu.Unlock()
+		c.wg.Wait()
+	})
+	u.Host = ln.Addr().String()
+	return c, u.String()
+}
+
+func (c *connCounter) accept() {
+	for {
+		client, err := c.ln.Accept()
+		if err != nil {
+			return
+		}
+		c.wg.Go(func() { c.relay(client) })
+	}
+}
+
+// relay copies both ways until one side closes, then closes both.
+func (c *connCounter) relay(client net.Conn) {
+	server, err := net.Dial("tcp", c.target)
+	if err != nil {
+		client.Close()
+		return
+	}
+	c.mu.Lock()
+	c.conns[client], c.conns[server] = true, true
+	c.mu.Unlock()
+	c.open.Add(1)
+	ended := make(chan struct{}, 2)
+	c.wg.Go(func() { io.Copy(server, client); ended <- struct{}{} })
+	c.wg.Go(func() { io.Copy(client, server); ended <- struct{}{} })
+	<-ended
+	c.open.Add(-1)
+	client.Close()
+	server.Close()
+	c.mu.Lock()
+	delete(c.conns, client)
+	delete(c.conns, server)
+	c.mu.Unlock()
+}
+
+// TestReloadClosesIdleConnections: a reload replaces the API client and
+// the notifiers; once the replaced ones have nothing in flight, their
+// connections kept for reuse are closed, rather than left to their idle
+// timeout, so that reloads do not pile up sockets.
+func TestReloadClosesIdleConnections(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	api, apiURL := newConnCounter(t, f.params.APIURL)
+	hook, hookURL := newConnCounter(t, f.params.HookURL)
+	f.params.APIURL, f.params.HookURL = apiURL, hookURL
+	f.writeConfig()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("open connections: %d to the API, %d to the receiver", api.open.Load(), hook.open.Load())
+		}
+	})
+
+	ctx, cancel := context.WithCancel(t.Context())
+	reload := make(chan struct{})
+	var log lockedBuffer
+	env := &environment{getenv: func(k string) string { return f.env[k] }, stdout: &log, stderr: &log, reload: reload}
+	done := make(chan error, 1)
+	go func() { done <- runEnv(ctx, []string{"run", "--config", f.config}, env) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("the daemon ended with %v", err)
+		}
+		if t.Failed() {
+			t.Logf("the daemon's log:\n%s", log.String())
+		}
+	})
+
+	pollUntil(t, 10*time.Second, "the start-up poll", func() bool {
+		return f.api.ActiveSessionRequests(testApp, "meeting-1") > 0
+	})
+	// Each reload follows a change of the meeting, so that the new
+	// generation's start-up poll finds an event and delivers it: both of
+	// its clients then hold a connection.
+	const reloads = 6
+	delivered := 0
+	for i := 1; i <= reloads; i++ {
+		if i%2 == 1 {
+			f.api.StartSession(testApp, "meeting-1", rtkfake.Session{LiveParticipants: 1})
+		} else {
+			f.api.EndSession(testApp, "meeting-1")
+		}
+		select {
+		case reload <- struct{}{}:
+		case err := <-done:
+			t.Fatalf("the daemon ended with %v", err)
+		}
+		pollUntil(t, 10*time.Second, fmt.Sprintf("reload %d and its event delivered", i), func() bool {
+			delivered += len(f.hook.take())
+			return strings.Count(log.String(), `"message":"config reloaded"`) == i && delivered == i
+		})
+	}
+	// The running generation keeps its own connection to each; every
+	// replaced one has closed its.
+	pollUntil(t, 10*time.Second, "one open connection to the API and one to the receiver", func() bool {
+		return api.open.Load() == 1 && hook.open.Load() == 1
+	})
+}
