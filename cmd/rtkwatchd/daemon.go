@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
-	"golang.org/x/time/rate"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/admin"
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
@@ -246,58 +245,6 @@ func (d *daemon) build(cfg *config.Config) (*generation, error) {
 	return &generation{cfg: cfg, sched: sched, worker: worker, clients: clients}, nil
 }
 
-// idleCloser is an HTTP client, or a client over one, whose connections
-// kept open for reuse can be closed once its requests have ended.
-type idleCloser interface{ CloseIdleConnections() }
-
-// buildNotifiers builds one notifier per configured one, each with an HTTP
-// client of its own, which it returns too: whoever replaces the notifiers
-// closes their idle connections. Slack notifiers that share a URL share its
-// pace.
-func buildNotifiers(cfg *config.Config, log zerolog.Logger) ([]notify.Notifier, []idleCloser, error) {
-	var (
-		out     []notify.Notifier
-		clients []idleCloser
-	)
-	slackPace := map[string]*rate.Limiter{}
-	for _, n := range cfg.Notifiers {
-		hc := notify.NewHTTPClient()
-		switch n.Type {
-		case config.TypeWebhook:
-			secrets := make([]string, len(n.Secrets))
-			for i, s := range n.Secrets {
-				secrets[i] = s.Value()
-			}
-			w, err := notify.NewWebhook(notify.WebhookOptions{
-				Name: n.Name, URL: n.URL.Value(), Secrets: secrets, Headers: n.Headers,
-				UserAgent: userAgent(), Client: hc,
-			})
-			if err != nil {
-				return nil, nil, err
-			}
-			out = append(out, w)
-			clients = append(clients, hc)
-		case config.TypeSlack:
-			lim, ok := slackPace[n.URL.Value()]
-			if !ok {
-				lim = rate.NewLimiter(rate.Every(time.Second), 1)
-				slackPace[n.URL.Value()] = lim
-			}
-			s, err := notify.NewSlack(notify.SlackOptions{
-				Name: n.Name, URL: n.URL.Value(), UserAgent: userAgent(), Client: hc, Limiter: lim,
-			})
-			if err != nil {
-				return nil, nil, err
-			}
-			out = append(out, s)
-			clients = append(clients, hc)
-		default:
-			log.Warn().Str("notifier", n.Name).Str("type", n.Type).Msg("unknown notifier type; skipped")
-		}
-	}
-	return out, clients, nil
-}
-
 // start runs gen's worker and schedules, and makes it the current one.
 func (d *daemon) start(gen *generation) {
 	wctx, cancel := context.WithCancel(context.Background())
@@ -321,11 +268,7 @@ func (d *daemon) start(gen *generation) {
 // runs, and the connections its clients keep open for reuse are closed: a
 // reload would otherwise leave them to their idle timeout.
 func (d *daemon) stop(gen *generation, hard <-chan struct{}) {
-	defer func() {
-		for _, c := range gen.clients {
-			c.CloseIdleConnections()
-		}
-	}()
+	defer closeIdle(gen.clients)
 	ctx, cancel := context.WithTimeout(context.Background(), stopCyclesWithin)
 	go func() {
 		select {

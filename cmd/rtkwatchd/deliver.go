@@ -17,11 +17,7 @@ func deliverOnce(ctx context.Context, cfg *config.Config, st *store.Store, log z
 	if err != nil {
 		return err
 	}
-	defer func() {
-		for _, c := range clients {
-			c.CloseIdleConnections()
-		}
-	}()
+	defer closeIdle(clients)
 	w := notify.NewWorker(st, notifiers, notify.WorkerOptions{
 		Timeout:     cfg.Delivery.Timeout,
 		MaxAttempts: cfg.Delivery.MaxAttempts,
