@@ -74,8 +74,8 @@ func printPlan(w io.Writer, cfg *config.Config, plan poller.Plan) {
 		}
 		extra := ""
 		if n.Type == "webhook" {
-			extra = fmt.Sprintf("%d signing secret", len(n.Secrets))
-			if len(n.Secrets) != 1 {
+			extra = fmt.Sprintf("%d signing secret", len(n.SigningSecrets()))
+			if len(n.SigningSecrets()) != 1 {
 				extra += "s"
 			}
 		}

@@ -28,12 +28,16 @@ func buildNotifiers(cfg *config.Config, log zerolog.Logger) ([]notify.Notifier, 
 		hc := notify.NewHTTPClient()
 		switch n.Type {
 		case config.TypeWebhook:
-			secrets := make([]string, len(n.Secrets))
-			for i, s := range n.Secrets {
-				secrets[i] = s.Value()
+			var secrets []string
+			for _, s := range n.SigningSecrets() {
+				secrets = append(secrets, s.Value())
+			}
+			headers := make(map[string]string, len(n.Headers))
+			for name, v := range n.Headers {
+				headers[name] = v.Value()
 			}
 			w, err := notify.NewWebhook(notify.WebhookOptions{
-				Name: n.Name, URL: n.URL.Value(), Secrets: secrets, Headers: n.Headers,
+				Name: n.Name, URL: n.URL.Value(), Secrets: secrets, Headers: headers,
 				UserAgent: userAgent(), Client: hc,
 			})
 			if err != nil {

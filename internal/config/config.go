@@ -1,16 +1,22 @@
 // Package config turns rtkwatchd's YAML configuration file into a validated
 // Config.
 //
-// Load parses the YAML strictly: an unknown key, a value of the wrong type or
-// a malformed duration is an error that names the field and its line.
-// Scalar values may reference the environment as ${NAME}; $$ stands for a
-// literal dollar sign. Every secret (the API token, notifier URLs and webhook
-// signing secrets) can instead be read from a file named by the matching
-// *_file key, such as a systemd credential under ${CREDENTIALS_DIRECTORY}.
-// Anchors, aliases and merge keys ("<<") work as in YAML, for example to
-// share settings between watches. Fields left out take the values of
-// Default. Validate then checks the whole
-// configuration and reports every problem it finds, not just the first.
+// The YAML library decodes the file into Config's own structs, strictly: an
+// unknown key, a repeated key, a value of the wrong type or a malformed
+// duration is an error. Every error names the field and its line, found
+// from the positions of the parsed document's nodes. Scalar values may
+// reference the environment as ${NAME}; $$ stands for a literal dollar
+// sign. Every secret (a Secret field such as api.token, a notifier's url or
+// secret) can instead be read from a file named by the matching *_file key,
+// such as a systemd credential under ${CREDENTIALS_DIRECTORY}. Anchors,
+// aliases and merge keys ("<<") work as in YAML, for example to share
+// settings between watches. Fields left out take the values of Default.
+// Validate then checks the whole configuration and reports every problem it
+// finds, not just the first.
+//
+// A new key is one tagged field of these structs (and its default in
+// Default, and its rule in Validate); decoding, *_file secrets and error
+// positions follow from the field's type.
 //
 // Secrets are held in the Secret type, which prints, logs and marshals as
 // "[redacted]". Error messages never contain a secret.
@@ -49,41 +55,30 @@ const (
 	TypeSlack   = "slack"
 )
 
-// eventTypes lists the event types a notifier's events filter may name. It
-// mirrors the diff package's list, which config must not import.
-var eventTypes = []string{
-	"session.started",
-	"session.ended",
-	"participants.threshold_crossed",
-	"minutes.threshold_crossed",
-	"watch.failing",
-	"watch.recovered",
-}
-
 // Config is rtkwatchd's whole configuration.
 type Config struct {
-	API       API
-	Store     Store
-	Log       Log
-	Admin     Admin
-	Notifiers []Notifier
-	Delivery  Delivery
-	Watches   []Watch
+	API       API        `yaml:"api"`
+	Store     Store      `yaml:"store"`
+	Log       Log        `yaml:"log"`
+	Admin     Admin      `yaml:"admin"`
+	Notifiers []Notifier `yaml:"notifiers"`
+	Delivery  Delivery   `yaml:"delivery"`
+	Watches   []Watch    `yaml:"watches"`
 }
 
 // API configures access to the Cloudflare RealtimeKit API.
 type API struct {
 	// AccountID is the Cloudflare account that owns the RealtimeKit apps.
-	AccountID string
+	AccountID string `yaml:"account_id"`
 	// Token is the API token, from api.token or api.token_file.
-	Token Secret
+	Token Secret `yaml:"token"`
 	// BaseURL is the root of the Cloudflare v4 API.
-	BaseURL string
+	BaseURL string `yaml:"base_url"`
 	// Timeout bounds each API request.
-	Timeout time.Duration
+	Timeout time.Duration `yaml:"timeout"`
 	// RequestsPer5m is the request budget shared by every watch, at most
 	// MaxRequestsPer5m.
-	RequestsPer5m int
+	RequestsPer5m int `yaml:"requests_per_5m"`
 }
 
 // Store configures the bbolt state file.
@@ -111,26 +106,37 @@ type Admin struct {
 // Slack incoming webhook.
 type Notifier struct {
 	// Name identifies the notifier in watches[].notify and in the store.
-	Name string
+	Name string `yaml:"name"`
 	// Type is TypeWebhook or TypeSlack.
-	Type string
+	Type string `yaml:"type"`
 	// URL is where events are posted. It is a Secret because a Slack URL is
 	// a credential and a webhook URL may embed one.
-	URL Secret
-	// Secrets are a webhook's signing secrets, each "whsec_" followed by
-	// base64: the secret key (or secret_file) first, then the secrets list.
-	// More than one lets a receiver rotate keys; every one signs.
-	Secrets []Secret
-	// Headers are extra HTTP headers of a webhook. Their values may hold
-	// credentials: do not print them.
-	Headers map[string]string
-	// Events, when not empty, limits the notifier to these event types.
-	Events []string
+	URL Secret `yaml:"url"`
+	// Secret is a webhook's signing secret, "whsec_" followed by base64.
+	Secret Secret `yaml:"secret"`
+	// Secrets are more signing secrets of a webhook. More than one lets a
+	// receiver rotate keys; every one signs. See SigningSecrets.
+	Secrets []Secret `yaml:"secrets"`
+	// Headers are extra HTTP headers of a webhook, by name. Their values
+	// may hold credentials, so they are Secrets too.
+	Headers map[string]Secret `yaml:"headers"`
+	// Events, when not empty, limits the notifier to these event types,
+	// from diff.EventTypes.
+	Events []string `yaml:"events"`
 }
 
 // Wants reports whether the notifier takes events of the given type.
 func (n Notifier) Wants(eventType string) bool {
 	return len(n.Events) == 0 || slices.Contains(n.Events, eventType)
+}
+
+// SigningSecrets returns a webhook's signing secrets: Secret, when set,
+// then Secrets.
+func (n Notifier) SigningSecrets() []Secret {
+	if n.Secret.IsZero() {
+		return slices.Clone(n.Secrets)
+	}
+	return append([]Secret{n.Secret}, n.Secrets...)
 }
 
 // RedactedURL returns the scheme and host of the notifier's URL, such as
@@ -176,13 +182,6 @@ type Watch struct {
 	// Notify names the notifiers of this watch's events. Empty means every
 	// notifier; see NotifierNames.
 	Notify []string `yaml:"notify"`
-}
-
-// applyDefaults fills in the defaults of a watch before its YAML is decoded
-// over it.
-func (w *Watch) applyDefaults() {
-	w.Schedule = DefaultSchedule
-	w.FailingAfter = DefaultFailingAfter
 }
 
 // Thresholds are a watch's trigger levels. Load and Validate sort both lists

@@ -2,6 +2,7 @@ package config
 
 import (
 	"cmp"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,5 +80,18 @@ func (es Errors) sorted() Errors {
 		}
 		return cmp.Compare(a.Line, b.Line)
 	})
+	return es
+}
+
+// final orders the problems of decoding by line, drops repeats (a value
+// reached through several aliases fails once for each) and keeps at most
+// maxErrors of them.
+func (es Errors) final() Errors {
+	es = slices.CompactFunc(es.sorted(), func(a, b *FieldError) bool {
+		return a.Line == b.Line && a.Field == b.Field && a.Err.Error() == b.Err.Error()
+	})
+	if len(es) > maxErrors {
+		es = append(es[:maxErrors], &FieldError{Line: es[maxErrors].Line, Err: errors.New("too many problems; stopped here")})
+	}
 	return es
 }

@@ -101,7 +101,7 @@ func TestErrorsNeverContainSecrets(t *testing.T) {
 		c.API.Token = NewSecret(s + "\n")
 		c.Notifiers[0].URL = NewSecret("mailto:" + s)
 		c.Notifiers[0].Secrets = []Secret{NewSecret(s), NewSecret("whsec_" + s)}
-		c.Notifiers[0].Headers = map[string]string{"Authorization": s + "\n"}
+		c.Notifiers[0].Headers = map[string]Secret{"Authorization": NewSecret(s + "\n")}
 		c.Notifiers[1].URL = NewSecret(s)
 		c.Notifiers[1].Secrets = []Secret{NewSecret(s)}
 		err := c.Validate()

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 )
 
 const leak = "s3cr3t-value-that-must-not-leak"
@@ -66,7 +66,9 @@ func TestSecretInLogs(t *testing.T) {
 		Interface("interface", s).
 		Any("any", s).
 		Stringer("stringer", s).
-		Interface("config", Config{API: API{Token: s}, Notifiers: []Notifier{{URL: s, Secrets: []Secret{s}}}}).
+		Interface("config", Config{API: API{Token: s}, Notifiers: []Notifier{{
+			URL: s, Secret: s, Secrets: []Secret{s}, Headers: map[string]Secret{"Authorization": s},
+		}}}).
 		Msg("")
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "secret", s, "any", any(s))
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "secret", s)
@@ -75,15 +77,18 @@ func TestSecretInLogs(t *testing.T) {
 	if strings.Contains(out, leak) {
 		t.Fatalf("log output contains the secret:\n%s", out)
 	}
-	if n := strings.Count(out, "[redacted]"); n != 9 {
-		t.Errorf("log output has %d redactions, want 9:\n%s", n, out)
+	if n := strings.Count(out, "[redacted]"); n != 11 {
+		t.Errorf("log output has %d redactions, want 11:\n%s", n, out)
 	}
 }
 
 func TestSecretWholeConfig(t *testing.T) {
 	cfg := Default()
 	cfg.API.Token = NewSecret(leak)
-	cfg.Notifiers = []Notifier{{Name: "n", URL: NewSecret(leak), Secrets: []Secret{NewSecret(leak)}}}
+	cfg.Notifiers = []Notifier{{
+		Name: "n", URL: NewSecret(leak), Secret: NewSecret(leak), Secrets: []Secret{NewSecret(leak)},
+		Headers: map[string]Secret{"Authorization": NewSecret(leak)},
+	}}
 	for _, out := range []string{
 		fmt.Sprintf("%v", cfg),
 		fmt.Sprintf("%+v", cfg),

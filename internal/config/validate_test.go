@@ -51,7 +51,7 @@ func TestValidateCollectsEverything(t *testing.T) {
 	c.API.BaseURL = "/client/v4"
 	c.API.Timeout = 0
 	c.Admin.Listen = "127.0.0.1:http"
-	c.Notifiers[0].Headers = map[string]string{"Content-Type": "text/plain", "X-Ok": "fine"}
+	c.Notifiers[0].Headers = map[string]Secret{"Content-Type": NewSecret("text/plain"), "X-Ok": NewSecret("fine")}
 	c.Notifiers[1].Events = []string{"session.ended", "nope"}
 	c.Delivery.MaxAge = -time.Second
 	c.Watches = append(c.Watches, Watch{
