@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -77,6 +79,9 @@ func printPlan(w io.Writer, cfg *config.Config, plan poller.Plan) {
 			extra = fmt.Sprintf("%d signing secret", len(n.SigningSecrets()))
 			if len(n.SigningSecrets()) != 1 {
 				extra += "s"
+			}
+			if len(n.Headers) > 0 { // their names only: values may be credentials
+				extra += "; headers " + strings.Join(slices.Sorted(maps.Keys(n.Headers)), ", ")
 			}
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", n.Name, n.Type, n.RedactedURL(), events, extra)

@@ -24,7 +24,7 @@ func TestCheckExampleConfig(t *testing.T) {
 		"admin 127.0.0.1:9464\n",
 		"delivery timeout 10s, at most 15 attempts within 24h\n",
 		"notifiers (2)\n",
-		"  ops webhook https://hooks.example.com/… all events 1 signing secret\n",
+		"  ops webhook https://hooks.example.com/… all events 1 signing secret; headers X-Team\n",
 		"  slack-video slack https://hooks.slack.com/… session.started, session.ended, watch.failing",
 		"watches (1)\n",
 		"  WATCH APP MEETINGS SCHEDULE POLLS/5m REQUESTS/5m RULES NOTIFY\n",
@@ -330,7 +330,7 @@ func TestCheckGolden(t *testing.T) {
 	const config = "testdata/check/plan.yaml"
 	r := runCLI(t, secretEnv(), "check", "--config", config)
 	r.wantCode(t, exitOK)
-	r.noSecrets(t)
+	r.noSecrets(t, "header-SECRET-value")
 	golden := "testdata/check/plan.golden"
 	if *updateGolden {
 		if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {

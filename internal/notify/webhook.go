@@ -6,31 +6,22 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/stdwebhooks"
 )
 
 // Standard Webhooks header names.
 const (
-	headerWebhookID        = "webhook-id"
-	headerWebhookTimestamp = "webhook-timestamp"
-	headerWebhookSignature = "webhook-signature"
+	headerWebhookID        = stdwebhooks.HeaderID
+	headerWebhookTimestamp = stdwebhooks.HeaderTimestamp
+	headerWebhookSignature = stdwebhooks.HeaderSignature
 )
-
-// secretPrefix starts every Standard Webhooks signing secret.
-const secretPrefix = "whsec_"
-
-// reservedHeaders are set by the webhook notifier itself and may not be
-// configured.
-var reservedHeaders = []string{
-	"Content-Type", "Content-Length", "Host", "User-Agent",
-	"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature",
-}
 
 // WebhookOptions configure a Webhook.
 type WebhookOptions struct {
@@ -44,7 +35,8 @@ type WebhookOptions struct {
 	// secrets without losing events. At least one is required.
 	Secrets []string
 	// Headers are extra request headers. They may not override the
-	// headers the notifier sets itself.
+	// headers the notifier sets itself. Their values may be credentials:
+	// they never appear in errors, not even where a receiver echoes them.
 	Headers map[string]string
 	// UserAgent is the user-agent header; "rtkwatchd" when empty.
 	UserAgent string
@@ -80,7 +72,7 @@ func NewWebhook(opts WebhookOptions) (*Webhook, error) {
 	}
 	keys := make([][]byte, 0, len(opts.Secrets))
 	for i, s := range opts.Secrets {
-		key, err := decodeSecret(s)
+		key, err := stdwebhooks.DecodeSecret(s)
 		if err != nil {
 			return nil, fmt.Errorf("webhook %s: secret %d: %w", opts.Name, i+1, err)
 		}
@@ -92,6 +84,9 @@ func NewWebhook(opts WebhookOptions) (*Webhook, error) {
 			return nil, fmt.Errorf("webhook %s: %w", opts.Name, err)
 		}
 		headers.Set(name, value)
+		if value != "" {
+			u.secret = append(u.secret, value)
+		}
 	}
 	w := &Webhook{
 		name:      opts.Name,
@@ -114,23 +109,6 @@ func NewWebhook(opts WebhookOptions) (*Webhook, error) {
 	return w, nil
 }
 
-// decodeSecret returns the HMAC key of a "whsec_<base64>" secret. Its errors
-// never quote the secret.
-func decodeSecret(s string) ([]byte, error) {
-	b64, ok := strings.CutPrefix(s, secretPrefix)
-	if !ok {
-		return nil, errors.New(`does not start with "whsec_"`)
-	}
-	key, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		return nil, errors.New(`part after "whsec_" is not standard base64`)
-	}
-	if len(key) == 0 {
-		return nil, errors.New("is empty")
-	}
-	return key, nil
-}
-
 // checkHeader rejects header names that are not HTTP tokens or that the
 // notifier sets itself, and values that would split a header. Values are
 // never quoted: they may be credentials.
@@ -138,10 +116,8 @@ func checkHeader(name, value string) error {
 	if name == "" || strings.IndexFunc(name, func(r rune) bool { return !isTokenChar(r) }) >= 0 {
 		return fmt.Errorf("header %q: not a valid header name", name)
 	}
-	for _, r := range reservedHeaders {
-		if strings.EqualFold(name, r) {
-			return fmt.Errorf("header %s: set by rtkwatchd, cannot be configured", textproto.CanonicalMIMEHeaderKey(name))
-		}
+	if stdwebhooks.Reserved(name) {
+		return fmt.Errorf("header %s: set by rtkwatchd, cannot be configured", textproto.CanonicalMIMEHeaderKey(name))
 	}
 	if strings.ContainsAny(value, "\r\n\x00") {
 		return fmt.Errorf("header %s: value contains a line break or NUL", textproto.CanonicalMIMEHeaderKey(name))

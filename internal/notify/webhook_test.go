@@ -12,9 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
@@ -315,11 +317,13 @@ func TestNewWebhookErrors(t *testing.T) {
 		{name: "no secret", opts: WebhookOptions{Name: "ops", URL: "https://h/"},
 			wantErr: "webhook ops: no signing secret"},
 		{name: "secret without prefix", opts: WebhookOptions{Name: "ops", URL: "https://h/", Secrets: []string{testSecret1, secretish}},
-			wantErr: `webhook ops: secret 2: does not start with "whsec_"`},
+			wantErr: `webhook ops: secret 2: must start with "whsec_" followed by base64`},
 		{name: "secret not base64", opts: WebhookOptions{Name: "ops", URL: "https://h/", Secrets: []string{"whsec_" + secretish + "!"}},
-			wantErr: `webhook ops: secret 1: part after "whsec_" is not standard base64`},
+			wantErr: `webhook ops: secret 1: must be "whsec_" followed by valid standard base64 (with = padding)`},
 		{name: "empty secret", opts: WebhookOptions{Name: "ops", URL: "https://h/", Secrets: []string{"whsec_"}},
-			wantErr: "webhook ops: secret 1: is empty"},
+			wantErr: "webhook ops: secret 1: must decode to at least 16 bytes, not 0"},
+		{name: "short secret", opts: WebhookOptions{Name: "ops", URL: "https://h/", Secrets: []string{"whsec_" + secretish}},
+			wantErr: "webhook ops: secret 1: must decode to at least 16 bytes, not 12"},
 		{name: "reserved header", opts: WebhookOptions{Name: "ops", URL: "https://h/", Secrets: []string{testSecret1},
 			Headers: map[string]string{"webhook-signature": secretish}},
 			wantErr: "webhook ops: header Webhook-Signature: set by rtkwatchd, cannot be configured"},
@@ -369,4 +373,46 @@ func TestParseRetryAfter(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWebhookRedactsEchoedHeaders sends credentials in extra headers to a
+// receiver that echoes every header value in its error body: neither the
+// error, nor the dead letter it becomes, nor the worker's log holds them.
+func TestWebhookRedactsEchoedHeaders(t *testing.T) {
+	const token, key = "Bearer t0ken-in-a-header", "k3y-in-a-header"
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, "rejected %q and %q", r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"))
+	})
+	host := strings.TrimPrefix(rc.srv.URL, "http://")
+	synctest.Test(t, func(t *testing.T) {
+		w, err := NewWebhook(WebhookOptions{Name: "ops", URL: rc.srv.URL, Secrets: []string{testSecret1},
+			Headers: map[string]string{"Authorization": token, "X-Api-Key": key}, Client: bubbleClient()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := w.Notify(t.Context(), Message{EventID: "evt_0", Body: []byte(`{}`)})
+		want := `post http://HOST: status 401 Unauthorized: rejected "…" and "…"`
+		if diff := cmp.Diff(want, strings.ReplaceAll(got.Err.Error(), host, "HOST")); diff != "" {
+			t.Errorf("error (-want +got):\n%s", diff)
+		}
+
+		st := openStore(t)
+		commitEvents(t, st, time.Now(), []string{"ops"}, "evt_1")
+		var logs syncBuffer
+		startWorker(t, NewWorker(st, []Notifier{w}, WorkerOptions{Logger: zerolog.New(&logs)}))
+		time.Sleep(time.Hour)
+		dead := deadLetters(t, st)
+		if len(dead) != 1 {
+			t.Fatalf("%d dead letters, want 1", len(dead))
+		}
+		if got := strings.ReplaceAll(dead[0].LastError, host, "HOST"); got != want {
+			t.Errorf("dead letter's last error = %q, want %q", got, want)
+		}
+		for _, secret := range []string{"t0ken-in-a-header", key} {
+			if strings.Contains(logs.String(), secret) {
+				t.Errorf("worker log leaks %q:\n%s", secret, logs.String())
+			}
+		}
+	})
 }
