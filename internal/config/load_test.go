@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -320,4 +322,49 @@ func mergeBomb(depth, width int) string {
 	}
 	fmt.Fprintf(&b, "watches: [{<<: *m%d}]\n", depth-1)
 	return b.String()
+}
+
+// TestLoadScalars checks how a value from the environment, or quoted,
+// decodes: by the type of its field, as if it had been written plain.
+func TestLoadScalars(t *testing.T) {
+	env := map[string]string{"N": "900", "B": "true", "D": "2s", "NULL": "null", "F": "12.5"}
+	getenv := func(k string) string { return env[k] }
+	tests := []struct {
+		name, api, watch string
+		want             func(*Config) any
+		wantVal          any
+	}{
+		{name: "int from env", api: "requests_per_5m: ${N}", want: func(c *Config) any { return c.API.RequestsPer5m }, wantVal: 900},
+		{name: "quoted int from env", api: "requests_per_5m: '${N}'", want: func(c *Config) any { return c.API.RequestsPer5m }, wantVal: 900},
+		{name: "quoted int", api: `requests_per_5m: "700"`, want: func(c *Config) any { return c.API.RequestsPer5m }, wantVal: 700},
+		{name: "duration from env", api: "timeout: ${D}", want: func(c *Config) any { return c.API.Timeout }, wantVal: 2 * time.Second},
+		{name: "string that reads as null", api: "token: ${NULL}", want: func(c *Config) any { return c.API.Token.Value() }, wantVal: "null"},
+		{name: "string that reads as a number", api: "account_id: '${N}'", want: func(c *Config) any { return c.API.AccountID }, wantVal: "900"},
+		{name: "bool from env", watch: "all_live: ${B}", want: func(c *Config) any { return c.Watches[0].AllLive }, wantVal: true},
+		{name: "quoted bool", watch: `all_live: "true"`, want: func(c *Config) any { return c.Watches[0].AllLive }, wantVal: true},
+		{name: "float from env", watch: "thresholds: {minutes_consumed: ['${F}']}", want: func(c *Config) any { return c.Watches[0].Thresholds.MinutesConsumed }, wantVal: []float64{12.5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := map[string]string{"account_id": "abc", "token": "t"}
+			if k, v, ok := strings.Cut(tt.api, ": "); ok {
+				api[k] = v
+			}
+			doc := "api:\n"
+			for _, k := range slices.Sorted(maps.Keys(api)) {
+				doc += "  " + k + ": " + api[k] + "\n"
+			}
+			doc += "watches:\n  - name: w\n    app_id: a\n    meetings: [m]\n"
+			if tt.watch != "" {
+				doc += "    " + tt.watch + "\n"
+			}
+			cfg, err := Load(strings.NewReader(doc), LoadOptions{Getenv: getenv})
+			if err != nil {
+				t.Fatalf("Load:\n%s\n%v", doc, err)
+			}
+			if diff := cmp.Diff(tt.wantVal, tt.want(cfg)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
 }

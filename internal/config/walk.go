@@ -112,7 +112,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if t != nil {
-			w.expand(n, path)
+			w.scalar(n, t, path)
 		}
 	case yaml.SequenceNode:
 		var et reflect.Type
@@ -186,23 +186,31 @@ func (w *walker) merge(v *yaml.Node, t reflect.Type, path string) {
 	w.sizes[v] = w.total - start
 }
 
-// expand replaces ${VAR} references in a scalar value. The result is typed
-// anew by the field it decodes into, as if it had been written plain. A
-// value that fails to expand becomes null, which the library skips.
-func (w *walker) expand(n *yaml.Node, path string) {
-	if w.expanded[n] || !strings.Contains(n.Value, "$") {
-		return
+// scalar expands ${VAR} references in a scalar value. The result, and a
+// quoted value of a number or boolean field, decode as if written plain,
+// by the field's type: "5" fills an int. A value that fails to expand
+// becomes null, which the library skips.
+func (w *walker) scalar(n *yaml.Node, t reflect.Type, path string) {
+	const quoted = yaml.SingleQuotedStyle | yaml.DoubleQuotedStyle
+	plain := false
+	if !w.expanded[n] && strings.Contains(n.Value, "$") {
+		s, err := expand(n.Value, w.getenv)
+		if err != nil {
+			w.fail(path, n.Line, err)
+			n.Tag, n.Value, n.Style = "!!null", "", 0
+			return
+		}
+		w.expanded[n], n.Value, plain = true, s, true
 	}
-	s, err := expand(n.Value, w.getenv)
-	if err != nil {
-		w.fail(path, n.Line, err)
-		n.Tag, n.Value, n.Style = "!!null", "", 0
-		return
+	switch t.Kind() {
+	case reflect.Int, reflect.Bool, reflect.Float64:
+		plain = plain || n.Style&quoted != 0
 	}
-	w.expanded[n] = true
-	n.Tag, n.Value, n.Style = "", s, 0
-	if n.ShortTag() == "!!null" {
-		n.Tag = "!!str"
+	if plain && n.Style&yaml.TaggedStyle == 0 {
+		n.Tag, n.Style = "", 0
+		if n.ShortTag() == "!!null" {
+			n.Tag = "!!str"
+		}
 	}
 }
 
