@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -126,13 +127,10 @@ func (v *validator) notifiers(ns []Notifier) {
 		default:
 			v.add(p+".type", "must be webhook or slack, got %q", clip(n.Type))
 		}
-		switch {
-		case n.URL.IsZero():
+		if err := checkHTTPURL(n.URL.Value()); n.URL.IsZero() {
 			v.add(p+".url", "required: set url or url_file")
-		default:
-			if err := checkHTTPURL(n.URL.Value()); err != nil {
-				v.add(p+".url", "%v", err)
-			}
+		} else if err != nil {
+			v.add(p+".url", "%v", err)
 		}
 		switch n.Type {
 		case TypeWebhook:
@@ -182,13 +180,8 @@ func (v *validator) signingSecret(path string, s Secret) {
 // headers checks a webhook's extra headers. Their values may be
 // credentials and never appear in a message.
 func (v *validator) headers(path string, h map[string]Secret) {
-	names := make([]string, 0, len(h))
-	for name := range h {
-		names = append(names, name)
-	}
-	slices.Sort(names)
 	canonical := make(map[string]string)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(h)) {
 		hp := path + "." + name
 		c := http.CanonicalHeaderKey(name)
 		switch {
