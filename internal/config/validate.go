@@ -155,18 +155,11 @@ func (v *validator) notifiers(ns []Notifier) {
 				v.add(p+".headers", "a slack notifier takes no headers")
 			}
 		}
-		seen := make(map[string]int)
-		for j, e := range n.Events {
-			ep := fmt.Sprintf("%s.events[%d]", p, j)
-			if k, dup := seen[e]; dup {
-				v.add(ep, "duplicate event type %q (also events[%d])", clip(e), k)
-				continue
-			}
-			seen[e] = j
+		each(v, p+".events", n.Events, "event type %q", func(ep, e string) {
 			if !slices.Contains(diff.EventTypes, e) {
 				v.add(ep, "unknown event type %q; known: %s", clip(e), strings.Join(diff.EventTypes, ", "))
 			}
-		}
+		})
 	}
 }
 
@@ -217,21 +210,14 @@ func (v *validator) watches(c *Config) {
 		if len(w.Meetings) == 0 && !w.AllLive {
 			v.add(p+".meetings", "required unless all_live is true")
 		}
-		seen := make(map[string]int)
-		for j, m := range w.Meetings {
-			mp := fmt.Sprintf("%s.meetings[%d]", p, j)
-			if k, dup := seen[m]; dup {
-				v.add(mp, "duplicate meeting %q (also meetings[%d])", clip(m), k)
-				continue
-			}
-			seen[m] = j
+		each(v, p+".meetings", w.Meetings, "meeting %q", func(mp, m string) {
 			switch {
 			case m == "":
 				v.add(mp, "must not be empty")
 			case !idPattern.MatchString(m):
 				v.add(mp, "must contain only letters, digits, - and _")
 			}
-		}
+		})
 		if _, err := ParseSchedule(w.Schedule); err != nil {
 			v.add(p+".schedule", "parse %q: %v", clip(w.Schedule), err)
 		}
@@ -239,58 +225,58 @@ func (v *validator) watches(c *Config) {
 		if w.FailingAfter < 1 {
 			v.add(p+".failing_after", "must be >= 1")
 		}
-		seen = make(map[string]int)
-		for j, name := range w.Notify {
-			np := fmt.Sprintf("%s.notify[%d]", p, j)
-			if k, dup := seen[name]; dup {
-				v.add(np, "duplicate notifier %q (also notify[%d])", clip(name), k)
-				continue
-			}
-			seen[name] = j
+		each(v, p+".notify", w.Notify, "notifier %q", func(np, name string) {
 			if _, ok := c.Notifier(name); !ok {
 				v.add(np, "unknown notifier %q", clip(name))
 			}
-		}
+		})
 	}
 }
 
 // thresholds checks a watch's thresholds and sorts them ascending.
 func (v *validator) thresholds(p string, t *Thresholds) {
-	okParticipants := true
-	seen := make(map[int]int)
-	for j, n := range t.Participants {
-		tp := fmt.Sprintf("%s.participants[%d]", p, j)
-		if k, dup := seen[n]; dup {
-			v.add(tp, "duplicate threshold %d (also participants[%d])", n, k)
-			okParticipants = false
-			continue
-		}
-		seen[n] = j
+	positive := true
+	okParticipants := each(v, p+".participants", t.Participants, "threshold %d", func(tp string, n int) {
 		if n <= 0 {
 			v.add(tp, "must be > 0")
-			okParticipants = false
+			positive = false
 		}
-	}
+	})
 	slices.Sort(t.Participants)
 	switch {
 	case t.Hysteresis < 0:
 		v.add(p+".hysteresis", "must be >= 0")
-	case okParticipants && len(t.Participants) > 0 && t.Hysteresis >= t.Participants[0]:
+	case okParticipants && positive && len(t.Participants) > 0 && t.Hysteresis >= t.Participants[0]:
 		v.add(p+".hysteresis", "must be smaller than the smallest participants threshold (%d)", t.Participants[0])
 	}
-	seenF := make(map[float64]int)
-	for j, m := range t.MinutesConsumed {
-		mp := fmt.Sprintf("%s.minutes_consumed[%d]", p, j)
-		if k, dup := seenF[m]; dup {
-			v.add(mp, "duplicate threshold %g (also minutes_consumed[%d])", m, k)
-			continue
-		}
-		seenF[m] = j
+	each(v, p+".minutes_consumed", t.MinutesConsumed, "threshold %g", func(mp string, m float64) {
 		if !(m > 0) || math.IsInf(m, 0) {
 			v.add(mp, "must be a finite number > 0")
 		}
-	}
+	})
 	slices.Sort(t.MinutesConsumed)
+}
+
+// each checks the items of the list at path: an item that repeats an
+// earlier one is a problem, described by the format what; check sees the
+// path and value of every other. It reports whether no item repeats.
+func each[T comparable](v *validator, path string, items []T, what string, check func(string, T)) bool {
+	seen := make(map[T]int)
+	list := path[strings.LastIndexByte(path, '.')+1:]
+	for j, x := range items {
+		ip := fmt.Sprintf("%s[%d]", path, j)
+		if k, dup := seen[x]; dup {
+			var shown any = x
+			if s, ok := shown.(string); ok {
+				shown = clip(s)
+			}
+			v.add(ip, "duplicate "+what+" (also %s[%d])", shown, list, k)
+			continue
+		}
+		seen[x] = j
+		check(ip, x)
+	}
+	return len(seen) == len(items)
 }
 
 // name checks the name of the i-th watch or notifier: present, well formed
