@@ -25,6 +25,8 @@ type SlackOptions struct {
 	Client *http.Client
 	// Now is the clock used to read Retry-After dates; time.Now when nil.
 	Now func() time.Time
+	// Template replaces the default title and text; nil keeps them.
+	Template *Template
 	// Limiter paces the messages. Slack accepts about one message per
 	// second per incoming webhook, so notifiers that share a URL should
 	// share a Limiter. When nil, a limiter of one per second with a burst
@@ -46,6 +48,7 @@ type Slack struct {
 	client    *http.Client
 	now       func() time.Time
 	limiter   *rate.Limiter
+	template  *Template
 
 	mu     sync.Mutex
 	broken error // set once; never cleared
@@ -65,6 +68,7 @@ func NewSlack(opts SlackOptions) (*Slack, error) {
 		client:    opts.Client,
 		now:       opts.Now,
 		limiter:   opts.Limiter,
+		template:  opts.Template,
 	}
 	if s.userAgent == "" {
 		s.userAgent = defaultUserAgent
@@ -102,7 +106,7 @@ func (s *Slack) Notify(ctx context.Context, m Message) Result {
 	if err := s.Broken(); err != nil {
 		return Result{Err: err, Broken: true}
 	}
-	payload, err := renderSlack(m.Body)
+	payload, err := renderSlack(m.Body, s.template)
 	if err != nil {
 		return Result{Err: err}
 	}

@@ -91,9 +91,20 @@ func TestSlackGolden(t *testing.T) {
 	for _, typ := range diff.EventTypes {
 		cases[typ] = events[typ]
 	}
+	bodies := map[string][]byte{}
 	for name, ev := range cases {
+		bodies[name] = eventBody(t, ev)
+	}
+	// The types diff does not produce yet, and the hostile titles, from the
+	// samples.
+	for name, body := range goldenCases(t) {
+		if _, ok := bodies[name]; !ok {
+			bodies[name] = body
+		}
+	}
+	for name, body := range bodies {
 		t.Run(name, func(t *testing.T) {
-			payload, err := renderSlack(eventBody(t, ev))
+			payload, err := renderSlack(body, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,6 +115,61 @@ func TestSlackGolden(t *testing.T) {
 			out.WriteByte('\n')
 			golden(t, "slack/"+name+".json", out.Bytes())
 		})
+	}
+}
+
+// TestSlackLimits renders every event type with hostile titles, with and
+// without a template, and checks each text against Slack's limit for it.
+func TestSlackLimits(t *testing.T) {
+	tmpl, err := NewTemplate("slack-video", TemplateOptions{Title: "{{.Meeting}} {{.Meeting}}", Text: "{{.Text}} {{.Text}}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range SampleEventTypes() {
+		for _, title := range []string{oversizedTitle, escapeHeavyTitle} {
+			for _, tm := range []*Template{nil, tmpl} {
+				payload, err := renderSlack(hostile(t, typ, title), tm)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var msg slackMessage
+				if err := json.Unmarshal(payload, &msg); err != nil {
+					t.Fatal(err)
+				}
+				checkSlackLimits(t, typ, msg)
+			}
+		}
+	}
+}
+
+func checkSlackLimits(t *testing.T, typ string, msg slackMessage) {
+	t.Helper()
+	over := func(what, text string, max int) {
+		if n := countRunes(text); n > max {
+			t.Errorf("%s: %s has %d characters, over %d", typ, what, n, max)
+		}
+	}
+	over("text", msg.Text, slackSectionMax)
+	if len(msg.Blocks) > 50 {
+		t.Errorf("%s: %d blocks", typ, len(msg.Blocks))
+	}
+	for i, b := range msg.Blocks {
+		switch b.Type {
+		case "header":
+			over("header", b.Text.Text, slackHeaderMax)
+		case "section":
+			over("section", b.Text.Text, slackSectionMax)
+			if len(b.Fields) > slackFieldsMax {
+				t.Errorf("%s: block %d has %d fields", typ, i, len(b.Fields))
+			}
+			for _, f := range b.Fields {
+				over("field", f.Text, slackFieldMax)
+			}
+		case "context":
+			for _, e := range b.Elements {
+				over("context", e.Text, slackSectionMax)
+			}
+		}
 	}
 }
 
@@ -118,7 +184,7 @@ func TestSlackSendsRenderedMessage(t *testing.T) {
 	if res.Err != nil {
 		t.Fatalf("Notify: %v", res.Err)
 	}
-	want, err := renderSlack(body)
+	want, err := renderSlack(body, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

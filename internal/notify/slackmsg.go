@@ -4,19 +4,34 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 )
 
-// Slack's limits on Block Kit text.
+// Slack's documented limits, in characters, on what a message sends:
+// Block Kit text is measured after Slack's &, < and > escapes.
 const (
-	slackHeaderMax = 150
-	slackErrorMax  = 1000
+	slackHeaderMax  = 150  // a header block's plain_text
+	slackSectionMax = 3000 // a section's text; also the message's fallback text
+	slackFieldMax   = 2000 // each of a section's fields
+	slackFieldsMax  = 10   // fields in a section
+	slackErrorMax   = 1000 // the error shown, by choice: enough to read
 )
+
+// slackPlain and slackMrkdwn measure text sent as plain_text and as
+// escaped mrkdwn.
+var (
+	slackPlain  = textLimit{count: countRunes}
+	slackMrkdwn = textLimit{count: countRunes, escape: escapeMrkdwn}
+)
+
+// within returns l with its maximum set to max.
+func (l textLimit) within(max int) textLimit {
+	l.max = max
+	return l
+}
 
 // slackMessage is an incoming-webhook payload: a plain fallback text for
 // notifications plus the blocks people read.
@@ -46,16 +61,17 @@ type slackField struct {
 	code         bool   // render value as inline code
 }
 
-// renderSlack turns an event's JSON into the Slack payload for it.
-func renderSlack(body []byte) ([]byte, error) {
-	var ev diff.Event
-	if err := json.Unmarshal(body, &ev); err != nil {
+// renderSlack turns an event's JSON into the Slack payload for it, with
+// the template's title and text when t is not nil.
+func renderSlack(body []byte, t *Template) ([]byte, error) {
+	ev, err := decodeEvent(body)
+	if err != nil {
 		return nil, fmt.Errorf("decode event for slack: %w", err)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // Slack needs its own escapes, not JSON's
-	if err := enc.Encode(slackFor(ev)); err != nil {
+	if err := enc.Encode(slackFor(ev, t)); err != nil {
 		return nil, fmt.Errorf("encode slack message: %w", err)
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
@@ -63,19 +79,33 @@ func renderSlack(body []byte) ([]byte, error) {
 
 // slackFor builds the message for one event: a header saying what
 // happened, the meeting, the numbers that matter for that event type, any
-// error, and a context line with the ids and the event's time.
-func slackFor(ev diff.Event) slackMessage {
-	d := ev.Data
-	emoji, title := slackTitle(ev)
-	meeting := d.MeetingDisplayName
-	if meeting == "" {
-		meeting = d.MeetingID
+// error, and a context line with the ids and the event's time. A template
+// replaces the header's title and the meeting line. Every text is cut to
+// Slack's limit for its place.
+func slackFor(ev event, t *Template) slackMessage {
+	d := ev.d
+	meeting := ev.subject()
+	fields := ev.facts()
+	if len(fields) > slackFieldsMax {
+		fields = fields[:slackFieldsMax]
 	}
-	fields := slackFields(ev)
 
-	fallback := title + ": " + meeting
+	header := slackEmoji(ev) + " " + ev.title()
+	watch := ""
+	if d.Watch != "" {
+		watch = "  ·  watch `" + slackMrkdwn.within(slackHeaderMax).fit(d.Watch) + "`"
+	}
+	intro := "*" + slackMrkdwn.within(slackSectionMax-countRunes(watch)-2).fit(meeting) + "*" + watch
+
+	fallback := ev.title() + ": " + meeting
 	if d.Watch != "" {
 		fallback += " (watch " + d.Watch + ")"
+	}
+	if t != nil {
+		title, text := t.renderOrDefault(ev)
+		header = title
+		intro = slackMrkdwn.within(slackSectionMax).fit(text)
+		fallback = title + ": " + text
 	}
 	var facts []string
 	for _, f := range fields {
@@ -84,36 +114,37 @@ func slackFor(ev diff.Event) slackMessage {
 	if len(facts) > 0 {
 		fallback += ". " + strings.Join(facts, ", ")
 	}
+	errText := strings.ReplaceAll(d.Error, "```", "'''")
 	if d.Error != "" {
-		fallback += ". Error: " + truncate(d.Error, slackErrorMax)
+		fallback += ". Error: " + d.Error
 	}
 
-	msg := slackMessage{Text: escapeMrkdwn(fallback)}
+	msg := slackMessage{Text: slackMrkdwn.within(slackSectionMax).fit(fallback)}
 	msg.Blocks = append(msg.Blocks, slackBlock{
 		Type: "header",
-		Text: &slackText{Type: "plain_text", Text: truncate(emoji+" "+title, slackHeaderMax), Emoji: true},
+		Text: &slackText{Type: "plain_text", Text: slackPlain.within(slackHeaderMax).fit(header), Emoji: true},
 	})
-	intro := "*" + escapeMrkdwn(meeting) + "*"
-	if d.Watch != "" {
-		intro += "  ·  watch `" + escapeMrkdwn(d.Watch) + "`"
-	}
 	section := slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: intro}}
 	for _, f := range fields {
-		v := escapeMrkdwn(f.value)
+		label := "*" + f.label + "*\n"
+		room := slackFieldMax - countRunes(label)
+		if f.code {
+			room -= 2
+		}
+		v := slackMrkdwn.within(room).fit(f.value)
 		if f.code {
 			v = "`" + v + "`"
 		}
-		section.Fields = append(section.Fields, slackText{Type: "mrkdwn", Text: "*" + f.label + "*\n" + v})
+		section.Fields = append(section.Fields, slackText{Type: "mrkdwn", Text: label + v})
 	}
 	msg.Blocks = append(msg.Blocks, section)
 	if d.Error != "" {
-		text := strings.ReplaceAll(truncate(d.Error, slackErrorMax), "```", "'''")
 		msg.Blocks = append(msg.Blocks, slackBlock{
 			Type: "section",
-			Text: &slackText{Type: "mrkdwn", Text: "*Error*\n```" + escapeMrkdwn(text) + "```"},
+			Text: &slackText{Type: "mrkdwn", Text: "*Error*\n```" + slackMrkdwn.within(slackErrorMax).fit(errText) + "```"},
 		})
 	}
-	ctx := []string{"event `" + escapeMrkdwn(d.ID) + "` #" + strconv.FormatUint(d.Sequence, 10)}
+	ctx := []string{"event `" + slackMrkdwn.within(slackHeaderMax).fit(d.ID) + "` #" + strconv.FormatUint(d.Sequence, 10)}
 	if !ev.Timestamp.IsZero() {
 		ts := ev.Timestamp.UTC()
 		ctx = append(ctx, fmt.Sprintf("<!date^%d^{date_short_pretty} {time_secs}|%s>",
@@ -126,149 +157,37 @@ func slackFor(ev diff.Event) slackMessage {
 	return msg
 }
 
-// slackTitle says in a few words what happened.
-func slackTitle(ev diff.Event) (emoji, title string) {
-	d := ev.Data
+// slackEmoji is the emoji of an event's header.
+func slackEmoji(ev event) string {
 	switch ev.Type {
 	case diff.TypeSessionStarted:
-		return ":large_green_circle:", "Session started"
+		return ":large_green_circle:"
 	case diff.TypeSessionEnded:
-		return ":red_circle:", "Session ended"
+		return ":red_circle:"
 	case diff.TypeParticipantsThreshold:
-		if d.Direction == diff.DirectionDown {
-			return ":arrow_down:", "Participants fell below " + formatFloatPtr(d.Threshold)
+		if ev.d.Direction == diff.DirectionDown {
+			return ":arrow_down:"
 		}
-		return ":arrow_up:", "Participants reached " + formatFloatPtr(d.Threshold)
-	case diff.TypeMinutesThreshold:
-		return ":hourglass_flowing_sand:", "Minutes reached " + formatFloatPtr(d.Threshold)
-	case diff.TypeWatchFailing:
-		return ":warning:", "Watch failing"
-	case diff.TypeWatchRecovered:
-		return ":white_check_mark:", "Watch recovered"
+		return ":arrow_up:"
+	case diff.TypeMinutesThreshold, typeDurationCrossed, typeUsageThreshold:
+		return ":hourglass_flowing_sand:"
+	case typeSessionIdle:
+		return ":zzz:"
+	case diff.TypeWatchRecovered, typeNotifierRecovered, typeRecordingUploaded:
+		return ":white_check_mark:"
+	case typeRecordingStarted, typeLivestreamStarted:
+		return ":red_circle:"
+	case typeLivestreamStopped:
+		return ":black_square_for_stop:"
 	}
-	return ":information_source:", "Event " + ev.Type
-}
-
-// slackFields lists the facts worth reading for the event's type.
-func slackFields(ev diff.Event) []slackField {
-	d := ev.Data
-	var fs []slackField
-	add := func(label, value string, code bool) {
-		if value != "" {
-			fs = append(fs, slackField{label: label, value: value, code: code})
-		}
+	if ev.tone() == toneBad {
+		return ":warning:"
 	}
-	switch ev.Type {
-	case diff.TypeSessionStarted:
-		if s := d.Current; s != nil {
-			add("Participants", strconv.Itoa(s.LiveParticipants), false)
-			add("Started", formatAPITime(s.StartedAt), false)
-		}
-	case diff.TypeSessionEnded:
-		s := d.Final
-		if s == nil {
-			s = d.Previous
-		}
-		if d.DurationSeconds != nil {
-			add("Duration", formatSeconds(*d.DurationSeconds), false)
-		}
-		if s != nil {
-			add("Minutes", formatFloat(s.MinutesConsumed), false)
-			add("Peak participants", strconv.Itoa(s.MaxConcurrentParticipants), false)
-		}
-	case diff.TypeParticipantsThreshold:
-		if d.LiveParticipants != nil {
-			v := strconv.Itoa(*d.LiveParticipants)
-			if d.PreviousLiveParticipants != nil {
-				v += " (was " + strconv.Itoa(*d.PreviousLiveParticipants) + ")"
-			}
-			add("Participants", v, false)
-		}
-		add("Threshold", joinNonEmpty(formatFloatPtr(d.Threshold), d.Direction), false)
-	case diff.TypeMinutesThreshold:
-		if d.MinutesConsumed != nil {
-			add("Minutes", formatFloat(*d.MinutesConsumed), false)
-		}
-		add("Threshold", formatFloatPtr(d.Threshold), false)
-		if s := d.Current; s != nil {
-			add("Participants", strconv.Itoa(s.LiveParticipants), false)
-		}
-	case diff.TypeWatchFailing:
-		if d.ConsecutiveFailures != nil {
-			add("Failed polls", strconv.Itoa(*d.ConsecutiveFailures), false)
-		}
-		if d.StatusCode != nil && *d.StatusCode != 0 {
-			add("Status", strconv.Itoa(*d.StatusCode), false)
-		}
-	case diff.TypeWatchRecovered:
-		if d.FailedForSeconds != nil {
-			add("Failing for", formatSeconds(*d.FailedForSeconds), false)
-		}
-	}
-	add("Session", d.SessionID, true)
-	return fs
+	return ":information_source:"
 }
 
 // escapeMrkdwn escapes the three characters Slack treats as control
 // sequences, so that names cannot mention @channel or forge links.
 func escapeMrkdwn(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
-// truncate shortens s to at most n runes, ending it with an ellipsis.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
-
-// formatFloat prints v with at most one decimal: 600, 612.5.
-func formatFloat(v float64) string {
-	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
-}
-
-// formatFloatPtr is formatFloat for an optional value; "" when nil.
-func formatFloatPtr(v *float64) string {
-	if v == nil {
-		return ""
-	}
-	return formatFloat(*v)
-}
-
-// formatSeconds prints a duration the way people say it: 1h 2m 3s.
-func formatSeconds(secs int64) string {
-	if secs < 0 {
-		secs = 0
-	}
-	h, m, s := secs/3600, secs/60%60, secs%60
-	switch {
-	case h > 0:
-		return fmt.Sprintf("%dh %dm %ds", h, m, s)
-	case m > 0:
-		return fmt.Sprintf("%dm %ds", m, s)
-	}
-	return fmt.Sprintf("%ds", s)
-}
-
-// formatAPITime shows an API timestamp in UTC, or as given when it does
-// not parse.
-func formatAPITime(s string) string {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return s
-	}
-	return t.UTC().Format("2006-01-02 15:04:05 UTC")
-}
-
-// joinNonEmpty joins the non-empty parts with ", ".
-func joinNonEmpty(parts ...string) string {
-	var out []string
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, ", ")
 }

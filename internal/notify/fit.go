@@ -1,0 +1,81 @@
+package notify
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ellipsis ends every text that had to be shortened.
+const ellipsis = "…"
+
+// A textLimit is one service's limit on one field: at most max units, as
+// counted by count on the field as it is sent, that is after escape. Every
+// renderer passes the text it puts in a field through its field's limit,
+// so that no meeting title, error or template output can make a service
+// refuse the message.
+type textLimit struct {
+	max int
+	// count measures the field as the service does: characters, bytes,
+	// or bytes of its JSON encoding.
+	count func(string) int
+	// escape turns plain text into the field's markup; nil sends it as is.
+	escape func(string) string
+}
+
+// fit returns s escaped for the field and, when that is over the limit, the
+// longest prefix of s whose escaped form followed by an ellipsis is within
+// it. It cuts between characters, never inside an escape sequence, and
+// drops the spaces before the ellipsis. A limit too small for the ellipsis
+// itself yields "".
+func (l textLimit) fit(s string) string {
+	escape := l.escape
+	if escape == nil {
+		escape = func(s string) string { return s }
+	}
+	if out := escape(s); l.count(out) <= l.max {
+		return out
+	}
+	if l.count(ellipsis) > l.max {
+		return ""
+	}
+	// Escaping is per character, so the measure grows with the prefix:
+	// binary search for the longest prefix that fits, over rune offsets.
+	r := []rune(s)
+	lo, hi := 0, len(r)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if l.count(escape(string(r[:mid]))+ellipsis) <= l.max {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return escape(strings.TrimRightFunc(string(r[:lo]), unicode.IsSpace)) + ellipsis
+}
+
+// countRunes counts Unicode code points, the "characters" of Slack's,
+// Discord's and PagerDuty's documented limits.
+func countRunes(s string) int { return utf8.RuneCountInString(s) }
+
+// countJSONBytes counts the bytes s takes inside a JSON string, as
+// encoding/json writes it without HTML escaping: the size limits of Teams
+// apply to the encoded request body.
+func countJSONBytes(s string) int {
+	n := 0
+	for len(s) > 0 {
+		r, size := utf8.DecodeRuneInString(s)
+		s = s[size:]
+		switch {
+		case r == '"' || r == '\\' || r == '\n' || r == '\r' || r == '\t' || r == '\b' || r == '\f':
+			n += 2
+		case r < 0x20 || r == '\u2028' || r == '\u2029':
+			n += 6 // \u00XX, and the two separators JavaScript cannot hold
+		case r == utf8.RuneError && size == 1:
+			n += 6 // invalid UTF-8 is written as \ufffd
+		default:
+			n += utf8.RuneLen(r)
+		}
+	}
+	return n
+}
