@@ -29,12 +29,23 @@ type textLimit struct {
 // drops the spaces before the ellipsis. A limit too small for the ellipsis
 // itself yields "".
 func (l textLimit) fit(s string) string {
-	escape := l.escape
-	if escape == nil {
-		escape = func(s string) string { return s }
+	return l.escaped(l.fitRaw(s))
+}
+
+// escaped returns s escaped for the field.
+func (l textLimit) escaped(s string) string {
+	if l.escape == nil {
+		return s
 	}
-	if out := escape(s); l.count(out) <= l.max {
-		return out
+	return l.escape(s)
+}
+
+// fitRaw is fit without the final escaping: the plain text whose escaped
+// form fits.
+func (l textLimit) fitRaw(s string) string {
+	escape := l.escaped
+	if l.count(escape(s)) <= l.max {
+		return s
 	}
 	if l.count(ellipsis) > l.max {
 		return ""
@@ -51,7 +62,7 @@ func (l textLimit) fit(s string) string {
 			hi = mid - 1
 		}
 	}
-	return escape(strings.TrimRightFunc(string(r[:lo]), unicode.IsSpace)) + ellipsis
+	return strings.TrimRightFunc(string(r[:lo]), unicode.IsSpace) + ellipsis
 }
 
 // countRunes counts Unicode code points, the "characters" of Slack's,
@@ -78,4 +89,35 @@ func countJSONBytes(s string) int {
 		}
 	}
 	return n
+}
+
+// shrink cuts the texts, longest first as l counts them, until total, which
+// measures the whole message they make, is at most max. Each round cuts the
+// longest text by the whole excess, or empties it when it is shorter than
+// that, so it ends after at most one round per text. It reports whether the
+// message fits: it does not when it is over max with every text empty.
+func shrink(texts []*string, l textLimit, max int, total func() int) bool {
+	for {
+		over := total() - max
+		if over <= 0 {
+			return true
+		}
+		var longest *string
+		size := 0
+		for _, t := range texts {
+			if n := l.count(l.escaped(*t)); n > size {
+				longest, size = t, n
+			}
+		}
+		if longest == nil {
+			return false
+		}
+		cut := l
+		cut.max = size - over
+		if cut.max < l.count(ellipsis) {
+			*longest = ""
+			continue
+		}
+		*longest = cut.fitRaw(*longest)
+	}
 }

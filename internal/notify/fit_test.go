@@ -77,3 +77,37 @@ func TestCountJSONBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestShrink cuts the longest text by the excess, at the exact edge, and
+// reports a message that cannot fit.
+func TestShrink(t *testing.T) {
+	runes := textLimit{count: countRunes}
+	tests := []struct {
+		name     string
+		a, b     string
+		overhead int
+		max      int
+		wantA    string
+		wantB    string
+		wantFits bool
+	}{
+		{"fits exactly", "abcdefghij", "wxyz", 3, 17, "abcdefghij", "wxyz", true},
+		{"one over", "abcdefghij", "wxyz", 3, 16, "abcdefgh…", "wxyz", true},
+		{"the longest goes first", "abcdefghij", "wxyz", 3, 12, "abcd…", "wxyz", true},
+		{"then the next", "abcdefghij", "wxyz", 3, 4, "", "…", true},
+		{"nothing left to cut", "abc", "de", 5, 4, "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := tt.a, tt.b
+			total := func() int { return tt.overhead + countRunes(a) + countRunes(b) }
+			fits := shrink([]*string{&a, &b}, runes, tt.max, total)
+			if fits != tt.wantFits || a != tt.wantA || b != tt.wantB {
+				t.Errorf("shrink = %v, %q, %q; want %v, %q, %q", fits, a, b, tt.wantFits, tt.wantA, tt.wantB)
+			}
+			if fits && total() > tt.max {
+				t.Errorf("fits, but total %d > %d", total(), tt.max)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -86,23 +87,16 @@ func mustJSON(t testing.TB, v any) []byte {
 	return b
 }
 
-// indentJSON pretty-prints a payload for a golden file.
+// indentJSON pretty-prints a payload for a golden file, keeping its order
+// and escapes.
 func indentJSON(t testing.TB, payload []byte) []byte {
 	t.Helper()
-	var out strings.Builder
-	var v any
-	dec := json.NewDecoder(strings.NewReader(string(payload)))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
+	var out bytes.Buffer
+	if err := json.Indent(&out, payload, "", "  "); err != nil {
 		t.Fatalf("payload is not JSON: %v\n%s", err, payload)
 	}
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	return []byte(out.String())
+	out.WriteByte('\n')
+	return out.Bytes()
 }
 
 func TestSampleEvents(t *testing.T) {

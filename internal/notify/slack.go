@@ -1,11 +1,9 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -50,8 +48,7 @@ type Slack struct {
 	limiter   *rate.Limiter
 	template  *Template
 
-	mu     sync.Mutex
-	broken error // set once; never cleared
+	broken latch
 }
 
 // NewSlack checks opts and returns a Slack notifier. Its errors never
@@ -94,11 +91,7 @@ func (s *Slack) Name() string { return s.name }
 func (s *Slack) Concurrency() int { return 1 }
 
 // Broken returns the error that made the notifier unusable, or nil.
-func (s *Slack) Broken() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.broken
-}
+func (s *Slack) Broken() error { return s.broken.get() }
 
 // Notify renders m.Body (an event) as a Slack message and posts it once,
 // after waiting for its turn under the limiter.
@@ -113,37 +106,15 @@ func (s *Slack) Notify(ctx context.Context, m Message) Result {
 	if err := s.limiter.Wait(ctx); err != nil {
 		return Result{Err: fmt.Errorf("wait for slack pacing: %w", err), Retry: true}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url.full, bytes.NewReader(payload))
+	a, err := postJSON(ctx, s.client, s.url, s.userAgent, "", payload)
 	if err != nil {
-		return Result{Err: fmt.Errorf("post %s: build request", s.url.redacted)}
+		return Result{Err: err, Retry: true}
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", s.userAgent)
-
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return Result{Err: s.url.transportError(err), Retry: true}
-	}
-	code := resp.StatusCode
-	if code >= 200 && code < 300 {
-		drain(resp.Body)
-		return Result{StatusCode: code}
-	}
-	res := Result{
-		Err:        s.url.statusError(code, s.url.readSnippet(resp.Body)),
-		StatusCode: code,
-	}
-	switch {
-	case code == http.StatusForbidden || code == http.StatusNotFound || code == http.StatusGone:
+	res := s.url.result(a, s.now())
+	switch a.code {
+	case http.StatusForbidden, http.StatusNotFound, http.StatusGone:
 		res.Broken = true
-		s.mu.Lock()
-		if s.broken == nil {
-			s.broken = fmt.Errorf("slack webhook unusable, fix its url and reload: %w", res.Err)
-		}
-		s.mu.Unlock()
-	case retryable(code):
-		res.Retry = true
-		res.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.now())
+		s.broken.set(fmt.Errorf("slack webhook unusable, fix its url and reload: %w", res.Err))
 	}
 	return res
 }

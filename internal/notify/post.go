@@ -1,0 +1,94 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// maxAnswer bounds how much of a response body a notifier keeps to read:
+// enough for Discord's rate-limit JSON and any service's error message.
+const maxAnswer = 4 << 10
+
+// answer is what a receiver answered to one POST.
+type answer struct {
+	code   int
+	header http.Header
+	body   []byte // at most maxAnswer bytes of the body
+}
+
+// postJSON POSTs payload to u once, as contentType (JSON; the empty
+// string is "application/json"), and returns the answer, with
+// the body read up to maxAnswer bytes, the rest drained up to maxDrain,
+// and closed. Its error is a transport error, free of the URL's secrets.
+func postJSON(ctx context.Context, c *http.Client, u receiverURL, userAgent, contentType string, payload []byte) (answer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.full, bytes.NewReader(payload))
+	if err != nil {
+		// The URL parsed when the notifier was built, so only a bad
+		// context gets here.
+		return answer{}, fmt.Errorf("post %s: build request", u.redacted)
+	}
+	if contentType == "" {
+		contentType = "application/json"
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := c.Do(req)
+	if err != nil {
+		return answer{}, u.transportError(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain-int64(len(body))))
+	return answer{code: resp.StatusCode, header: resp.Header, body: body}, nil
+}
+
+// result classifies an answer as SPEC §6 does: a 2xx is success; 408, 429
+// and 5xx are retried, after the Retry-After the receiver asked for; any
+// other status (3xx, 4xx) is a dead letter. The error quotes the start of
+// the body, scrubbed of the URL's secrets.
+func (u receiverURL) result(a answer, now time.Time) Result {
+	if a.code >= 200 && a.code < 300 {
+		return Result{StatusCode: a.code}
+	}
+	snippet := a.body
+	if len(snippet) > maxSnippet {
+		snippet = snippet[:maxSnippet]
+	}
+	res := Result{
+		Err:        u.statusError(a.code, u.scrub(printable(snippet))),
+		Retry:      retryable(a.code),
+		StatusCode: a.code,
+	}
+	if res.Retry {
+		res.RetryAfter = parseRetryAfter(a.header.Get("Retry-After"), now)
+	}
+	return res
+}
+
+// latch holds the error that made a notifier unusable, once set, until
+// the notifier is built again from corrected configuration.
+type latch struct {
+	mu  sync.Mutex
+	err error
+}
+
+// get returns the error, or nil while the notifier is usable.
+func (l *latch) get() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// set records err unless an error is already recorded.
+func (l *latch) set(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err == nil {
+		l.err = err
+	}
+}

@@ -1,0 +1,103 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// TeamsOptions configure a Teams notifier.
+type TeamsOptions struct {
+	// Name is the notifier's configured name.
+	Name string
+	// URL is the Workflows webhook URL ("Send webhook alerts to a
+	// channel"). It is a credential (its query carries the signature):
+	// only its scheme and host ever appear in errors.
+	URL string
+	// Template replaces the default title and text; nil keeps them.
+	Template *Template
+	// UserAgent is the user-agent header; "rtkwatchd" when empty.
+	UserAgent string
+	// Client makes the requests; when nil, a client that does not follow
+	// redirects.
+	Client *http.Client
+	// Now is the clock used to read Retry-After dates; time.Now when nil.
+	Now func() time.Time
+}
+
+// Teams posts one Adaptive Card per event to a Microsoft Teams Workflows
+// webhook: the title, the facts (meeting, watch, the event's numbers,
+// session), the error if any, and the event's id and time, within Teams'
+// 28 KB.
+//
+// A 2xx is success (Workflows answers 202); 408, 429 (after its
+// Retry-After) and 5xx are retried; any other status is a dead letter. A
+// 401, 403 or 404 (the flow was deleted, turned off or its URL revoked)
+// also turns the notifier broken: that attempt and every later one fail at
+// once, without a request, with Result.Broken set, until a new Teams is
+// built from corrected configuration. It is safe for concurrent use.
+type Teams struct {
+	name      string
+	url       receiverURL
+	template  *Template
+	userAgent string
+	client    *http.Client
+	now       func() time.Time
+	broken    latch
+}
+
+// NewTeams checks opts and returns a Teams notifier. Its errors never
+// repeat the URL.
+func NewTeams(opts TeamsOptions) (*Teams, error) {
+	u, err := parseReceiverURL(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("teams %s: %w", opts.Name, err)
+	}
+	t := &Teams{
+		name:      opts.Name,
+		url:       u,
+		template:  opts.Template,
+		userAgent: opts.UserAgent,
+		client:    opts.Client,
+		now:       opts.Now,
+	}
+	if t.userAgent == "" {
+		t.userAgent = defaultUserAgent
+	}
+	if t.client == nil {
+		t.client = defaultClient()
+	}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	return t, nil
+}
+
+// Name returns the notifier's configured name.
+func (t *Teams) Name() string { return t.name }
+
+// Broken returns the error that made the notifier unusable, or nil.
+func (t *Teams) Broken() error { return t.broken.get() }
+
+// Notify renders m.Body (an event) as an Adaptive Card and posts it once.
+func (t *Teams) Notify(ctx context.Context, m Message) Result {
+	if err := t.broken.get(); err != nil {
+		return Result{Err: err, Broken: true}
+	}
+	payload, err := renderTeams(m.Body, t.template)
+	if err != nil {
+		return Result{Err: err}
+	}
+	a, err := postJSON(ctx, t.client, t.url, t.userAgent, "application/json; charset=utf-8", payload)
+	if err != nil {
+		return Result{Err: err, Retry: true}
+	}
+	res := t.url.result(a, t.now())
+	switch a.code {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		res.Broken = true
+		t.broken.set(fmt.Errorf("teams webhook unusable, fix its url and reload: %w", res.Err))
+	}
+	return res
+}
