@@ -1,0 +1,138 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"time"
+)
+
+// DiscordOptions configure a Discord notifier.
+type DiscordOptions struct {
+	// Name is the notifier's configured name.
+	Name string
+	// URL is the channel's webhook URL. It is a credential (its path
+	// carries the webhook's token): only its scheme and host ever appear
+	// in errors.
+	URL string
+	// Username overrides the webhook's name on the messages; empty keeps
+	// the one set in Discord.
+	Username string
+	// Template replaces the default title and text; nil keeps them.
+	Template *Template
+	// UserAgent is the user-agent header; "rtkwatchd" when empty.
+	UserAgent string
+	// Client makes the requests; when nil, a client that does not follow
+	// redirects.
+	Client *http.Client
+	// Now is the clock used to read Retry-After dates; time.Now when nil.
+	Now func() time.Time
+}
+
+// Discord posts one embed per event to a Discord channel's webhook: the
+// title, the meeting and watch (or the template's text), the event's
+// numbers as fields, a colour for good news, warnings and trouble, and the
+// event's time; within Discord's limits on every text and 6,000 characters
+// in all. Mentions are switched off.
+//
+// A 2xx is success (Discord answers 204); 408, 429 and 5xx are retried,
+// a 429 after the longer of Retry-After and the retry_after of Discord's
+// JSON body (seconds, with a fraction); any other status is a dead letter.
+// A 401, 403 or 404 (token invalid, webhook deleted) also turns the
+// notifier broken: that attempt and every later one fail at once, without
+// a request, with Result.Broken set, until a new Discord is built from
+// corrected configuration. It is safe for concurrent use.
+type Discord struct {
+	name      string
+	url       receiverURL
+	username  string
+	template  *Template
+	userAgent string
+	client    *http.Client
+	now       func() time.Time
+	broken    latch
+}
+
+// NewDiscord checks opts and returns a Discord notifier. Its errors never
+// repeat the URL.
+func NewDiscord(opts DiscordOptions) (*Discord, error) {
+	u, err := parseReceiverURL(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("discord %s: %w", opts.Name, err)
+	}
+	d := &Discord{
+		name:      opts.Name,
+		url:       u,
+		username:  opts.Username,
+		template:  opts.Template,
+		userAgent: opts.UserAgent,
+		client:    opts.Client,
+		now:       opts.Now,
+	}
+	if d.userAgent == "" {
+		d.userAgent = defaultUserAgent
+	}
+	if d.client == nil {
+		d.client = defaultClient()
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	return d, nil
+}
+
+// Name returns the notifier's configured name.
+func (d *Discord) Name() string { return d.name }
+
+// Broken returns the error that made the notifier unusable, or nil.
+func (d *Discord) Broken() error { return d.broken.get() }
+
+// Notify renders m.Body (an event) as an embed and posts it once.
+func (d *Discord) Notify(ctx context.Context, m Message) Result {
+	if err := d.broken.get(); err != nil {
+		return Result{Err: err, Broken: true}
+	}
+	payload, err := renderDiscord(m.Body, d.template, d.username)
+	if err != nil {
+		return Result{Err: err}
+	}
+	a, err := postJSON(ctx, d.client, d.url, d.userAgent, "", payload)
+	if err != nil {
+		return Result{Err: err, Retry: true}
+	}
+	res := d.url.result(a, d.now())
+	switch a.code {
+	case http.StatusTooManyRequests:
+		res.RetryAfter = max(res.RetryAfter, discordRetryAfter(a.body))
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		res.Broken = true
+		d.broken.set(fmt.Errorf("discord webhook unusable, fix its url and reload: %w", res.Err))
+	}
+	return res
+}
+
+// maxRetryAfter bounds a delay a receiver may ask for, as parseRetryAfter
+// does.
+const maxRetryAfter = 365 * 24 * time.Hour
+
+// discordRetryAfter reads the retry_after of Discord's 429 body: seconds,
+// with a fraction, rounded up to the millisecond. It returns 0 when the
+// body has none that makes sense.
+func discordRetryAfter(body []byte) time.Duration {
+	var v struct {
+		RetryAfter *float64 `json:"retry_after"`
+	}
+	if json.Unmarshal(body, &v) != nil || v.RetryAfter == nil {
+		return 0
+	}
+	secs := *v.RetryAfter
+	if math.IsNaN(secs) || secs <= 0 {
+		return 0
+	}
+	if secs >= maxRetryAfter.Seconds() {
+		return maxRetryAfter
+	}
+	return time.Duration(math.Ceil(secs*1000)) * time.Millisecond
+}
