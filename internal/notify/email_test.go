@@ -292,8 +292,9 @@ func TestEmailEndsWithItsContext(t *testing.T) {
 	e := emailTo(t, ts, EmailOptions{TLS: EmailNoTLS})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan Result, 1)
+	body := sample(t, "session.started")
 	go func() {
-		done <- e.Notify(ctx, Message{EventID: "evt_1", Body: sample(t, "session.started"), Attempt: 1})
+		done <- e.Notify(ctx, Message{EventID: "evt_1", Body: body, Attempt: 1})
 	}()
 	select {
 	case <-ts.inData:

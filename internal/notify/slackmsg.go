@@ -102,9 +102,14 @@ func slackFor(ev event, t *Template) slackMessage {
 		fallback += " (watch " + d.Watch + ")"
 	}
 	if t != nil {
+		// What the template leaves to the default keeps its default look.
 		title, text := t.renderOrDefault(ev)
-		header = title
-		intro = slackMrkdwn.within(slackSectionMax).fit(text)
+		if title != ev.title() {
+			header = title
+		}
+		if text != ev.plainText() {
+			intro = slackMrkdwn.within(slackSectionMax).fit(text)
+		}
 		fallback = title + ": " + text
 	}
 	var facts []string

@@ -104,8 +104,10 @@ func renderTeams(body []byte, t *Template) ([]byte, error) {
 func teamsPartsFor(ev event, t *Template) teamsParts {
 	p := teamsParts{title: ev.title(), errText: ev.d.Error}
 	if t != nil {
+		// The default text is in the facts already: only the template's
+		// own text, or its failure, is shown.
 		p.title, p.text = t.renderOrDefault(ev)
-		if t.text == nil {
+		if p.text == ev.plainText() {
 			p.text = ""
 		}
 	}

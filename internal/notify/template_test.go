@@ -1,0 +1,163 @@
+package notify
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestTemplateRenders(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      TemplateOptions
+		typ       string
+		wantTitle string
+		wantText  string
+	}{
+		{"defaults", TemplateOptions{}, "participants.threshold_crossed",
+			"Participants reached 100", "Company Town Hall (watch town-hall)"},
+		{"title only", TemplateOptions{Title: "{{.Meeting}}: {{.Data.live_participants}} people"}, "participants.threshold_crossed",
+			"Company Town Hall: 104 people", "Company Town Hall (watch town-hall)"},
+		{"text only", TemplateOptions{Text: "{{.Type}} #{{.Sequence}} at {{.Timestamp.Format \"15:04\"}}"}, "session.started",
+			"Session started", "session.started #3 at 21:00"},
+		{"facts", TemplateOptions{Text: "{{range .Facts}}{{.Label}}={{.Value}};{{end}}"}, "watch.recovered",
+			"Watch recovered", "Failing for=12m 34s;"},
+		{"duration", TemplateOptions{Text: "{{duration .Data.duration_seconds}} / {{duration 59.6}} / [{{duration \"x\"}}]"}, "session.ended",
+			"Session ended", "1h 1m 57s / 1m 0s / []"},
+		{"truncate", TemplateOptions{Title: "{{truncate 9 .Meeting}}"}, "session.started",
+			"Company…", "Company Town Hall (watch town-hall)"},
+		{"json", TemplateOptions{Text: "{{json .Data.final.status}} {{json .Data.previous_live_participants}}"}, "session.ended",
+			"Session ended", `"ENDED" null`},
+		{"default", TemplateOptions{Text: "{{default \"none\" .Data.threshold}} {{default \"none\" .Data.error}} {{default 0 .Data.sequence}}"}, "watch.failing",
+			"Watch failing", "none server: status 503 Service Unavailable 3"},
+		{"with on a missing field", TemplateOptions{Text: "{{with .Data.threshold}}T={{.}}{{else}}no threshold{{end}}"}, "session.started",
+			"Session started", "no threshold"},
+		{"usage data", TemplateOptions{Title: "{{.Data.period}} {{.Data.minutes}} of {{.Data.threshold_minutes}}"}, "usage.threshold_crossed",
+			"day 10012.5 of 10000", "app 3f1a0000-0000-4000-8000-00000000a991"},
+		{"trims white space", TemplateOptions{Title: "\n  {{.Watch}}  \n"}, "session.started", "town-hall", "Company Town Hall (watch town-hall)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tm, err := NewTemplate("slack-video", tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := decodeEvent(sample(t, tt.typ))
+			if err != nil {
+				t.Fatal(err)
+			}
+			title, text, err := tm.render(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{tt.wantTitle, tt.wantText}, []string{title, text}); diff != "" {
+				t.Errorf("title, text (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestNewTemplateErrors(t *testing.T) {
+	tests := []struct {
+		opts TemplateOptions
+		want []string
+	}{
+		{TemplateOptions{Title: "{{.Meeting"}, []string{"template: slack-video.title:1: unclosed action"}},
+		{TemplateOptions{Text: "line one\n{{bogus .Meeting}}"}, []string{`template: slack-video.text:2: function "bogus" not defined`}},
+		{TemplateOptions{Title: "{{end}}", Text: "{{if}}"}, []string{"template: slack-video.title:1:", "template: slack-video.text:1:"}},
+	}
+	for _, tt := range tests {
+		_, err := NewTemplate("slack-video", tt.opts)
+		if err == nil {
+			t.Errorf("NewTemplate(%+v) succeeded", tt.opts)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("NewTemplate(%+v) error %q, want it to contain %q", tt.opts, err, w)
+			}
+		}
+	}
+}
+
+// TestRenderSamples finds the template that fails on some event types,
+// naming the template, its line and each type it fails on.
+func TestRenderSamples(t *testing.T) {
+	good, err := NewTemplate("ok", TemplateOptions{Title: "{{.Title}} {{.Meeting}}", Text: "{{with .Data.threshold}}{{duration .}}{{end}}{{.Text}}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := good.RenderSamples(); err != nil {
+		t.Errorf("RenderSamples of a good template: %v", err)
+	}
+	var none *Template
+	if err := none.RenderSamples(); err != nil {
+		t.Errorf("RenderSamples of no template: %v", err)
+	}
+
+	// .Data.final is a map only on session.ended: .status of nil fails on
+	// no type, but index of a missing map fails on every other.
+	bad, err := NewTemplate("mail", TemplateOptions{Text: "ok\n{{index .Data.final \"status\"}}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = bad.RenderSamples()
+	if err == nil {
+		t.Fatal("RenderSamples of a failing template succeeded")
+	}
+	msg := err.Error()
+	for _, w := range []string{"event session.started: template: mail.text:2:", "event usage.threshold_crossed: template: mail.text:2:"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error %q does not say %q", msg, w)
+		}
+	}
+	if strings.Contains(msg, "event session.ended:") {
+		t.Errorf("error %q blames session.ended, which has data.final", msg)
+	}
+}
+
+// TestTemplateFailureSendsDefault renders an event on which the template
+// fails: the message still goes out, with the defaults and the error.
+func TestTemplateFailureSendsDefault(t *testing.T) {
+	tm, err := NewTemplate("slack-video", TemplateOptions{Title: `{{index .Data.final "status"}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := decodeEvent(sample(t, "session.started"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	title, text := tm.renderOrDefault(ev)
+	if title != "Session started" || !strings.Contains(text, "(template failed: template: slack-video.title:1:") {
+		t.Errorf("renderOrDefault = %q, %q", title, text)
+	}
+}
+
+func TestTemplateOutputIsBounded(t *testing.T) {
+	tm, err := NewTemplate("slack-video", TemplateOptions{Text: `{{range $i := .Facts}}{{range $.Facts}}{{printf "%100000s" "x"}}{{end}}{{end}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := decodeEvent(sample(t, "session.ended"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := tm.render(ev); err == nil || !strings.Contains(err.Error(), "output longer than") {
+		t.Errorf("render of a runaway template: %v", err)
+	}
+}
+
+// TestSlackTemplate renders a Slack message with a template: its title
+// heads the message, its text replaces the meeting line, escaped.
+func TestSlackTemplate(t *testing.T) {
+	tm, err := NewTemplate("slack-video", TemplateOptions{Title: "{{.Meeting}} is live", Text: "<!here> {{.Data.current.live_participants}} in *{{.Meeting}}*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := renderSlack(sample(t, "session.started"), tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "slack/template.json", indentJSON(t, payload))
+}
