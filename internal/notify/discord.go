@@ -45,46 +45,21 @@ type DiscordOptions struct {
 // a request, with Result.Broken set, until a new Discord is built from
 // corrected configuration. It is safe for concurrent use.
 type Discord struct {
-	name      string
-	url       receiverURL
-	username  string
-	template  *Template
-	userAgent string
-	client    *http.Client
-	now       func() time.Time
-	broken    latch
+	httpTarget
+	username string
+	template *Template
+	broken   latch
 }
 
 // NewDiscord checks opts and returns a Discord notifier. Its errors never
 // repeat the URL.
 func NewDiscord(opts DiscordOptions) (*Discord, error) {
-	u, err := parseReceiverURL(opts.URL)
+	h, err := newHTTPTarget("discord", opts.Name, opts.URL, opts.UserAgent, opts.Client, opts.Now)
 	if err != nil {
-		return nil, fmt.Errorf("discord %s: %w", opts.Name, err)
+		return nil, err
 	}
-	d := &Discord{
-		name:      opts.Name,
-		url:       u,
-		username:  opts.Username,
-		template:  opts.Template,
-		userAgent: opts.UserAgent,
-		client:    opts.Client,
-		now:       opts.Now,
-	}
-	if d.userAgent == "" {
-		d.userAgent = defaultUserAgent
-	}
-	if d.client == nil {
-		d.client = defaultClient()
-	}
-	if d.now == nil {
-		d.now = time.Now
-	}
-	return d, nil
+	return &Discord{httpTarget: h, username: opts.Username, template: opts.Template}, nil
 }
-
-// Name returns the notifier's configured name.
-func (d *Discord) Name() string { return d.name }
 
 // Broken returns the error that made the notifier unusable, or nil.
 func (d *Discord) Broken() error { return d.broken.get() }
@@ -98,11 +73,7 @@ func (d *Discord) Notify(ctx context.Context, m Message) Result {
 	if err != nil {
 		return Result{Err: err}
 	}
-	a, err := postJSON(ctx, d.client, d.url, d.userAgent, "", payload)
-	if err != nil {
-		return Result{Err: err, Retry: true}
-	}
-	res := d.url.result(a, d.now())
+	res, a := d.post(ctx, "", payload)
 	switch a.code {
 	case http.StatusTooManyRequests:
 		res.RetryAfter = max(res.RetryAfter, discordRetryAfter(a.body))

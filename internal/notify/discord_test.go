@@ -10,15 +10,7 @@ import (
 )
 
 func TestDiscordGolden(t *testing.T) {
-	for name, body := range goldenCases(t) {
-		t.Run(name, func(t *testing.T) {
-			payload, err := renderDiscord(body, nil, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, "discord/"+name+".json", indentJSON(t, payload))
-		})
-	}
+	goldenPayloads(t, "discord", func(body []byte) ([]byte, error) { return renderDiscord(body, nil, "") })
 }
 
 // TestDiscordLimits renders every event type with hostile titles, with and

@@ -66,13 +66,9 @@ type PagerDutyOptions struct {
 // Retry-After) and 5xx are retried; 400 (an invalid event) and any other
 // status are dead letters. It is safe for concurrent use.
 type PagerDuty struct {
-	name      string
-	key       string
-	url       receiverURL
-	opts      PagerDutyOptions
-	userAgent string
-	client    *http.Client
-	now       func() time.Time
+	httpTarget
+	key  string
+	opts PagerDutyOptions
 }
 
 // NewPagerDuty checks opts and returns a PagerDuty notifier. Its errors
@@ -81,14 +77,14 @@ func NewPagerDuty(opts PagerDutyOptions) (*PagerDuty, error) {
 	if opts.URL == "" {
 		opts.URL = PagerDutyEventsURL
 	}
-	u, err := parseReceiverURL(opts.URL)
+	h, err := newHTTPTarget("pagerduty", opts.Name, opts.URL, opts.UserAgent, opts.Client, opts.Now)
 	if err != nil {
-		return nil, fmt.Errorf("pagerduty %s: %w", opts.Name, err)
+		return nil, err
 	}
 	if err := checkRoutingKey(opts.RoutingKey); err != nil {
 		return nil, fmt.Errorf("pagerduty %s: routing key %w", opts.Name, err)
 	}
-	u.secret = append(u.secret, opts.RoutingKey)
+	h.url.secret = append(h.url.secret, opts.RoutingKey)
 	if opts.Severity == "" {
 		opts.Severity = "warning"
 	}
@@ -98,25 +94,7 @@ func NewPagerDuty(opts PagerDutyOptions) (*PagerDuty, error) {
 	if opts.Source == "" {
 		opts.Source = defaultUserAgent
 	}
-	p := &PagerDuty{
-		name:      opts.Name,
-		key:       opts.RoutingKey,
-		url:       u,
-		opts:      opts,
-		userAgent: opts.UserAgent,
-		client:    opts.Client,
-		now:       opts.Now,
-	}
-	if p.userAgent == "" {
-		p.userAgent = defaultUserAgent
-	}
-	if p.client == nil {
-		p.client = defaultClient()
-	}
-	if p.now == nil {
-		p.now = time.Now
-	}
-	return p, nil
+	return &PagerDuty{httpTarget: h, key: opts.RoutingKey, opts: opts}, nil
 }
 
 // checkRoutingKey rejects an empty key and one with spaces or control
@@ -132,9 +110,6 @@ func checkRoutingKey(k string) error {
 	return nil
 }
 
-// Name returns the notifier's configured name.
-func (p *PagerDuty) Name() string { return p.name }
-
 // Notify sends the PagerDuty events that m.Body (an event) asks for, once
 // each, and stops at the first failure.
 func (p *PagerDuty) Notify(ctx context.Context, m Message) Result {
@@ -148,11 +123,7 @@ func (p *PagerDuty) Notify(ctx context.Context, m Message) Result {
 		if err != nil {
 			return Result{Err: fmt.Errorf("encode pagerduty event: %w", err)}
 		}
-		ans, err := postJSON(ctx, p.client, p.url, p.userAgent, "", payload)
-		if err != nil {
-			return Result{Err: err, Retry: true}
-		}
-		if res = p.url.result(ans, p.now()); res.Err != nil {
+		if res, _ = p.post(ctx, "", payload); res.Err != nil {
 			return res
 		}
 	}

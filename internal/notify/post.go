@@ -70,6 +70,50 @@ func (u receiverURL) result(a answer, now time.Time) Result {
 	return res
 }
 
+// httpTarget is what the HTTP notifiers share: the notifier's name, its
+// receiver's URL, the user-agent, the client and the clock.
+type httpTarget struct {
+	name      string
+	url       receiverURL
+	userAgent string
+	client    *http.Client
+	now       func() time.Time
+}
+
+// newHTTPTarget checks rawURL and fills in the defaults: "rtkwatchd" as
+// user-agent, a client that does not follow redirects, time.Now. kind (the
+// notifier's type) and name start its errors, which never repeat the URL.
+func newHTTPTarget(kind, name, rawURL, userAgent string, client *http.Client, now func() time.Time) (httpTarget, error) {
+	u, err := parseReceiverURL(rawURL)
+	if err != nil {
+		return httpTarget{}, fmt.Errorf("%s %s: %w", kind, name, err)
+	}
+	h := httpTarget{name: name, url: u, userAgent: userAgent, client: client, now: now}
+	if h.userAgent == "" {
+		h.userAgent = defaultUserAgent
+	}
+	if h.client == nil {
+		h.client = defaultClient()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	return h, nil
+}
+
+// Name returns the notifier's configured name.
+func (h *httpTarget) Name() string { return h.name }
+
+// post sends payload once (see postJSON) and classifies the answer (see
+// result). A transport error is retried.
+func (h *httpTarget) post(ctx context.Context, contentType string, payload []byte) (Result, answer) {
+	a, err := postJSON(ctx, h.client, h.url, h.userAgent, contentType, payload)
+	if err != nil {
+		return Result{Err: err, Retry: true}, answer{}
+	}
+	return h.url.result(a, h.now()), a
+}
+
 // latch holds the error that made a notifier unusable, once set, until
 // the notifier is built again from corrected configuration.
 type latch struct {

@@ -78,6 +78,21 @@ func goldenCases(t testing.TB) map[string][]byte {
 	return cases
 }
 
+// goldenPayloads checks the JSON payload render makes of every golden case
+// against testdata/dir/NAME.json.
+func goldenPayloads(t *testing.T, dir string, render func(body []byte) ([]byte, error)) {
+	t.Helper()
+	for name, body := range goldenCases(t) {
+		t.Run(name, func(t *testing.T) {
+			payload, err := render(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, dir+"/"+name+".json", indentJSON(t, payload))
+		})
+	}
+}
+
 func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)

@@ -40,13 +40,9 @@ type SlackOptions struct {
 // Result.Broken set, until a new Slack is built from corrected
 // configuration. It is safe for concurrent use.
 type Slack struct {
-	name      string
-	url       receiverURL
-	userAgent string
-	client    *http.Client
-	now       func() time.Time
-	limiter   *rate.Limiter
-	template  *Template
+	httpTarget
+	limiter  *rate.Limiter
+	template *Template
 
 	broken latch
 }
@@ -54,36 +50,16 @@ type Slack struct {
 // NewSlack checks opts and returns a Slack notifier. Its errors never
 // repeat the URL.
 func NewSlack(opts SlackOptions) (*Slack, error) {
-	u, err := parseReceiverURL(opts.URL)
+	h, err := newHTTPTarget("slack", opts.Name, opts.URL, opts.UserAgent, opts.Client, opts.Now)
 	if err != nil {
-		return nil, fmt.Errorf("slack %s: %w", opts.Name, err)
+		return nil, err
 	}
-	s := &Slack{
-		name:      opts.Name,
-		url:       u,
-		userAgent: opts.UserAgent,
-		client:    opts.Client,
-		now:       opts.Now,
-		limiter:   opts.Limiter,
-		template:  opts.Template,
-	}
-	if s.userAgent == "" {
-		s.userAgent = defaultUserAgent
-	}
-	if s.client == nil {
-		s.client = defaultClient()
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
+	s := &Slack{httpTarget: h, limiter: opts.Limiter, template: opts.Template}
 	if s.limiter == nil {
 		s.limiter = rate.NewLimiter(rate.Every(time.Second), 1)
 	}
 	return s, nil
 }
-
-// Name returns the notifier's configured name.
-func (s *Slack) Name() string { return s.name }
 
 // Concurrency returns 1, for the Worker: messages are paced one a second,
 // so more attempts in flight would only queue for their turn, using up
@@ -106,11 +82,7 @@ func (s *Slack) Notify(ctx context.Context, m Message) Result {
 	if err := s.limiter.Wait(ctx); err != nil {
 		return Result{Err: fmt.Errorf("wait for slack pacing: %w", err), Retry: true}
 	}
-	a, err := postJSON(ctx, s.client, s.url, s.userAgent, "", payload)
-	if err != nil {
-		return Result{Err: err, Retry: true}
-	}
-	res := s.url.result(a, s.now())
+	res, a := s.post(ctx, "", payload)
 	switch a.code {
 	case http.StatusForbidden, http.StatusNotFound, http.StatusGone:
 		res.Broken = true

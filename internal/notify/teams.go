@@ -38,44 +38,20 @@ type TeamsOptions struct {
 // once, without a request, with Result.Broken set, until a new Teams is
 // built from corrected configuration. It is safe for concurrent use.
 type Teams struct {
-	name      string
-	url       receiverURL
-	template  *Template
-	userAgent string
-	client    *http.Client
-	now       func() time.Time
-	broken    latch
+	httpTarget
+	template *Template
+	broken   latch
 }
 
 // NewTeams checks opts and returns a Teams notifier. Its errors never
 // repeat the URL.
 func NewTeams(opts TeamsOptions) (*Teams, error) {
-	u, err := parseReceiverURL(opts.URL)
+	h, err := newHTTPTarget("teams", opts.Name, opts.URL, opts.UserAgent, opts.Client, opts.Now)
 	if err != nil {
-		return nil, fmt.Errorf("teams %s: %w", opts.Name, err)
+		return nil, err
 	}
-	t := &Teams{
-		name:      opts.Name,
-		url:       u,
-		template:  opts.Template,
-		userAgent: opts.UserAgent,
-		client:    opts.Client,
-		now:       opts.Now,
-	}
-	if t.userAgent == "" {
-		t.userAgent = defaultUserAgent
-	}
-	if t.client == nil {
-		t.client = defaultClient()
-	}
-	if t.now == nil {
-		t.now = time.Now
-	}
-	return t, nil
+	return &Teams{httpTarget: h, template: opts.Template}, nil
 }
-
-// Name returns the notifier's configured name.
-func (t *Teams) Name() string { return t.name }
 
 // Broken returns the error that made the notifier unusable, or nil.
 func (t *Teams) Broken() error { return t.broken.get() }
@@ -89,11 +65,7 @@ func (t *Teams) Notify(ctx context.Context, m Message) Result {
 	if err != nil {
 		return Result{Err: err}
 	}
-	a, err := postJSON(ctx, t.client, t.url, t.userAgent, "application/json; charset=utf-8", payload)
-	if err != nil {
-		return Result{Err: err, Retry: true}
-	}
-	res := t.url.result(a, t.now())
+	res, a := t.post(ctx, "application/json; charset=utf-8", payload)
 	switch a.code {
 	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
 		res.Broken = true

@@ -10,15 +10,7 @@ import (
 )
 
 func TestTeamsGolden(t *testing.T) {
-	for name, body := range goldenCases(t) {
-		t.Run(name, func(t *testing.T) {
-			payload, err := renderTeams(body, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, "teams/"+name+".json", indentJSON(t, payload))
-		})
-	}
+	goldenPayloads(t, "teams", func(body []byte) ([]byte, error) { return renderTeams(body, nil) })
 }
 
 // TestTeamsLimits renders every event type with hostile titles, with and
