@@ -61,6 +61,11 @@ func NewDiscord(opts DiscordOptions) (*Discord, error) {
 	return &Discord{httpTarget: h, username: opts.Username, template: opts.Template}, nil
 }
 
+// Concurrency returns 1, for the Worker: embeds reach the channel in the
+// order of their events, and a burst waits its turn instead of running
+// into Discord's per-webhook rate limit.
+func (d *Discord) Concurrency() int { return 1 }
+
 // Broken returns the error that made the notifier unusable, or nil.
 func (d *Discord) Broken() error { return d.broken.get() }
 

@@ -53,6 +53,11 @@ func NewTeams(opts TeamsOptions) (*Teams, error) {
 	return &Teams{httpTarget: h, template: opts.Template}, nil
 }
 
+// Concurrency returns 1, for the Worker: cards reach the channel in the
+// order of their events, and a burst waits its turn instead of running
+// into the flow's throttling.
+func (t *Teams) Concurrency() int { return 1 }
+
 // Broken returns the error that made the notifier unusable, or nil.
 func (t *Teams) Broken() error { return t.broken.get() }
 

@@ -61,7 +61,9 @@ type TemplateData struct {
 
 // Fact is one labelled value of TemplateData, in plain text.
 type Fact struct {
+	// Label names the value: "Participants", "Threshold", "Session" …
 	Label string
+	// Value is the value as the default message shows it: "104 (was 57)".
 	Value string
 }
 
