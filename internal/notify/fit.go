@@ -52,8 +52,10 @@ func (l textLimit) fitRaw(s string) string {
 	}
 	// Escaping is per character, so the measure grows with the prefix:
 	// binary search for the longest prefix that fits, over rune offsets.
+	// Every character counts at least one unit, however it is measured,
+	// so no prefix longer than max can fit.
 	r := []rune(s)
-	lo, hi := 0, len(r)
+	lo, hi := 0, min(len(r), l.max)
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
 		if l.count(escape(string(r[:mid]))+ellipsis) <= l.max {

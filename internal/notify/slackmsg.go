@@ -193,6 +193,6 @@ func slackEmoji(ev event) string {
 
 // escapeMrkdwn escapes the three characters Slack treats as control
 // sequences, so that names cannot mention @channel or forge links.
-func escapeMrkdwn(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func escapeMrkdwn(s string) string { return mrkdwnEscaper.Replace(s) }
+
+var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
