@@ -37,8 +37,8 @@ func reply(code int, body string, headers ...string) func(int, http.ResponseWrit
 // checkAnswers sends body through a notifier built by build for each case's
 // receiver, and checks the Result. A Broken result must make the next
 // attempt fail at once, without a request; any other lets it through.
-// secret is a part of the notifier's URL or configuration that no error
-// may contain.
+// Last, it sends to a receiver that is gone (checkUnreachable). secret is a
+// part of the notifier's URL or configuration that no error may contain.
 func checkAnswers(t *testing.T, cases []answerCase, secret string, body []byte, build func(t *testing.T, url string) breakable) {
 	t.Helper()
 	for _, tt := range cases {
@@ -78,6 +78,7 @@ func checkAnswers(t *testing.T, cases []answerCase, secret string, body []byte, 
 			}
 		})
 	}
+	t.Run("unreachable", func(t *testing.T) { checkUnreachable(t, secret, body, build) })
 }
 
 // checkUnreachable sends through a notifier whose receiver is gone: a

@@ -276,7 +276,6 @@ func TestPagerDutyAnswers(t *testing.T) {
 	}
 	body := sample(t, "watch.failing")
 	checkAnswers(t, cases, testRoutingKey, body, build)
-	checkUnreachable(t, testRoutingKey, body, build)
 }
 
 // neverBroken adapts a notifier that cannot turn broken to checkAnswers.
