@@ -1,7 +1,9 @@
-// Package notify delivers rtkwatchd's events: signed Standard Webhooks and
-// Slack incoming-webhook messages, each behind the one-method Notifier
-// interface, and the Worker that drains the store's outbox into them with
-// retries, backoff and dead letters.
+// Package notify delivers rtkwatchd's events: signed Standard Webhooks,
+// Slack, Microsoft Teams and Discord messages, PagerDuty events and email,
+// each behind the one-method Notifier interface, and the Worker that drains
+// the store's outbox into them with retries, backoff and dead letters. The
+// chat-like types (Slack, Teams, Discord, email) take a Template, and every
+// renderer keeps what it sends within its service's limits (fit.go).
 //
 // A Notifier makes exactly one attempt per call and says whether a failure is
 // worth retrying; the Worker owns every decision about when to try again and
