@@ -230,7 +230,8 @@ func (d *daemon) build(cfg *config.Config) (*generation, error) {
 		Logger:    log,
 	})
 	sched, err := poller.NewScheduler(p, poller.Watches(cfg), poller.SchedulerOptions{
-		Logger: log,
+		Logger:      log,
+		PausedUntil: d.budget.PausedUntil,
 		OnCycle: func(c poller.Cycle, err error) {
 			if len(c.Events) > 0 {
 				worker.Wake()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
 	"github.com/rtkwatchd/rtkwatchd/internal/poller"
+	"github.com/rtkwatchd/rtkwatchd/internal/rtkapi"
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
@@ -99,8 +100,8 @@ func openStoreFor(cfg *config.Config, readOnly bool) (*store.Store, error) {
 }
 
 // newAPIClient builds the RealtimeKit client from the config.
-func newAPIClient(cfg *config.Config) *poller.Client {
-	return poller.NewClient(poller.ClientOptions{
+func newAPIClient(cfg *config.Config) *rtkapi.Client {
+	return rtkapi.New(rtkapi.Options{
 		BaseURL:   cfg.API.BaseURL,
 		AccountID: cfg.API.AccountID,
 		Token:     cfg.API.Token.Value(),

@@ -10,7 +10,7 @@ import (
 
 // Budget paces every request made with one API token. It combines a token
 // bucket sized from api.requests_per_5m with a pause that a 429 imposes on
-// every poll of the token for its Retry-After.
+// every poll of the token for its Retry-After (see [Budget.RateLimited]).
 type Budget struct {
 	limiter *rate.Limiter
 	now     func() time.Time
@@ -67,20 +67,52 @@ func (b *Budget) Wait(ctx context.Context) error {
 	return b.limiter.Wait(ctx)
 }
 
+// MaxRetryAfter caps the pause a 429 imposes: every poll of the token
+// waits for it, so one absurd header must not stop polling for a day.
+// Cloudflare's own block of an over-limit token lasts five minutes.
+const MaxRetryAfter = 15 * time.Minute
+
+// defaultRateLimitPause holds requests after a 429 that names no
+// Retry-After.
+const defaultRateLimitPause = 30 * time.Second
+
+// RateLimited pauses every request of the token after a 429 whose
+// Retry-After asked for retryAfter: for 30 seconds when it asked for
+// nothing (0), and for at most [MaxRetryAfter]. A shorter pause than one
+// already in force changes nothing. It returns the pause it applied, when
+// that pause ends, and whether it lengthened the pause in force.
+func (b *Budget) RateLimited(retryAfter time.Duration) (d time.Duration, until time.Time, longer bool) {
+	d = retryAfter
+	if d <= 0 {
+		d = defaultRateLimitPause
+	}
+	d = min(d, MaxRetryAfter)
+	until, longer = b.pause(d)
+	return d, until, longer
+}
+
 // Pause holds every request until d from now, unless a longer pause is
 // already in force.
 func (b *Budget) Pause(d time.Duration) {
-	if d <= 0 {
-		return
+	if d > 0 {
+		b.pause(d)
 	}
+}
+
+// pause holds every request until d from now, unless a longer pause is
+// already in force, and reports when d ends and whether it lengthened the
+// pause.
+func (b *Budget) pause(d time.Duration) (time.Time, bool) {
 	until := b.now().Add(d)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if until.After(b.pausedUntil) {
-		b.pausedUntil = until
-		close(b.pauseCh)
-		b.pauseCh = make(chan struct{})
+	if !until.After(b.pausedUntil) {
+		return until, false
 	}
+	b.pausedUntil = until
+	close(b.pauseCh)
+	b.pauseCh = make(chan struct{})
+	return until, true
 }
 
 // PausedUntil reports when the current pause ends; the zero time when none

@@ -84,3 +84,45 @@ func TestBudgetWaitHonoursCancel(t *testing.T) {
 		}
 	})
 }
+
+// TestBudgetRateLimited: a 429 pauses for its Retry-After, 30 s when it
+// named none, at most MaxRetryAfter; a shorter one leaves a longer pause
+// as it is.
+func TestBudgetRateLimited(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name       string
+		before     time.Duration // a pause already in force
+		retryAfter time.Duration
+		wantPause  time.Duration
+		wantLonger bool
+	}{
+		{name: "as asked", retryAfter: 7 * time.Second, wantPause: 7 * time.Second, wantLonger: true},
+		{name: "a fraction", retryAfter: 1500 * time.Millisecond, wantPause: 1500 * time.Millisecond, wantLonger: true},
+		{name: "none named", retryAfter: 0, wantPause: 30 * time.Second, wantLonger: true},
+		{name: "just under the cap", retryAfter: MaxRetryAfter - time.Second, wantPause: MaxRetryAfter - time.Second, wantLonger: true},
+		{name: "at the cap", retryAfter: MaxRetryAfter, wantPause: MaxRetryAfter, wantLonger: true},
+		{name: "over the cap", retryAfter: 24 * time.Hour, wantPause: MaxRetryAfter, wantLonger: true},
+		{name: "shorter than the pause in force", before: 10 * time.Second, retryAfter: 5 * time.Second,
+			wantPause: 5 * time.Second},
+		{name: "as long as the pause in force", before: 10 * time.Second, retryAfter: 10 * time.Second,
+			wantPause: 10 * time.Second},
+		{name: "longer than the pause in force", before: 10 * time.Second, retryAfter: 11 * time.Second,
+			wantPause: 11 * time.Second, wantLonger: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := NewBudget(1000, func() time.Time { return now })
+			b.Pause(tt.before)
+			d, until, longer := b.RateLimited(tt.retryAfter)
+			if d != tt.wantPause || !until.Equal(now.Add(tt.wantPause)) || longer != tt.wantLonger {
+				t.Errorf("RateLimited(%s) = %s, %s, %v; want %s, %s, %v",
+					tt.retryAfter, d, until, longer, tt.wantPause, now.Add(tt.wantPause), tt.wantLonger)
+			}
+			want := now.Add(max(tt.before, tt.wantPause))
+			if got := b.PausedUntil(); !got.Equal(want) {
+				t.Errorf("paused until %s; want %s", got, want)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
+	"github.com/rtkwatchd/rtkwatchd/internal/rtkapi"
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
@@ -411,7 +412,7 @@ type panicAPI struct {
 	meeting string
 }
 
-func (p panicAPI) ActiveSession(ctx context.Context, appID, meetingID string) diff.Observation {
+func (p panicAPI) ActiveSession(ctx context.Context, appID, meetingID string) (*rtkapi.Session, error) {
 	if meetingID == p.meeting {
 		panic("boom")
 	}

@@ -15,8 +15,15 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
+	"github.com/rtkwatchd/rtkwatchd/internal/rtkapi"
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
+)
+
+const (
+	testToken   = "tok-S3CRET-9f8e7d6c5b4a"
+	testAccount = "acc0123456789abcdef0123456789abcd"
+	testApp     = "app-1"
 )
 
 // testClock is a clock that moves only when told to; the fake API, the
@@ -93,7 +100,7 @@ type harness struct {
 	t      testing.TB
 	clock  *testClock
 	fake   *rtkfake.Server
-	client *Client
+	client *rtkapi.Client
 	store  *store.Store
 	logs   *logBuffer
 }
@@ -122,15 +129,15 @@ func newHarness(t testing.TB) *harness {
 
 // newClient returns a client of the fake API whose requests go through rt;
 // nil means the client's own transport.
-func (h *harness) newClient(rt http.RoundTripper) *Client {
-	o := ClientOptions{
+func (h *harness) newClient(rt http.RoundTripper) *rtkapi.Client {
+	o := rtkapi.Options{
 		BaseURL: h.fake.URL(), AccountID: testAccount, Token: testToken,
 		Timeout: 5 * time.Second, Now: h.clock.Now,
 	}
 	if rt != nil {
 		o.HTTPClient = &http.Client{Transport: rt}
 	}
-	return NewClient(o)
+	return rtkapi.New(o)
 }
 
 // poller returns a Poller over the harness's client and store; mod may

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
+	"github.com/rtkwatchd/rtkwatchd/internal/rtkapi"
 )
 
 // ListMinMeetings is the size from which an explicit watchlist is polled
@@ -13,8 +14,10 @@ import (
 // list takes fewer than half as many requests as the meetings would.
 const ListMinMeetings = 10
 
-// DefaultPerPage is the page size of the sessions list.
-const DefaultPerPage = 100
+// WatchMeetingID is the snapshot key of an all-live watch's own health
+// record: the failures of the sessions list belong to the watch, not to any
+// one meeting. RealtimeKit meeting ids never take this form.
+const WatchMeetingID = "*"
 
 // ForgetIdleAfter is how long an all-live watch keeps the snapshot of a
 // meeting that has had no live session: without a bound, an app that makes
@@ -60,31 +63,9 @@ func (p *Poller) notePages(watch string, pages int) {
 // sure; an explicit watchlist records them against each of its meetings,
 // exactly as when they are polled one by one.
 func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte, only []string) []meetingStep {
-	if err := p.wait(ctx); err != nil {
+	live, listObs, ok := p.readList(ctx, w)
+	if !ok {
 		return nil
-	}
-	start := time.Now()
-	sessions, pages, failure := p.api.LiveSessions(ctx, w.AppID, p.opts.PerPage)
-	p.touch(w.Name)
-	if ctx.Err() != nil {
-		return nil
-	}
-	p.notePages(w.Name, pages)
-	listObs := diff.Observation{Kind: diff.ObservedNoSession, At: p.opts.Now()}
-	if failure != nil {
-		listObs = diff.Observation{Kind: diff.ObservedFailure, At: listObs.At, Failure: failure}
-		p.noteFailure(listObs)
-		p.logPoll(w, WatchMeetingID, diff.Snapshot{}, listObs, 0)
-	}
-	if p.opts.Observer != nil {
-		p.opts.Observer.Polled(w.Name, listObs, time.Since(start))
-	}
-	// The budget paced the first page only: charge the others, so that a
-	// long list slows down the requests after it as the plan counts them.
-	for range pages - 1 {
-		if p.wait(ctx) != nil {
-			break
-		}
 	}
 	var steps []meetingStep
 	listBaselined := false
@@ -96,10 +77,10 @@ func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte,
 		listBaselined = health.Baselined
 		next, events := diff.Apply(p.meeting(w, WatchMeetingID), health, listObs, w.Rules)
 		steps = append(steps, meetingStep{meeting: WatchMeetingID, next: next, events: events})
-		if failure != nil {
+		if listObs.Kind == diff.ObservedFailure {
 			return steps
 		}
-	case failure != nil:
+	case listObs.Kind == diff.ObservedFailure:
 		for _, id := range only {
 			n, evs := diff.Apply(p.meeting(w, id), p.decodeSnapshot(w, id, prevs[id]), listObs, w.Rules)
 			steps = append(steps, meetingStep{meeting: id, next: n, events: evs})
@@ -107,19 +88,9 @@ func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte,
 		return steps
 	}
 
-	live := latestPerMeeting(sessions)
 	ids := only
 	if ids == nil {
-		ids = make([]string, 0, len(live)+len(prevs))
-		for id := range live {
-			ids = append(ids, id)
-		}
-		for id := range prevs {
-			if _, ok := live[id]; !ok && id != WatchMeetingID {
-				ids = append(ids, id)
-			}
-		}
-		slices.Sort(ids)
+		ids = listedAndKnown(live, prevs)
 	}
 	for _, id := range ids {
 		prev := p.decodeSnapshot(w, id, prevs[id])
@@ -158,20 +129,63 @@ func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte,
 	return steps
 }
 
+// readList reads every live session of w's app and indexes them by
+// meeting. listObs is the list's own observation: no session when it was
+// read whole, else its failure. ok is false when ctx ended first.
+func (p *Poller) readList(ctx context.Context, w Watch) (live map[string]*diff.Session, listObs diff.Observation, ok bool) {
+	start := time.Now()
+	var pages int
+	sessions, err := request(ctx, p, w.Name, func(ctx context.Context) ([]rtkapi.Session, error) {
+		s, n, err := p.api.LiveSessions(ctx, w.AppID, p.opts.PerPage)
+		pages = n
+		return s, err
+	})
+	if ctx.Err() != nil {
+		return nil, diff.Observation{}, false
+	}
+	p.notePages(w.Name, pages)
+	listObs = p.observation(nil, err)
+	if err != nil {
+		p.logPoll(w, WatchMeetingID, diff.Snapshot{}, listObs, 0)
+	}
+	if p.opts.Observer != nil {
+		p.opts.Observer.Polled(w.Name, listObs, time.Since(start))
+	}
+	// The budget paced the first page only: charge the others, so that a
+	// long list slows down the requests after it as the plan counts them.
+	for range pages - 1 {
+		if p.wait(ctx) != nil {
+			break
+		}
+	}
+	return latestPerMeeting(sessions), listObs, true
+}
+
+// listedAndKnown returns, sorted, the meetings of an all-live watch to
+// look at: those with a live session, and those it knows from before.
+func listedAndKnown(live map[string]*diff.Session, prevs map[string][]byte) []string {
+	ids := make([]string, 0, len(live)+len(prevs))
+	for id := range live {
+		ids = append(ids, id)
+	}
+	for id := range prevs {
+		if _, ok := live[id]; !ok && id != WatchMeetingID {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // confirmEnded polls one meeting whose session dropped out of the sessions
 // list. It returns false when the poll failed, so that the meeting is left
 // as it was until the next cycle.
 func (p *Poller) confirmEnded(ctx context.Context, w Watch, meetingID string) (diff.Observation, bool) {
-	if err := p.wait(ctx); err != nil {
-		return diff.Observation{}, false
-	}
-	obs := p.api.ActiveSession(ctx, w.AppID, meetingID)
-	p.touch(w.Name)
+	obs := p.activeSession(ctx, w, meetingID)
 	if ctx.Err() != nil {
 		return diff.Observation{}, false // interrupted: says nothing
 	}
 	if obs.Kind == diff.ObservedFailure {
-		p.noteFailure(obs)
 		p.opts.Logger.Warn().Str(logWatch, w.Name).Str(logMeeting, meetingID).Str(logError, obs.Failure.Message).
 			Msg("session left the sessions list, but its meeting could not be asked; trying again next cycle")
 		return obs, false
@@ -181,10 +195,12 @@ func (p *Poller) confirmEnded(ctx context.Context, w Watch, meetingID string) (d
 
 // latestPerMeeting indexes live sessions by meeting, keeping the latest
 // started one when the list briefly holds two for one meeting.
-func latestPerMeeting(sessions []diff.Session) map[string]*diff.Session {
+func latestPerMeeting(sessions []rtkapi.Session) map[string]*diff.Session {
 	live := make(map[string]*diff.Session, len(sessions))
+	all := make([]diff.Session, len(sessions))
 	for i := range sessions {
-		s := &sessions[i]
+		all[i] = diff.Session(sessions[i])
+		s := &all[i]
 		if s.AssociatedID == "" {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
+	"github.com/rtkwatchd/rtkwatchd/internal/rtkapi"
 )
 
 // WatchPlan is what one watch costs the API budget.
@@ -57,7 +58,7 @@ func MakePlan(cfg *config.Config) (Plan, error) {
 		case w.AllLive:
 			wp.RequestsPerPoll = 1
 		case len(w.Meetings) >= ListMinMeetings:
-			wp.RequestsPerPoll = (len(w.Meetings) + DefaultPerPage - 1) / DefaultPerPage
+			wp.RequestsPerPoll = (len(w.Meetings) + rtkapi.DefaultPerPage - 1) / rtkapi.DefaultPerPage
 			wp.ViaList = true
 		}
 		wp.RequestsPer5m = wp.PollsPer5m * wp.RequestsPerPoll

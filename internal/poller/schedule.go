@@ -23,6 +23,11 @@ type SchedulerOptions struct {
 	OnCycle func(Cycle, error)
 	// Now is the clock for health checks; default time.Now.
 	Now func() time.Time
+	// PausedUntil says until when a 429 holds every request of the API
+	// token (Budget.PausedUntil); nil when nothing can. A cycle that waits
+	// for it is not stalled, and the cycles it makes the schedule skip are
+	// expected.
+	PausedUntil func() time.Time
 }
 
 // Scheduler runs each watch's cycles on its cron schedule: one cron entry
@@ -54,6 +59,9 @@ func NewScheduler(p *Poller, watches []Watch, opts SchedulerOptions) (*Scheduler
 	if opts.OnCycle == nil {
 		opts.OnCycle = func(Cycle, error) {}
 	}
+	if opts.PausedUntil == nil {
+		opts.PausedUntil = func() time.Time { return time.Time{} }
+	}
 	s := &Scheduler{
 		p:         p,
 		opts:      opts,
@@ -72,7 +80,7 @@ func NewScheduler(p *Poller, watches []Watch, opts SchedulerOptions) (*Scheduler
 		// wrapper hands its token back only when the job returns, so a
 		// panic passing through it would skip the watch for ever. The
 		// logger names the watch in skip and panic messages.
-		l := cronLogger{l: opts.Logger.With().Str(logWatch, w.Name).Logger(), paused: s.pausedUntil}
+		l := cronLogger{l: opts.Logger.With().Str(logWatch, w.Name).Logger(), paused: opts.PausedUntil}
 		job := cron.NewChain(cron.SkipIfStillRunning(l), cron.Recover(l)).Then(cron.FuncJob(func() { s.runCycle(w) }))
 		s.cron.Schedule(sched, job)
 		s.jobs = append(s.jobs, job)
@@ -123,7 +131,7 @@ func (s *Scheduler) Healthy(stallAfter time.Duration) (bool, string) {
 	}
 	// A cycle that waits for a 429's Retry-After is not stuck: its clock
 	// starts when the pause ends.
-	paused := s.pausedUntil()
+	paused := s.opts.PausedUntil()
 	for w, start := range s.running {
 		// A long cycle is fine while its requests keep coming back: only
 		// one that has heard nothing for stallAfter is stuck.
@@ -150,15 +158,6 @@ func (s *Scheduler) Failing() (string, error) {
 	}
 	slices.Sort(names)
 	return names[0], s.failed[names[0]]
-}
-
-// pausedUntil is when the poller's budget lets requests go again; the
-// zero time when it has no budget or was never paused.
-func (s *Scheduler) pausedUntil() time.Time {
-	if s.p.opts.Budget == nil {
-		return time.Time{}
-	}
-	return s.p.opts.Budget.PausedUntil()
 }
 
 func later(a, b time.Time) time.Time {
@@ -225,8 +224,8 @@ func (s *Scheduler) runCycle(w Watch) {
 // cronLogger sends robfig/cron's messages to zerolog.
 type cronLogger struct {
 	l zerolog.Logger
-	// paused says until when a 429 holds every request; nil or zero when
-	// nothing does.
+	// paused says until when a 429 holds every request; zero when nothing
+	// does.
 	paused func() time.Time
 }
 

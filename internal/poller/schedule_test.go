@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
+	"github.com/rtkwatchd/rtkwatchd/internal/rtkapi"
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
@@ -48,7 +49,7 @@ func (a *schedAPI) count(key string) int {
 	return a.calls[key]
 }
 
-func (a *schedAPI) poll(ctx context.Context, key string) diff.Observation {
+func (a *schedAPI) poll(ctx context.Context, key string) error {
 	a.mu.Lock()
 	a.calls[key]++
 	hold, explode := a.hold, a.panics > 0
@@ -63,23 +64,24 @@ func (a *schedAPI) poll(ctx context.Context, key string) diff.Observation {
 		select {
 		case <-hold:
 		case <-ctx.Done():
-			return diff.Observation{Kind: diff.ObservedFailure, At: time.Now(),
-				Failure: &diff.Failure{Kind: diff.FailureTimeout, Message: "request canceled"}}
+			return &rtkapi.Error{Kind: rtkapi.KindTimeout, Message: "request canceled"}
 		}
 	}
-	return diff.Observation{Kind: diff.ObservedNoSession, At: time.Now()}
+	return rtkapi.ErrNoActiveSession
 }
 
-func (a *schedAPI) ActiveSession(ctx context.Context, _, meetingID string) diff.Observation {
-	return a.poll(ctx, meetingID)
+func (a *schedAPI) ActiveSession(ctx context.Context, _, meetingID string) (*rtkapi.Session, error) {
+	return nil, a.poll(ctx, meetingID)
 }
 
-func (a *schedAPI) LiveSessions(ctx context.Context, appID string, _ int) ([]diff.Session, int, *diff.Failure) {
-	obs := a.poll(ctx, "list:"+appID)
-	return nil, 1, obs.Failure
+func (a *schedAPI) LiveSessions(ctx context.Context, appID string, _ int) ([]rtkapi.Session, int, error) {
+	if err := a.poll(ctx, "list:"+appID); err != rtkapi.ErrNoActiveSession {
+		return nil, 1, err
+	}
+	return nil, 1, nil
 }
 
-func (a *schedAPI) EndedSession(context.Context, string, string, string) (*diff.Session, *diff.Failure) {
+func (a *schedAPI) EndedSession(context.Context, string, string, string) (*rtkapi.Session, error) {
 	return nil, nil
 }
 
@@ -345,12 +347,12 @@ type slowAPI struct {
 	delay time.Duration
 }
 
-func (a *slowAPI) ActiveSession(ctx context.Context, _, _ string) diff.Observation {
+func (a *slowAPI) ActiveSession(ctx context.Context, _, _ string) (*rtkapi.Session, error) {
 	select {
 	case <-time.After(a.delay):
 	case <-ctx.Done():
 	}
-	return diff.Observation{Kind: diff.ObservedNoSession, At: time.Now()}
+	return nil, rtkapi.ErrNoActiveSession
 }
 
 func TestSchedulerHealthyWhileSlowCycleProgresses(t *testing.T) {
@@ -427,7 +429,8 @@ func TestSchedulerHealthyDuringRateLimitPause(t *testing.T) {
 		api := newSchedAPI()
 		release := api.holdPolls() // after the pause, the poll itself hangs
 		p := New(api, Options{AccountID: "acc", Budget: b, Logger: zerolog.Nop()})
-		s, err := NewScheduler(p, []Watch{schedWatch("w", "@every 1h")}, SchedulerOptions{Logger: zerolog.Nop()})
+		s, err := NewScheduler(p, []Watch{schedWatch("w", "@every 1h")},
+			SchedulerOptions{Logger: zerolog.Nop(), PausedUntil: b.PausedUntil})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -452,7 +455,7 @@ type mixedAPI struct {
 	delay time.Duration
 }
 
-func (a *mixedAPI) ActiveSession(ctx context.Context, _, meetingID string) diff.Observation {
+func (a *mixedAPI) ActiveSession(ctx context.Context, _, meetingID string) (*rtkapi.Session, error) {
 	wait := time.After(a.delay)
 	if meetingID == "stuck" {
 		wait = nil
@@ -461,7 +464,7 @@ func (a *mixedAPI) ActiveSession(ctx context.Context, _, meetingID string) diff.
 	case <-wait:
 	case <-ctx.Done():
 	}
-	return diff.Observation{Kind: diff.ObservedNoSession, At: time.Now()}
+	return nil, rtkapi.ErrNoActiveSession
 }
 
 // TestSchedulerHealthyPerWatch: one watch's steady answers do not hide

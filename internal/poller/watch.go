@@ -1,7 +1,3 @@
-// Package poller fetches the state of watched RealtimeKit meetings on their
-// schedules, within one request budget per API token, turns each response
-// into an observation, applies the rules of package diff, and commits the
-// result to the store.
 package poller
 
 import (

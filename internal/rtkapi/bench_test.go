@@ -1,11 +1,10 @@
-package poller
+package rtkapi
 
 import (
 	"io"
 	"net/http"
 	"testing"
 
-	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
 )
 
@@ -21,11 +20,11 @@ func BenchmarkActiveSession(b *testing.B) {
 	})
 	hc := newHTTPClient()
 	defer hc.CloseIdleConnections()
-	c := NewClient(ClientOptions{BaseURL: srv.URL(), AccountID: testAccount, Token: testToken, HTTPClient: hc})
+	c := New(Options{BaseURL: srv.URL(), AccountID: testAccount, Token: testToken, HTTPClient: hc})
 	b.ReportAllocs()
 	for b.Loop() {
-		if obs := c.ActiveSession(b.Context(), testApp, "m-1"); obs.Kind != diff.ObservedSession {
-			b.Fatalf("kind %v, failure %+v", obs.Kind, obs.Failure)
+		if _, err := c.ActiveSession(b.Context(), testApp, "m-1"); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
@@ -37,12 +36,12 @@ func BenchmarkActiveSessionParallel(b *testing.B) {
 	srv.StartSession(testApp, "m-1", rtkfake.Session{LiveParticipants: 12, MinutesConsumed: 42.5})
 	hc := newHTTPClient()
 	defer hc.CloseIdleConnections()
-	c := NewClient(ClientOptions{BaseURL: srv.URL(), AccountID: testAccount, Token: testToken, HTTPClient: hc})
+	c := New(Options{BaseURL: srv.URL(), AccountID: testAccount, Token: testToken, HTTPClient: hc})
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if obs := c.ActiveSession(b.Context(), testApp, "m-1"); obs.Kind != diff.ObservedSession {
-				b.Errorf("kind %v, failure %+v", obs.Kind, obs.Failure)
+			if _, err := c.ActiveSession(b.Context(), testApp, "m-1"); err != nil {
+				b.Error(err)
 				return
 			}
 		}

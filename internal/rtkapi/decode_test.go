@@ -1,4 +1,4 @@
-package poller
+package rtkapi
 
 import (
 	"encoding/json"
@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 )
 
 const fullSessionJSON = `{"id":"s-1","associated_id":"m-1","meeting_display_name":"Standup","type":"meeting",` +
@@ -15,8 +13,8 @@ const fullSessionJSON = `{"id":"s-1","associated_id":"m-1","meeting_display_name
 	`"organization_id":"app-1","started_at":"2026-03-01T09:00:00.000Z","created_at":"2026-03-01T09:00:00.000Z",` +
 	`"updated_at":"2026-03-01T09:05:00.000Z","breakout_rooms":[{"id":"a"}],"meta":{"k":"v"}}`
 
-func fullSession() *diff.Session {
-	return &diff.Session{
+func fullSession() *Session {
+	return &Session{
 		ID: "s-1", AssociatedID: "m-1", MeetingDisplayName: "Standup", Type: "meeting", Status: "LIVE",
 		LiveParticipants: 7, MaxConcurrentParticipants: 9, MinutesConsumed: 12.5, OrganizationID: "app-1",
 		StartedAt: "2026-03-01T09:00:00.000Z", CreatedAt: "2026-03-01T09:00:00.000Z", UpdatedAt: "2026-03-01T09:05:00.000Z",
@@ -25,8 +23,8 @@ func fullSession() *diff.Session {
 }
 
 func TestDecodeActiveSession(t *testing.T) {
-	minimal := func(mod func(s *diff.Session)) *diff.Session {
-		s := &diff.Session{ID: "s-1", Status: "ENDED", LiveParticipants: 3, MinutesConsumed: 1, EndedAt: "2026-03-01T10:00:00.000Z"}
+	minimal := func(mod func(s *Session)) *Session {
+		s := &Session{ID: "s-1", Status: "ENDED", LiveParticipants: 3, MinutesConsumed: 1, EndedAt: "2026-03-01T10:00:00.000Z"}
 		if mod != nil {
 			mod(s)
 		}
@@ -35,7 +33,7 @@ func TestDecodeActiveSession(t *testing.T) {
 	tests := []struct {
 		name    string
 		body    string
-		want    *diff.Session
+		want    *Session
 		problem string // in the failure message; "" when want is set
 	}{
 		{name: "full", body: `{"success":true,"data":` + fullSessionJSON + `}`, want: fullSession()},
@@ -48,7 +46,7 @@ func TestDecodeActiveSession(t *testing.T) {
 		{
 			name: "negative count",
 			body: `{"success":true,"data":{"id":"s-1","status":"ENDED","live_participants":-4,"minutes_consumed":1,"ended_at":"2026-03-01T10:00:00.000Z"}}`,
-			want: minimal(func(s *diff.Session) { s.LiveParticipants = 0 }),
+			want: minimal(func(s *Session) { s.LiveParticipants = 0 }),
 		},
 		{
 			name: "unknown fields",
@@ -83,39 +81,43 @@ func TestDecodeActiveSession(t *testing.T) {
 				}
 				return
 			}
-			if f == nil || f.Kind != diff.FailureDecode || f.StatusCode != 200 || !strings.Contains(f.Message, tt.problem) {
+			if f == nil || f.Kind != KindDecode || f.StatusCode != 200 || !strings.Contains(f.Message, tt.problem) {
 				t.Errorf("failure = %+v, want a decode failure mentioning %q", f, tt.problem)
 			}
 		})
 	}
 }
 
-func TestDecodeSessions(t *testing.T) {
+func TestDecodePage(t *testing.T) {
 	tests := []struct {
 		name        string
 		body        string
-		want        []diff.Session
+		want        []Session
 		entries     int
 		oddEntry    string // the page's problem
+		paging      string // the page's raw paging object
 		failureText string
 	}{
-		{name: "one", body: `{"success":true,"data":{"sessions":[` + fullSessionJSON + `]}}`, want: []diff.Session{*fullSession()}, entries: 1},
-		{name: "empty", body: `{"success":true,"data":{"sessions":[]}}`, want: []diff.Session{}},
-		{name: "null list", body: `{"success":true,"data":{"sessions":null}}`, want: []diff.Session{}},
+		{name: "one", body: `{"success":true,"data":{"sessions":[` + fullSessionJSON + `]}}`, want: []Session{*fullSession()}, entries: 1},
+		{name: "empty", body: `{"success":true,"data":{"sessions":[]}}`, want: []Session{}},
+		{name: "null list", body: `{"success":true,"data":{"sessions":null}}`, want: []Session{}},
 		{name: "no list", body: `{"success":true,"data":{}}`, failureText: "no data.sessions list"},
 		{name: "list not an array", body: `{"success":true,"data":{"sessions":{}}}`, failureText: "no data.sessions list"},
 		{name: "an odd session is left out but counted", body: `{"success":true,"data":{"sessions":[` + fullSessionJSON + `,{"status":"LIVE"}]}}`,
-			want: []diff.Session{*fullSession()}, entries: 2, oddEntry: "data.sessions[1].id is missing"},
+			want: []Session{*fullSession()}, entries: 2, oddEntry: "data.sessions[1].id is missing"},
 		{name: "nothing but odd sessions", body: `{"success":true,"data":{"sessions":[{"status":"LIVE"},{"id":"x"}]}}`,
-			want: []diff.Session{}, entries: 2, oddEntry: "data.sessions[0].id is missing"},
+			want: []Session{}, entries: 2, oddEntry: "data.sessions[0].id is missing"},
+		{name: "paging kept as sent", body: `{"success":true,"data":{"sessions":[]},"paging":{"total_count":0, "start_offset":1}}`,
+			want: []Session{}, paging: `{"total_count":0, "start_offset":1}`},
+		{name: "null paging", body: `{"success":true,"data":{"sessions":[]},"paging":null}`, want: []Session{}},
 		{name: "success false", body: `{"success":false,"data":{"sessions":[]}}`, failureText: "success is not true"},
 		{name: "garbage", body: `<html>`, failureText: "invalid JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, f := decodeSessions(200, []byte(tt.body))
+			got, f := decodePage(200, []byte(tt.body))
 			if tt.failureText != "" {
-				if f == nil || f.Kind != diff.FailureDecode || !strings.Contains(f.Message, tt.failureText) {
+				if f == nil || f.Kind != KindDecode || !strings.Contains(f.Message, tt.failureText) {
 					t.Errorf("failure = %+v, want a decode failure mentioning %q", f, tt.failureText)
 				}
 				return
@@ -123,11 +125,11 @@ func TestDecodeSessions(t *testing.T) {
 			if f != nil {
 				t.Fatalf("unexpected failure %+v", f)
 			}
-			if diff := cmp.Diff(tt.want, got.sessions); diff != "" {
+			if diff := cmp.Diff(tt.want, got.Sessions); diff != "" {
 				t.Errorf("sessions mismatch (-want +got):\n%s", diff)
 			}
-			if got.entries != tt.entries || got.problem != tt.oddEntry {
-				t.Errorf("entries %d, problem %q; want %d, %q", got.entries, got.problem, tt.entries, tt.oddEntry)
+			if got.Entries != tt.entries || got.Problem != tt.oddEntry || string(got.Paging) != tt.paging {
+				t.Errorf("entries %d, problem %q, paging %s; want %d, %q, %s", got.Entries, got.Problem, got.Paging, tt.entries, tt.oddEntry, tt.paging)
 			}
 		})
 	}
@@ -148,19 +150,19 @@ func FuzzDecodeActiveSession(f *testing.F) {
 			t.Fatalf("session %v and failure %v: want exactly one", s, fail)
 		}
 		if fail != nil {
-			if fail.Kind != diff.FailureDecode || len(fail.Message) > 300 {
+			if fail.Kind != KindDecode || len(fail.Message) > 300 {
 				t.Fatalf("failure %+v", fail)
 			}
 			return
 		}
-		if s.ID == "" || (s.Status != diff.StatusLive && s.Status != diff.StatusEnded) || s.LiveParticipants < 0 {
+		if s.ID == "" || (s.Status != StatusLive && s.Status != StatusEnded) || s.LiveParticipants < 0 {
 			t.Fatalf("unusable session %+v", s)
 		}
 		if _, err := json.Marshal(s); err != nil {
 			t.Fatalf("session does not marshal: %v", err)
 		}
-		page, fail := decodeSessions(200, body)
-		if fail == nil && page.sessions == nil {
+		page, fail := decodePage(200, body)
+		if fail == nil && page.Sessions == nil {
 			t.Fatal("no sessions and no failure")
 		}
 	})

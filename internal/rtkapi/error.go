@@ -1,11 +1,10 @@
-package poller
+package rtkapi
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,10 +15,44 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/rtkwatchd/rtkwatchd/internal/diff"
+	"github.com/rtkwatchd/rtkwatchd/internal/retryafter"
 )
 
-// maxAPIMessage bounds how much of the API's own error message a Failure
+// ErrNoActiveSession is what [Client.ActiveSession] returns for a meeting
+// that has no active session: RealtimeKit's own 404, which is how a
+// session that ended looks on that route. It is an answer, not a failure.
+var ErrNoActiveSession = errors.New("no active session")
+
+// Kind classifies a failed request.
+type Kind string
+
+// The kinds of failed request.
+const (
+	KindAuth        Kind = "auth"         // 401, 403
+	KindRateLimited Kind = "rate_limited" // 429
+	KindServer      Kind = "server"       // 5xx
+	KindNotFound    Kind = "not_found"    // a 404 that is not RealtimeKit's "no active session"
+	KindClient      Kind = "client"       // any other 4xx or non-2xx, or a client that is misconfigured
+	KindNetwork     Kind = "network"      // connection refused, reset, DNS …
+	KindTimeout     Kind = "timeout"      // the request's deadline passed, or its context ended
+	KindDecode      Kind = "decode"       // a body that is not the JSON expected, or too large
+)
+
+// Error is a failed request: what kind of failure, the HTTP status when a
+// response arrived, and a short message that is safe to log and to send
+// to receivers (it never holds the token, a secret part of the base URL,
+// or more than a couple of hundred bytes of the API's own words).
+type Error struct {
+	Kind       Kind
+	StatusCode int           // 0 when no HTTP response arrived
+	RetryAfter time.Duration // a 429's Retry-After; 0 when it had none
+	Message    string
+}
+
+// Error returns the message.
+func (e *Error) Error() string { return e.Message }
+
+// maxAPIMessage bounds how much of the API's own error message an Error
 // quotes.
 const maxAPIMessage = 200
 
@@ -65,12 +98,12 @@ func readErrorBody(res *http.Response) []byte {
 	return b
 }
 
-// statusFailure classifies an HTTP error response. It also reports whether
+// statusError classifies an HTTP error response. It also reports whether
 // the response is a 404 with RealtimeKit's own "error" object, which on the
 // active-session route means the meeting has no active session.
-func (c *Client) statusFailure(res *http.Response, body []byte) (*diff.Failure, bool) {
+func (c *Client) statusError(res *http.Response, body []byte) (*Error, bool) {
 	status := res.StatusCode
-	f := &diff.Failure{StatusCode: status}
+	f := &Error{StatusCode: status}
 	var e apiErrorBody
 	var rtk *rtkErrorObject
 	var code, msg string
@@ -89,16 +122,16 @@ func (c *Client) statusFailure(res *http.Response, body []byte) (*diff.Failure, 
 	}
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		f.Kind = diff.FailureAuth
+		f.Kind = KindAuth
 	case status == http.StatusTooManyRequests:
-		f.Kind = diff.FailureRateLimited
-		f.RetryAfter = retryAfter(res.Header.Get("Retry-After"), c.now())
+		f.Kind = KindRateLimited
+		f.RetryAfter = retryafter.Parse(res.Header.Get("Retry-After"), c.now())
 	case status == http.StatusNotFound:
-		f.Kind = diff.FailureNotFound
+		f.Kind = KindNotFound
 	case status >= 500:
-		f.Kind = diff.FailureServer
+		f.Kind = KindServer
 	default:
-		f.Kind = diff.FailureClient
+		f.Kind = KindClient
 	}
 	f.Message = statusLine(status)
 	if msg = c.scrub(msg); msg != "" {
@@ -110,9 +143,9 @@ func (c *Client) statusFailure(res *http.Response, body []byte) (*diff.Failure, 
 	return f, status == http.StatusNotFound && rtk != nil
 }
 
-// tooLargeFailure reports a response whose body exceeded MaxResponseBytes.
-func tooLargeFailure(res *http.Response) *diff.Failure {
-	f := &diff.Failure{Kind: diff.FailureDecode, Message: errResponseTooLarge.Error()}
+// tooLargeError reports a response whose body exceeded MaxResponseBytes.
+func tooLargeError(res *http.Response) *Error {
+	f := &Error{Kind: KindDecode, Message: errResponseTooLarge.Error()}
 	if res != nil {
 		f.StatusCode = res.StatusCode
 		f.Message = statusLine(res.StatusCode) + " with a body larger than " + strconv.Itoa(MaxResponseBytes>>20) + " MiB"
@@ -128,34 +161,10 @@ func statusLine(status int) string {
 	return "HTTP " + strconv.Itoa(status)
 }
 
-// MaxRetryAfter caps the pause a 429 imposes: every poll of the token
-// waits for it, so one absurd header must not stop polling for a day.
-// Cloudflare's own block of an over-limit token lasts five minutes.
-const MaxRetryAfter = 15 * time.Minute
-
-// retryAfter parses a Retry-After header: delay-seconds or an HTTP date,
-// at most MaxRetryAfter. Anything else, or a time in the past, is 0.
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 || math.IsNaN(secs) {
-			return 0
-		}
-		return time.Duration(min(secs, MaxRetryAfter.Seconds()) * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return min(t.Sub(now).Round(time.Second), MaxRetryAfter)
-	}
-	return 0
-}
-
-// transportFailure classifies an error that left no HTTP error response:
+// transportError classifies an error that left no HTTP error response:
 // a deadline, a connection that failed, or a body that could not be read.
-func (c *Client) transportFailure(err error) *diff.Failure {
-	timeout := &diff.Failure{Kind: diff.FailureTimeout, Message: "no response within " + c.timeout.String()}
+func (c *Client) transportError(err error) *Error {
+	timeout := &Error{Kind: KindTimeout, Message: "no response within " + c.timeout.String()}
 	var netErr net.Error
 	var dnsErr *net.DNSError
 	var urlErr *url.Error
@@ -163,7 +172,7 @@ func (c *Client) transportFailure(err error) *diff.Failure {
 	case errors.Is(err, context.DeadlineExceeded):
 		return timeout
 	case errors.Is(err, context.Canceled):
-		return &diff.Failure{Kind: diff.FailureTimeout, Message: "request canceled"}
+		return &Error{Kind: KindTimeout, Message: "request canceled"}
 	case errors.As(err, &dnsErr):
 		msg := "DNS lookup failed"
 		if dnsErr.IsNotFound {
@@ -171,26 +180,31 @@ func (c *Client) transportFailure(err error) *diff.Failure {
 		} else if dnsErr.IsTimeout {
 			msg += ": timeout"
 		}
-		return &diff.Failure{Kind: diff.FailureNetwork, Message: msg}
+		return &Error{Kind: KindNetwork, Message: msg}
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return timeout
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return &diff.Failure{Kind: diff.FailureNetwork, Message: "connection refused"}
+		return &Error{Kind: KindNetwork, Message: "connection refused"}
 	case errors.Is(err, syscall.ECONNRESET):
-		return &diff.Failure{Kind: diff.FailureNetwork, Message: "connection reset by peer"}
+		return &Error{Kind: KindNetwork, Message: "connection reset by peer"}
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return &diff.Failure{Kind: diff.FailureNetwork, Message: "connection closed before the response was complete"}
+		return &Error{Kind: KindNetwork, Message: "connection closed before the response was complete"}
 	case errors.As(err, &urlErr):
 		// url.Error quotes the request URL; keep only what went wrong.
 		err = urlErr.Err
 	}
-	return &diff.Failure{Kind: diff.FailureNetwork, Message: "network error: " + c.scrub(err.Error())}
+	return &Error{Kind: KindNetwork, Message: "network error: " + c.scrub(err.Error())}
 }
 
-// scrub makes text from outside safe for a Failure message: the token
-// removed, control characters and runs of spaces collapsed, and at most
-// maxAPIMessage bytes.
+// scrub makes text from outside safe for an Error message: the base URL
+// shown as its scheme and host only, the token removed, control characters
+// and runs of spaces collapsed, and at most maxAPIMessage bytes.
 func (c *Client) scrub(s string) string {
+	for _, b := range c.baseForms {
+		if b != c.endpoint && strings.Contains(s, b) {
+			s = strings.ReplaceAll(s, b, c.endpoint)
+		}
+	}
 	if c.token != "" && strings.Contains(s, c.token) {
 		s = strings.ReplaceAll(s, c.token, "[redacted]")
 	}

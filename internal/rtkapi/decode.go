@@ -1,4 +1,4 @@
-package poller
+package rtkapi
 
 import (
 	"encoding/json"
@@ -6,100 +6,121 @@ import (
 	"strconv"
 
 	"github.com/cloudflare/cloudflare-go/v6/realtime_kit"
-
-	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 )
+
+// Session statuses as the API reports them.
+const (
+	StatusLive  = "LIVE"
+	StatusEnded = "ENDED"
+)
+
+// Session is one RealtimeKit session as the API describes it: every
+// session the package returns has an ID, a status of [StatusLive] or
+// [StatusEnded], and counts that are whole and not negative.
+// BreakoutRooms and Meta are the API's JSON as sent, nil when absent or
+// null.
+type Session struct {
+	ID                        string          `json:"id"`
+	AssociatedID              string          `json:"associated_id"`
+	MeetingDisplayName        string          `json:"meeting_display_name"`
+	Type                      string          `json:"type"`
+	Status                    string          `json:"status"`
+	LiveParticipants          int             `json:"live_participants"`
+	MaxConcurrentParticipants int             `json:"max_concurrent_participants"`
+	MinutesConsumed           float64         `json:"minutes_consumed"`
+	OrganizationID            string          `json:"organization_id"`
+	StartedAt                 string          `json:"started_at"`
+	CreatedAt                 string          `json:"created_at"`
+	UpdatedAt                 string          `json:"updated_at"`
+	EndedAt                   string          `json:"ended_at,omitempty"`
+	BreakoutRooms             json.RawMessage `json:"breakout_rooms,omitempty"`
+	Meta                      json.RawMessage `json:"meta,omitempty"`
+}
 
 // decodeActiveSession decodes a 2xx active-session body with the SDK's own
 // types. The SDK's decoder is lenient (it skips what it cannot read), so
 // the JSON is validated first and the fields rtkwatchd relies on are
 // checked after: success, data.id, status, live_participants and
 // minutes_consumed.
-func decodeActiveSession(status int, body []byte) (*diff.Session, *diff.Failure) {
+func decodeActiveSession(status int, body []byte) (*Session, *Error) {
 	if f := checkJSON(status, body); f != nil {
 		return nil, f
 	}
 	var r realtime_kit.ActiveSessionGetActiveSessionResponse
 	if err := r.UnmarshalJSON(body); err != nil {
-		return nil, decodeFailure(status, "unreadable body")
+		return nil, decodeError(status, "unreadable body")
 	}
 	if !r.Success {
-		return nil, decodeFailure(status, "success is not true")
+		return nil, decodeError(status, "success is not true")
 	}
 	if r.JSON.Data.IsNull() || r.JSON.Data.IsInvalid() {
-		return nil, decodeFailure(status, "no data object")
+		return nil, decodeError(status, "no data object")
 	}
 	s, problem := fromActive(&r.Data).session()
 	if problem != "" {
-		return nil, decodeFailure(status, "data."+problem)
+		return nil, decodeError(status, "data."+problem)
 	}
 	return &s, nil
 }
 
-// sessionsPage is one decoded page of the sessions list.
-type sessionsPage struct {
-	sessions []diff.Session
-	// entries is how many sessions the page held, decodable or not: the
-	// list goes on while pages are full.
-	entries int
-	// problem names the first entry that did not decode; "" when none.
-	problem string
-}
-
-// decodeSessions decodes one page of GET …/sessions, checking every session
-// as decodeActiveSession does. One odd entry must not blind a watch to
-// every other session, so it is left out and named in problem: its meeting
-// then looks absent from the list, and the poller asks that meeting
-// directly before it believes a session ended.
-func decodeSessions(status int, body []byte) (sessionsPage, *diff.Failure) {
-	if f := checkJSON(status, body); f != nil {
-		return sessionsPage{}, f
+// decodePage decodes one page of GET …/sessions, checking every session as
+// decodeActiveSession does. One odd entry must not blind a watch to every
+// other session, so it is left out and named in Problem: its meeting then
+// looks absent from the list, and a caller asks that meeting directly
+// before it believes a session ended.
+func decodePage(status int, body []byte) (Page, *Error) {
+	if e := checkJSON(status, body); e != nil {
+		return Page{}, e
 	}
 	var r realtime_kit.SessionGetSessionsResponse
 	if err := r.UnmarshalJSON(body); err != nil {
-		return sessionsPage{}, decodeFailure(status, "unreadable body")
+		return Page{}, decodeError(status, "unreadable body")
 	}
 	if !r.Success {
-		return sessionsPage{}, decodeFailure(status, "success is not true")
+		return Page{}, decodeError(status, "success is not true")
 	}
 	if r.JSON.Data.IsNull() || r.JSON.Data.IsInvalid() || r.Data.JSON.Sessions.IsInvalid() {
-		return sessionsPage{}, decodeFailure(status, "no data.sessions list")
+		return Page{}, decodeError(status, "no data.sessions list")
 	}
 	if r.Data.JSON.Sessions.IsMissing() {
-		return sessionsPage{}, decodeFailure(status, "no data.sessions list")
+		return Page{}, decodeError(status, "no data.sessions list")
 	}
-	page := sessionsPage{sessions: make([]diff.Session, 0, len(r.Data.Sessions)), entries: len(r.Data.Sessions)}
+	page := Page{Sessions: make([]Session, 0, len(r.Data.Sessions)), Entries: len(r.Data.Sessions)}
+	if p, ok := r.JSON.ExtraFields["paging"]; ok && !p.IsNull() {
+		page.Paging = json.RawMessage(p.Raw())
+	}
 	for i := range r.Data.Sessions {
 		s, problem := fromListed(&r.Data.Sessions[i]).session()
 		if problem != "" {
-			if page.problem == "" {
-				page.problem = "data.sessions[" + strconv.Itoa(i) + "]." + problem
+			if page.Problem == "" {
+				page.Problem = "data.sessions[" + strconv.Itoa(i) + "]." + problem
 			}
 			continue
 		}
-		page.sessions = append(page.sessions, s)
+		page.Sessions = append(page.Sessions, s)
 	}
 	return page, nil
 }
 
 // checkJSON rejects an empty or malformed body, saying where the JSON
 // broke but quoting none of it.
-func checkJSON(status int, body []byte) *diff.Failure {
+func checkJSON(status int, body []byte) *Error {
 	if len(body) == 0 {
-		return decodeFailure(status, "empty body")
+		return decodeError(status, "empty body")
 	}
 	if json.Valid(body) {
 		return nil
 	}
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
-		return decodeFailure(status, "invalid JSON: "+err.Error())
+		return decodeError(status, "invalid JSON: "+err.Error())
 	}
-	return decodeFailure(status, "invalid JSON")
+	return decodeError(status, "invalid JSON")
 }
 
-func decodeFailure(status int, what string) *diff.Failure {
-	return &diff.Failure{Kind: diff.FailureDecode, StatusCode: status, Message: statusLine(status) + " with an unexpected body: " + what}
+// decodeError reports a response whose body is not what was expected.
+func decodeError(status int, what string) *Error {
+	return &Error{Kind: KindDecode, StatusCode: status, Message: statusLine(status) + " with an unexpected body: " + what}
 }
 
 // wireSession is what both SDK session types carry, with the validity of
@@ -150,20 +171,20 @@ func fromListed(d *realtime_kit.SessionGetSessionsResponseDataSession) wireSessi
 	return w
 }
 
-// session converts to rtkwatchd's type, or names the field that is
+// session converts to the package's type, or names the field that is
 // missing or unusable.
-func (w wireSession) session() (diff.Session, string) {
+func (w wireSession) session() (Session, string) {
 	switch {
 	case w.id == "":
-		return diff.Session{}, "id is missing"
+		return Session{}, "id is missing"
 	case !w.statusOK:
-		return diff.Session{}, "status is not LIVE or ENDED"
+		return Session{}, "status is not LIVE or ENDED"
 	case !w.liveOK:
-		return diff.Session{}, "live_participants is not a number"
+		return Session{}, "live_participants is not a number"
 	case !w.minutesOK:
-		return diff.Session{}, "minutes_consumed is not a number"
+		return Session{}, "minutes_consumed is not a number"
 	}
-	s := diff.Session{
+	s := Session{
 		ID:                        w.id,
 		AssociatedID:              w.associatedID,
 		MeetingDisplayName:        w.displayName,

@@ -1,4 +1,4 @@
-package poller
+package rtkapi
 
 import (
 	"bytes"
@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 )
 
 // countingBody counts the bytes read from a response body.
@@ -111,37 +109,37 @@ func TestClientResponseTooLarge(t *testing.T) {
 		name    string
 		handler http.HandlerFunc
 		list    bool // call LiveSessions rather than ActiveSession
-		want    diff.Failure
+		want    Error
 		maxRead int64
 	}{
 		{
 			name:    "200 streamed",
 			handler: hugeBody(http.StatusOK, huge, false),
-			want:    diff.Failure{Kind: diff.FailureDecode, StatusCode: 200, Message: "200 OK with a body larger than 8 MiB"},
+			want:    Error{Kind: KindDecode, StatusCode: 200, Message: "200 OK with a body larger than 8 MiB"},
 			maxRead: MaxResponseBytes + 1,
 		},
 		{
 			name:    "500 streamed",
 			handler: hugeBody(http.StatusInternalServerError, huge, false),
-			want:    diff.Failure{Kind: diff.FailureDecode, StatusCode: 500, Message: "500 Internal Server Error with a body larger than 8 MiB"},
+			want:    Error{Kind: KindDecode, StatusCode: 500, Message: "500 Internal Server Error with a body larger than 8 MiB"},
 			maxRead: MaxResponseBytes + 1,
 		},
 		{
 			name:    "sessions list streamed",
 			handler: hugeBody(http.StatusOK, huge, false),
 			list:    true,
-			want:    diff.Failure{Kind: diff.FailureDecode, StatusCode: 200, Message: "200 OK with a body larger than 8 MiB"},
+			want:    Error{Kind: KindDecode, StatusCode: 200, Message: "200 OK with a body larger than 8 MiB"},
 			maxRead: MaxResponseBytes + 1,
 		},
 		{
 			name:    "200 declared",
 			handler: hugeBody(http.StatusOK, huge, true),
-			want:    diff.Failure{Kind: diff.FailureDecode, StatusCode: 200, Message: "200 OK with a body larger than 8 MiB"},
+			want:    Error{Kind: KindDecode, StatusCode: 200, Message: "200 OK with a body larger than 8 MiB"},
 		},
 		{
 			name:    "404 declared",
 			handler: hugeBody(http.StatusNotFound, huge, true),
-			want:    diff.Failure{Kind: diff.FailureDecode, StatusCode: 404, Message: "404 Not Found with a body larger than 8 MiB"},
+			want:    Error{Kind: KindDecode, StatusCode: 404, Message: "404 Not Found with a body larger than 8 MiB"},
 		},
 	}
 	for _, tt := range tests {
@@ -151,24 +149,20 @@ func TestClientResponseTooLarge(t *testing.T) {
 			base := srv.Client().Transport
 			ct := &countingTransport{rt: base}
 			hc := &http.Client{Transport: ct}
-			c := newTestClient(t, srv.URL+"/client/v4/", func(o *ClientOptions) {
+			c := newTestClient(t, srv.URL+"/client/v4/", func(o *Options) {
 				o.HTTPClient, o.Timeout = hc, 30*time.Second
 			})
 			if hc.Transport != ct {
-				t.Fatal("NewClient replaced the caller's transport")
+				t.Fatal("New replaced the caller's transport")
 			}
-			var f *diff.Failure
+			var err error
 			if tt.list {
-				_, _, f = c.LiveSessions(t.Context(), testApp, 0)
+				_, _, err = c.LiveSessions(t.Context(), testApp, 0)
 			} else {
-				obs := c.ActiveSession(t.Context(), testApp, "m-1")
-				if obs.Kind != diff.ObservedFailure {
-					t.Fatalf("kind = %v, want a failure", obs.Kind)
-				}
-				f = obs.Failure
+				_, err = c.ActiveSession(t.Context(), testApp, "m-1")
 			}
-			if diff := cmp.Diff(tt.want, *f); diff != "" {
-				t.Errorf("failure mismatch (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tt.want, *asError(t, err)); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
 			}
 			if got := ct.read.Load(); got > tt.maxRead {
 				t.Errorf("read %d bytes of the body, want at most %d", got, tt.maxRead)
@@ -189,16 +183,16 @@ func TestClientResponseAtLimit(t *testing.T) {
 				_, _ = io.WriteString(w, body) // no Content-Length: chunked
 			}))
 			t.Cleanup(srv.Close)
-			c := newTestClient(t, srv.URL+"/client/v4/", func(o *ClientOptions) { o.Timeout = 30 * time.Second })
-			obs := c.ActiveSession(t.Context(), testApp, "m-1")
+			c := newTestClient(t, srv.URL+"/client/v4/", func(o *Options) { o.Timeout = 30 * time.Second })
+			s, err := c.ActiveSession(t.Context(), testApp, "m-1")
 			if size <= MaxResponseBytes {
-				if obs.Kind != diff.ObservedSession || obs.Session.LiveParticipants != 3 {
-					t.Fatalf("got %v %+v %+v, want the session", obs.Kind, obs.Session, obs.Failure)
+				if err != nil || s.LiveParticipants != 3 {
+					t.Fatalf("got %+v, %v; want the session", s, err)
 				}
 				return
 			}
-			if obs.Kind != diff.ObservedFailure || obs.Failure.Kind != diff.FailureDecode {
-				t.Fatalf("got %v %+v, want a decode failure", obs.Kind, obs.Failure)
+			if asError(t, err).Kind != KindDecode {
+				t.Fatalf("got %+v, %v; want a decode failure", s, err)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package poller
+package rtkapi
 
 import (
 	"fmt"
@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
 )
 
@@ -30,7 +29,7 @@ func TestLiveSessionsPaging(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d sessions per %d", tt.sessions, tt.perPage), func(t *testing.T) {
 			srv := newFake(t, rtkfake.Options{})
-			var want []diff.Session
+			var want []Session
 			for i := range tt.sessions {
 				m := fmt.Sprintf("m-%03d", i)
 				srv.StartSession(testApp, m, rtkfake.Session{LiveParticipants: i})
@@ -43,9 +42,9 @@ func TestLiveSessionsPaging(t *testing.T) {
 			srv.EndSession(testApp, "gone")
 
 			c := newTestClient(t, srv.URL(), nil)
-			got, requests, f := c.LiveSessions(t.Context(), testApp, tt.perPage)
-			if f != nil {
-				t.Fatalf("failure: %+v", f)
+			got, requests, err := c.LiveSessions(t.Context(), testApp, tt.perPage)
+			if err != nil {
+				t.Fatal(err)
 			}
 			if requests != tt.wantRequests || srv.SessionsRequests(testApp) != tt.wantRequests {
 				t.Errorf("requests = %d (fake saw %d), want %d", requests, srv.SessionsRequests(testApp), tt.wantRequests)
@@ -85,14 +84,15 @@ func TestLiveSessionsFailingPage(t *testing.T) {
 	rt := &faultAfter{rt: srv.Client().Transport, n: 1, apply: func() {
 		srv.SetFault(testApp, "", rtkfake.Fault{Kind: rtkfake.RateLimited, RetryAfter: 30})
 	}}
-	c := newTestClient(t, srv.URL(), func(o *ClientOptions) { o.HTTPClient = &http.Client{Transport: rt} })
-	got, requests, f := c.LiveSessions(t.Context(), testApp, 20)
-	if got != nil || requests != 2 || f == nil {
-		t.Fatalf("got %d sessions, %d requests, failure %+v; want none, 2, a failure", len(got), requests, f)
+	c := newTestClient(t, srv.URL(), func(o *Options) { o.HTTPClient = &http.Client{Transport: rt} })
+	got, requests, err := c.LiveSessions(t.Context(), testApp, 20)
+	if got != nil || requests != 2 || err == nil {
+		t.Fatalf("got %d sessions, %d requests, error %v; want none, 2, an error", len(got), requests, err)
 	}
+	f := asError(t, err)
 	checkMessage(t, f)
-	if f.Kind != diff.FailureRateLimited || f.RetryAfter != 30*time.Second {
-		t.Errorf("failure = %+v, want rate_limited after 30s", f)
+	if f.Kind != KindRateLimited || f.RetryAfter != 30*time.Second {
+		t.Errorf("error = %+v, want rate_limited after 30s", f)
 	}
 }
 
@@ -100,11 +100,11 @@ func TestLiveSessionsBadSession(t *testing.T) {
 	srv := newFake(t, rtkfake.Options{})
 	srv.SetFault(testApp, "", rtkfake.Fault{Kind: rtkfake.TruncatedJSON})
 	c := newTestClient(t, srv.URL(), nil)
-	got, requests, f := c.LiveSessions(t.Context(), testApp, 20)
-	if got != nil || requests != 1 || f == nil || f.Kind != diff.FailureDecode {
-		t.Fatalf("got %d sessions, %d requests, failure %+v; want a decode failure", len(got), requests, f)
+	got, requests, err := c.LiveSessions(t.Context(), testApp, 20)
+	if got != nil || requests != 1 || err == nil || asError(t, err).Kind != KindDecode {
+		t.Fatalf("got %d sessions, %d requests, error %v; want a decode failure", len(got), requests, err)
 	}
-	checkMessage(t, f)
+	checkMessage(t, asError(t, err))
 }
 
 func TestEndedSession(t *testing.T) {
@@ -120,7 +120,7 @@ func TestEndedSession(t *testing.T) {
 	tests := []struct {
 		name      string
 		sessionID string
-		want      *diff.Session
+		want      *Session
 	}{
 		{"first", first, wantSession(t, ended[0])},
 		{"second", second, wantSession(t, ended[1])},
@@ -129,25 +129,25 @@ func TestEndedSession(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, f := c.EndedSession(t.Context(), testApp, "m-1", tt.sessionID)
-			if f != nil {
-				t.Fatalf("failure: %+v", f)
+			got, err := c.EndedSession(t.Context(), testApp, "m-1", tt.sessionID)
+			if err != nil {
+				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("session mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
-	if ended[0].MaxConcurrentParticipants != 9 || ended[0].Status != diff.StatusEnded || ended[0].EndedAt == "" {
+	if ended[0].MaxConcurrentParticipants != 9 || ended[0].Status != StatusEnded || ended[0].EndedAt == "" {
 		t.Errorf("the fake's first ended session is %+v", ended[0])
 	}
 
 	srv.SetFault(testApp, "m-1", rtkfake.Fault{Kind: rtkfake.BadGatewayHTML})
-	got, f := c.EndedSession(t.Context(), testApp, "m-1", first)
-	if got != nil || f == nil || f.Kind != diff.FailureServer {
-		t.Fatalf("got %+v, failure %+v; want a server failure", got, f)
+	got, err := c.EndedSession(t.Context(), testApp, "m-1", first)
+	if got != nil || err == nil || asError(t, err).Kind != KindServer {
+		t.Fatalf("got %+v, error %v; want a server failure", got, err)
 	}
-	checkMessage(t, f)
+	checkMessage(t, asError(t, err))
 }
 
 // recorder is a transport that remembers the requests it carries.
@@ -167,10 +167,12 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestClientRequests(t *testing.T) {
 	srv := newFake(t, rtkfake.Options{})
 	rec := &recorder{rt: srv.Client().Transport}
-	c := newTestClient(t, srv.URL(), func(o *ClientOptions) { o.HTTPClient = &http.Client{Transport: rec} })
-	c.ActiveSession(t.Context(), testApp, "m-1")
-	c.LiveSessions(t.Context(), testApp, 50)
-	c.EndedSession(t.Context(), testApp, "m-1", "s-1")
+	c := newTestClient(t, srv.URL(), func(o *Options) { o.HTTPClient = &http.Client{Transport: rec} })
+	_, _ = c.ActiveSession(t.Context(), testApp, "m-1")
+	_, _, _ = c.LiveSessions(t.Context(), testApp, 50)
+	_, _ = c.EndedSession(t.Context(), testApp, "m-1", "s-1")
+	_, _ = c.SessionsPage(t.Context(), testApp, ListQuery{PageNo: 0})
+	_, _ = c.SessionsPage(t.Context(), testApp, ListQuery{Status: StatusLive, MeetingID: "m/2", SortBy: SortByCreatedAt, PageNo: 3, PerPage: 7})
 
 	type request struct{ Method, Path, Query, Auth, UserAgent string }
 	var got []request
@@ -182,6 +184,8 @@ func TestClientRequests(t *testing.T) {
 		{"GET", prefix + "/meetings/m-1/active-session", "", "Bearer " + testToken, "rtkwatchd/test"},
 		{"GET", prefix + "/sessions", "page_no=1&per_page=50&status=LIVE", "Bearer " + testToken, "rtkwatchd/test"},
 		{"GET", prefix + "/sessions", "associated_id=m-1&page_no=1&per_page=20&sort_by=createdAt&sort_order=DESC&status=ENDED", "Bearer " + testToken, "rtkwatchd/test"},
+		{"GET", prefix + "/sessions", "page_no=0", "Bearer " + testToken, "rtkwatchd/test"},
+		{"GET", prefix + "/sessions", "associated_id=m%2F2&page_no=3&per_page=7&sort_by=createdAt&status=LIVE", "Bearer " + testToken, "rtkwatchd/test"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("requests mismatch (-want +got):\n%s", diff)
@@ -191,9 +195,9 @@ func TestClientRequests(t *testing.T) {
 func TestClientDefaultHTTPClient(t *testing.T) {
 	srv := newFake(t, rtkfake.Options{})
 	srv.StartSession(testApp, "m-1", rtkfake.Session{LiveParticipants: 2})
-	c := NewClient(ClientOptions{BaseURL: srv.URL(), AccountID: testAccount, Token: testToken})
-	if obs := c.ActiveSession(t.Context(), testApp, "m-1"); obs.Kind != diff.ObservedSession || obs.Session.LiveParticipants != 2 {
-		t.Fatalf("got %v %+v %+v", obs.Kind, obs.Session, obs.Failure)
+	c := New(Options{BaseURL: srv.URL(), AccountID: testAccount, Token: testToken})
+	if s, err := c.ActiveSession(t.Context(), testApp, "m-1"); err != nil || s.LiveParticipants != 2 {
+		t.Fatalf("got %+v, %v", s, err)
 	}
 }
 
@@ -220,9 +224,9 @@ func TestLiveSessionsOddEntries(t *testing.T) {
 	t.Run("one odd entry on a full page", func(t *testing.T) {
 		srv := serve(150, func(i int) bool { return i == 5 })
 		defer srv.Close()
-		got, pages, f := newTestClient(t, srv.URL+"/client/v4/", nil).LiveSessions(t.Context(), "app", 100)
-		if f != nil {
-			t.Fatal(f)
+		got, pages, err := newTestClient(t, srv.URL+"/client/v4/", nil).LiveSessions(t.Context(), "app", 100)
+		if err != nil {
+			t.Fatal(err)
 		}
 		if len(got) != 149 || pages != 2 {
 			t.Errorf("%d sessions in %d pages; want 149 in 2", len(got), pages)
@@ -231,9 +235,45 @@ func TestLiveSessionsOddEntries(t *testing.T) {
 	t.Run("nothing decodes", func(t *testing.T) {
 		srv := serve(3, func(int) bool { return true })
 		defer srv.Close()
-		_, _, f := newTestClient(t, srv.URL+"/client/v4/", nil).LiveSessions(t.Context(), "app", 100)
-		if f == nil || f.Kind != diff.FailureDecode || !strings.Contains(f.Message, "data.sessions[0].id is missing") {
-			t.Errorf("failure %+v; want a decode failure naming the first odd entry", f)
+		_, _, err := newTestClient(t, srv.URL+"/client/v4/", nil).LiveSessions(t.Context(), "app", 100)
+		if f := asError(t, err); f.Kind != KindDecode || !strings.Contains(f.Message, "data.sessions[0].id is missing") {
+			t.Errorf("error %+v; want a decode failure naming the first odd entry", f)
+		}
+	})
+}
+
+// TestLiveSessionsPageGuard: a list whose pages stay full, as when the
+// server ignores page_no, fails after 1,000 pages instead of reading for
+// ever; a list that ends on its 1,000th page is read whole.
+func TestLiveSessionsPageGuard(t *testing.T) {
+	serve := func(fullPages int) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			page, _ := strconv.Atoi(r.URL.Query().Get("page_no"))
+			w.Header().Set("content-type", "application/json")
+			if page > fullPages {
+				fmt.Fprint(w, `{"success":true,"data":{"sessions":[]}}`)
+				return
+			}
+			fmt.Fprintf(w, `{"success":true,"data":{"sessions":[{"id":"s%d","associated_id":"m%d","status":"LIVE","live_participants":1,"minutes_consumed":1}]}}`, page, page)
+		}))
+	}
+	t.Run("ends on page 1000", func(t *testing.T) {
+		srv := serve(999)
+		defer srv.Close()
+		got, pages, err := newTestClient(t, srv.URL+"/client/v4/", nil).LiveSessions(t.Context(), "app", 1)
+		if err != nil || len(got) != 999 || pages != 1000 {
+			t.Fatalf("%d sessions in %d pages, error %v; want 999 in 1000", len(got), pages, err)
+		}
+	})
+	t.Run("never ends", func(t *testing.T) {
+		srv := serve(1 << 30)
+		defer srv.Close()
+		got, pages, err := newTestClient(t, srv.URL+"/client/v4/", nil).LiveSessions(t.Context(), "app", 1)
+		if got != nil || pages != 1000 {
+			t.Fatalf("%d sessions in %d pages; want none after 1000", len(got), pages)
+		}
+		if f := asError(t, err); f.Kind != KindDecode || f.Message != "sessions list did not end after 1000 pages" {
+			t.Errorf("error %+v; want a decode failure saying the list did not end", f)
 		}
 	})
 }

@@ -1,8 +1,9 @@
-package poller
+package rtkapi
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
 )
 
@@ -46,9 +46,9 @@ func newFake(t *testing.T, opts rtkfake.Options) *rtkfake.Server {
 	return srv
 }
 
-func newTestClient(t *testing.T, baseURL string, mod func(*ClientOptions)) *Client {
+func newTestClient(t *testing.T, baseURL string, mod func(*Options)) *Client {
 	t.Helper()
-	o := ClientOptions{
+	o := Options{
 		BaseURL:   baseURL,
 		AccountID: testAccount,
 		Token:     testToken,
@@ -63,39 +63,49 @@ func newTestClient(t *testing.T, baseURL string, mod func(*ClientOptions)) *Clie
 		o.HTTPClient = newHTTPClient()
 		t.Cleanup(o.HTTPClient.CloseIdleConnections)
 	}
-	return NewClient(o)
+	return New(o)
 }
 
 // wantSession converts the fake's view of a session to the one the client
 // must return.
-func wantSession(t *testing.T, s rtkfake.Session) *diff.Session {
+func wantSession(t *testing.T, s rtkfake.Session) *Session {
 	t.Helper()
 	b, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d diff.Session
+	var d Session
 	if err := json.Unmarshal(b, &d); err != nil {
 		t.Fatal(err)
 	}
 	return &d
 }
 
-// checkMessage asserts a failure message is short, useful and secret-free.
-func checkMessage(t *testing.T, f *diff.Failure) {
+// asError returns err as an *Error, failing the test when it is not one.
+func asError(t *testing.T, err error) *Error {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v (%T) is not an *Error", err, err)
+	}
+	return e
+}
+
+// checkMessage asserts an error message is short, useful and secret-free.
+func checkMessage(t *testing.T, f *Error) {
 	t.Helper()
 	if f == nil {
 		return
 	}
 	switch {
 	case f.Message == "":
-		t.Errorf("failure %s has an empty message", f.Kind)
+		t.Errorf("error %s has an empty message", f.Kind)
 	case strings.Contains(f.Message, testToken):
-		t.Errorf("failure message %q contains the token", f.Message)
+		t.Errorf("error message %q contains the token", f.Message)
 	case strings.Contains(f.Message, "http://"), strings.Contains(f.Message, "127.0.0.1"):
-		t.Errorf("failure message %q quotes the request URL", f.Message)
+		t.Errorf("error message %q quotes the request URL", f.Message)
 	case len(f.Message) > 260:
-		t.Errorf("failure message is %d bytes long: %q", len(f.Message), f.Message)
+		t.Errorf("error message is %d bytes long: %q", len(f.Message), f.Message)
 	}
 }
 
@@ -104,15 +114,15 @@ func TestActiveSessionOutcomes(t *testing.T) {
 	breakout := json.RawMessage(`[{"id":"room-a","live_participants":2}]`)
 	meta := json.RawMessage(`{"region":"eu"}`)
 	tests := []struct {
-		name    string
-		opts    rtkfake.Options
-		setup   func(srv *rtkfake.Server) // script the fake
-		client  func(*ClientOptions)
-		want    diff.ObservationKind
-		session bool          // compare obs.Session with the fake's session
-		failure *diff.Failure // compared without Message
-		inMsg   string        // a substring the message must hold
-		closed  bool          // poll after the server has closed
+		name      string
+		opts      rtkfake.Options
+		setup     func(srv *rtkfake.Server) // script the fake
+		client    func(*Options)
+		session   bool   // a session, compared with the fake's
+		noSession bool   // ErrNoActiveSession
+		failure   *Error // compared without Message
+		inMsg     string // a substring the message must hold
+		closed    bool   // poll after the server has closed
 	}{
 		{
 			name: "live session",
@@ -123,7 +133,7 @@ func TestActiveSessionOutcomes(t *testing.T) {
 				})
 				srv.UpdateSession(testApp, meeting, func(s *rtkfake.Session) { s.LiveParticipants = 3 })
 			},
-			want: diff.ObservedSession, session: true,
+			session: true,
 		},
 		{
 			name: "ended status on the active-session route",
@@ -132,12 +142,12 @@ func TestActiveSessionOutcomes(t *testing.T) {
 				srv.StartSession(testApp, meeting, rtkfake.Session{LiveParticipants: 2})
 				srv.EndSession(testApp, meeting)
 			},
-			want: diff.ObservedSession, session: true,
+			session: true,
 		},
 		{
-			name:  "no session yet",
-			setup: func(*rtkfake.Server) {},
-			want:  diff.ObservedNoSession,
+			name:      "no session yet",
+			setup:     func(*rtkfake.Server) {},
+			noSession: true,
 		},
 		{
 			name: "session ended",
@@ -145,55 +155,48 @@ func TestActiveSessionOutcomes(t *testing.T) {
 				srv.StartSession(testApp, meeting, rtkfake.Session{LiveParticipants: 2})
 				srv.EndSession(testApp, meeting)
 			},
-			want: diff.ObservedNoSession,
+			noSession: true,
 		},
 		{
 			name:    "wrong token",
 			setup:   func(*rtkfake.Server) {},
-			client:  func(o *ClientOptions) { o.Token = "tok-wrong-" + testToken },
-			want:    diff.ObservedFailure,
-			failure: &diff.Failure{Kind: diff.FailureAuth, StatusCode: 401},
+			client:  func(o *Options) { o.Token = "tok-wrong-" + testToken },
+			failure: &Error{Kind: KindAuth, StatusCode: 401},
 			inMsg:   "401 Unauthorized: Authentication error (code 10000)",
 		},
 		{
 			name:    "wrong account",
 			setup:   func(*rtkfake.Server) {},
-			client:  func(o *ClientOptions) { o.AccountID = "acc-other" },
-			want:    diff.ObservedFailure,
-			failure: &diff.Failure{Kind: diff.FailureAuth, StatusCode: 403},
+			client:  func(o *Options) { o.AccountID = "acc-other" },
+			failure: &Error{Kind: KindAuth, StatusCode: 403},
 			inMsg:   "403 Forbidden",
 		},
 		{
 			name:    "401 fault",
 			setup:   fault(meeting, rtkfake.Fault{Kind: rtkfake.Unauthorized}),
-			want:    diff.ObservedFailure,
-			failure: &diff.Failure{Kind: diff.FailureAuth, StatusCode: 401},
+			failure: &Error{Kind: KindAuth, StatusCode: 401},
 		},
 		{
 			name:    "403 fault",
 			setup:   fault(meeting, rtkfake.Fault{Kind: rtkfake.Forbidden}),
-			want:    diff.ObservedFailure,
-			failure: &diff.Failure{Kind: diff.FailureAuth, StatusCode: 403},
+			failure: &Error{Kind: KindAuth, StatusCode: 403},
 		},
 		{
 			name:    "429 with Retry-After",
 			setup:   fault(meeting, rtkfake.Fault{Kind: rtkfake.RateLimited, RetryAfter: 7}),
-			want:    diff.ObservedFailure,
-			failure: &diff.Failure{Kind: diff.FailureRateLimited, StatusCode: 429, RetryAfter: 7 * time.Second},
+			failure: &Error{Kind: KindRateLimited, StatusCode: 429, RetryAfter: 7 * time.Second},
 			inMsg:   "429 Too Many Requests",
 		},
 		{
 			name:    "500 JSON",
 			setup:   fault(meeting, rtkfake.Fault{Kind: rtkfake.ServerError}),
-			want:    diff.ObservedFailure,
-			failure: &diff.Failure{Kind: diff.FailureServer, StatusCode: 500},
+			failure: &Error{Kind: KindServer, StatusCode: 500},
 			inMsg:   "500 Internal Server Error: Internal Server Error",
 		},
 		{
 			name:    "502 HTML",
 			setup:   fault(meeting, rtkfake.Fault{Kind: rtkfake.BadGatewayHTML}),
-			want:    diff.ObservedFailure,
-			failure: &diff.Failure{Kind: diff.FailureServer, StatusCode: 502},
+			failure: &Error{Kind: KindServer, StatusCode: 502},
 			inMsg:   "502 Bad Gateway",
 		},
 		{
@@ -202,37 +205,32 @@ func TestActiveSessionOutcomes(t *testing.T) {
 				srv.StartSession(testApp, meeting, rtkfake.Session{LiveParticipants: 2})
 				srv.SetFault(testApp, meeting, rtkfake.Fault{Kind: rtkfake.TruncatedJSON})
 			},
-			want:    diff.ObservedFailure,
-			failure: &diff.Failure{Kind: diff.FailureDecode, StatusCode: 200},
+			failure: &Error{Kind: KindDecode, StatusCode: 200},
 			inMsg:   "unexpected end of JSON input",
 		},
 		{
 			name:    "garbage",
 			setup:   fault(meeting, rtkfake.Fault{Kind: rtkfake.Garbage}),
-			want:    diff.ObservedFailure,
-			failure: &diff.Failure{Kind: diff.FailureDecode, StatusCode: 200},
+			failure: &Error{Kind: KindDecode, StatusCode: 200},
 			inMsg:   "invalid JSON",
 		},
 		{
 			name:    "hang",
 			setup:   fault(meeting, rtkfake.Fault{Kind: rtkfake.Hang}),
-			want:    diff.ObservedFailure,
-			failure: &diff.Failure{Kind: diff.FailureTimeout},
+			failure: &Error{Kind: KindTimeout},
 			inMsg:   "200ms",
 		},
 		{
 			name:    "unrouted 404",
 			setup:   fault(meeting, rtkfake.Fault{Kind: rtkfake.UnroutedNotFound}),
-			want:    diff.ObservedFailure,
-			failure: &diff.Failure{Kind: diff.FailureNotFound, StatusCode: 404},
+			failure: &Error{Kind: KindNotFound, StatusCode: 404},
 			inMsg:   "Could not route",
 		},
 		{
 			name:    "connection refused",
 			setup:   func(*rtkfake.Server) {},
 			closed:  true,
-			want:    diff.ObservedFailure,
-			failure: &diff.Failure{Kind: diff.FailureNetwork},
+			failure: &Error{Kind: KindNetwork},
 			inMsg:   "connection refused",
 		},
 	}
@@ -245,41 +243,48 @@ func TestActiveSessionOutcomes(t *testing.T) {
 				srv.Close()
 			}
 			start := time.Now()
-			obs := c.ActiveSession(t.Context(), testApp, meeting)
+			got, err := c.ActiveSession(t.Context(), testApp, meeting)
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("poll took %v", d)
 			}
 
-			if obs.Kind != tt.want {
-				t.Fatalf("kind = %v, want %v (failure %+v)", obs.Kind, tt.want, obs.Failure)
-			}
-			if want := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC); !obs.At.Equal(want) {
-				t.Errorf("At = %v, want %v", obs.At, want)
-			}
-			if tt.session {
-				var want *diff.Session
+			switch {
+			case tt.session:
+				if err != nil {
+					t.Fatalf("error %v, want the session", err)
+				}
+				var want *Session
 				if live, ok := srv.LiveSession(testApp, meeting); ok {
 					want = wantSession(t, live)
 				} else {
 					ended := srv.EndedSessions(testApp, meeting)
 					want = wantSession(t, ended[len(ended)-1])
 				}
-				if diff := cmp.Diff(want, obs.Session); diff != "" {
+				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("session mismatch (-want +got):\n%s", diff)
 				}
-			} else if obs.Session != nil {
-				t.Errorf("unexpected session %+v", obs.Session)
+				return
+			case got != nil:
+				t.Errorf("unexpected session %+v", got)
 			}
-			checkMessage(t, obs.Failure)
-			if tt.failure != nil {
-				got := *obs.Failure
-				got.Message = ""
-				if diff := cmp.Diff(*tt.failure, got); diff != "" {
-					t.Errorf("failure mismatch (-want +got):\n%s", diff)
+			if tt.noSession {
+				if err != ErrNoActiveSession {
+					t.Fatalf("error %v, want ErrNoActiveSession itself", err)
 				}
-				if !strings.Contains(obs.Failure.Message, tt.inMsg) {
-					t.Errorf("message %q does not contain %q", obs.Failure.Message, tt.inMsg)
-				}
+				return
+			}
+			e := asError(t, err)
+			checkMessage(t, e)
+			if errors.Is(err, ErrNoActiveSession) {
+				t.Errorf("failure %+v is ErrNoActiveSession", e)
+			}
+			gotErr := *e
+			gotErr.Message = ""
+			if diff := cmp.Diff(*tt.failure, gotErr); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(e.Message, tt.inMsg) {
+				t.Errorf("message %q does not contain %q", e.Message, tt.inMsg)
 			}
 		})
 	}
@@ -294,8 +299,8 @@ func TestActiveSessionSendsCredentials(t *testing.T) {
 	srv.StartSession(testApp, "m-1", rtkfake.Session{LiveParticipants: 1})
 	c := newTestClient(t, srv.URL(), nil)
 	for range 3 {
-		if obs := c.ActiveSession(t.Context(), testApp, "m-1"); obs.Kind != diff.ObservedSession {
-			t.Fatalf("kind = %v, failure %+v", obs.Kind, obs.Failure)
+		if _, err := c.ActiveSession(t.Context(), testApp, "m-1"); err != nil {
+			t.Fatalf("error %v, want the session", err)
 		}
 	}
 	// No SDK retries: one request per poll.
@@ -303,8 +308,8 @@ func TestActiveSessionSendsCredentials(t *testing.T) {
 		t.Errorf("fake saw %d requests, want 3", got)
 	}
 	srv.SetFault(testApp, "m-1", rtkfake.Fault{Kind: rtkfake.ServerError, Times: 1})
-	if obs := c.ActiveSession(t.Context(), testApp, "m-1"); obs.Kind != diff.ObservedFailure {
-		t.Fatalf("kind = %v, want a failure", obs.Kind)
+	if _, err := c.ActiveSession(t.Context(), testApp, "m-1"); asError(t, err).Kind != KindServer {
+		t.Fatalf("error %v, want a server failure", err)
 	}
 	if got := srv.ActiveSessionRequests(testApp, "m-1"); got != 4 {
 		t.Errorf("a 500 was retried: fake saw %d requests, want 4", got)
@@ -314,12 +319,11 @@ func TestActiveSessionSendsCredentials(t *testing.T) {
 func TestActiveSessionCallerCancels(t *testing.T) {
 	srv := newFake(t, rtkfake.Options{})
 	srv.SetFault(testApp, "", rtkfake.Fault{Kind: rtkfake.Hang})
-	c := newTestClient(t, srv.URL(), func(o *ClientOptions) { o.Timeout = time.Minute })
+	c := newTestClient(t, srv.URL(), func(o *Options) { o.Timeout = time.Minute })
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	obs := c.ActiveSession(ctx, testApp, "m-1")
-	if obs.Kind != diff.ObservedFailure || obs.Failure.Kind != diff.FailureTimeout {
-		t.Fatalf("got %v %+v, want a timeout failure", obs.Kind, obs.Failure)
+	if _, err := c.ActiveSession(ctx, testApp, "m-1"); asError(t, err).Kind != KindTimeout {
+		t.Fatalf("error %v, want a timeout", err)
 	}
 }
 
@@ -328,7 +332,7 @@ func TestActiveSessionOddResponses(t *testing.T) {
 	tests := []struct {
 		name    string
 		handler http.HandlerFunc
-		want    diff.Failure
+		want    Error
 	}{
 		{
 			name: "body cut short",
@@ -337,17 +341,17 @@ func TestActiveSessionOddResponses(t *testing.T) {
 				w.Header().Set("Content-Length", "500")
 				_, _ = w.Write([]byte(`{"success":true,`))
 			},
-			want: diff.Failure{Kind: diff.FailureNetwork, Message: "connection closed before the response was complete"},
+			want: Error{Kind: KindNetwork, Message: "connection closed before the response was complete"},
 		},
 		{
 			name:    "no content",
 			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) },
-			want:    diff.Failure{Kind: diff.FailureDecode, StatusCode: 204, Message: "204 No Content with an unexpected body: empty body"},
+			want:    Error{Kind: KindDecode, StatusCode: 204, Message: "204 No Content with an unexpected body: empty body"},
 		},
 		{
 			name:    "redirect without a location",
 			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusMultipleChoices) },
-			want:    diff.Failure{Kind: diff.FailureClient, StatusCode: 300, Message: "unexpected response 300 Multiple Choices"},
+			want:    Error{Kind: KindClient, StatusCode: 300, Message: "unexpected response 300 Multiple Choices"},
 		},
 		{
 			name: "success false",
@@ -355,7 +359,7 @@ func TestActiveSessionOddResponses(t *testing.T) {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = w.Write([]byte(`{"success":false,"errors":[]}`))
 			},
-			want: diff.Failure{Kind: diff.FailureDecode, StatusCode: 200, Message: "200 OK with an unexpected body: success is not true"},
+			want: Error{Kind: KindDecode, StatusCode: 200, Message: "200 OK with an unexpected body: success is not true"},
 		},
 	}
 	for _, tt := range tests {
@@ -363,12 +367,9 @@ func TestActiveSessionOddResponses(t *testing.T) {
 			srv := httptest.NewServer(tt.handler)
 			t.Cleanup(srv.Close)
 			c := newTestClient(t, srv.URL+"/client/v4/", nil)
-			obs := c.ActiveSession(t.Context(), testApp, "m-1")
-			if obs.Kind != diff.ObservedFailure {
-				t.Fatalf("kind = %v, want a failure", obs.Kind)
-			}
-			if diff := cmp.Diff(tt.want, *obs.Failure); diff != "" {
-				t.Errorf("failure mismatch (-want +got):\n%s", diff)
+			_, err := c.ActiveSession(t.Context(), testApp, "m-1")
+			if diff := cmp.Diff(tt.want, *asError(t, err)); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package poller
+package rtkapi
 
 import (
 	"errors"
@@ -10,8 +10,8 @@ import (
 // MaxResponseBytes bounds the body of every API response the client reads,
 // after any transparent decompression. A sessions page of 100 sessions
 // that carry meta and breakout rooms takes a few hundred KiB; a larger
-// body comes from a misbehaving API or proxy and is reported as a
-// FailureDecode instead of being held in memory.
+// body comes from a misbehaving API or proxy and is reported as an error
+// of KindDecode instead of being held in memory.
 const MaxResponseBytes = 8 << 20
 
 // errResponseTooLarge is what a capped body returns once more than

@@ -1,0 +1,113 @@
+package poller
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/diff"
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
+)
+
+// commitBatch is how many meetings share one store transaction.
+const commitBatch = 512
+
+// snapshots reads the stored snapshots of a watch, by meeting.
+func (p *Poller) snapshots(watch string) (map[string][]byte, error) {
+	if p.opts.Store == nil {
+		return nil, nil
+	}
+	prevs, err := p.opts.Store.Snapshots(watch)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshots of watch %s: %w", watch, err)
+	}
+	return prevs, nil
+}
+
+// decodeSnapshot turns stored bytes into a snapshot. A snapshot that does not
+// decode is logged and replaced by a fresh baseline rather than blocking the
+// meeting for ever.
+func (p *Poller) decodeSnapshot(w Watch, meetingID string, b []byte) diff.Snapshot {
+	var s diff.Snapshot
+	if b == nil {
+		return s
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		p.opts.Logger.Error().Err(err).Str(logWatch, w.Name).Str(logMeeting, meetingID).
+			Msg("stored snapshot does not decode; taking a new baseline")
+		return diff.Snapshot{}
+	}
+	return s
+}
+
+// meeting names one meeting of w for package diff.
+func (p *Poller) meeting(w Watch, meetingID string) diff.Meeting {
+	return diff.Meeting{Watch: w.Name, AccountID: p.opts.AccountID, AppID: w.AppID, MeetingID: meetingID}
+}
+
+// commit writes the cycle's snapshots and events in batched transactions.
+func (p *Poller) commit(w Watch, steps []meetingStep) (Cycle, error) {
+	c := Cycle{Watch: w.Name}
+	updates := make([]store.Update, 0, min(len(steps), commitBatch))
+	var pending []diff.Event
+	flush := func() error {
+		if len(updates) == 0 {
+			return nil
+		}
+		if !p.opts.DryRun && p.opts.Store != nil {
+			if err := p.opts.Store.Commit(updates); err != nil {
+				return fmt.Errorf("commit cycle of watch %s: %w", w.Name, err)
+			}
+		}
+		c.Events = append(c.Events, pending...)
+		if p.opts.Observer != nil {
+			for _, ev := range pending {
+				p.opts.Observer.Emitted(w.Name, ev)
+			}
+		}
+		updates, pending = updates[:0], pending[:0]
+		return nil
+	}
+	for _, s := range steps {
+		if s.skip {
+			continue
+		}
+		u := store.Update{Key: store.SnapshotKey{Watch: w.Name, MeetingID: s.meeting}, Delete: true}
+		if !s.forget {
+			c.Polls++
+			if s.next.ConsecutiveFailures > 0 {
+				c.Failures++
+			}
+			var err error
+			if u, err = p.update(w, s); err != nil {
+				return c, err
+			}
+		}
+		updates = append(updates, u)
+		pending = append(pending, s.events...)
+		if len(updates) == commitBatch {
+			if err := flush(); err != nil {
+				return c, err
+			}
+		}
+	}
+	return c, flush()
+}
+
+func (p *Poller) update(w Watch, s meetingStep) (store.Update, error) {
+	snap, err := json.Marshal(s.next)
+	if err != nil {
+		return store.Update{}, fmt.Errorf("encode snapshot of meeting %s: %w", s.meeting, err)
+	}
+	u := store.Update{Key: store.SnapshotKey{Watch: w.Name, MeetingID: s.meeting}, Snapshot: snap}
+	for _, ev := range s.events {
+		body, err := json.Marshal(ev)
+		if err != nil {
+			return store.Update{}, fmt.Errorf("encode event %s: %w", ev.Data.ID, err)
+		}
+		u.Events = append(u.Events, store.NewEvent{
+			ID: ev.Data.ID, Type: ev.Type, CreatedAt: ev.Timestamp, Body: body,
+			Notifiers: w.Routes[ev.Type],
+		})
+	}
+	return u, nil
+}

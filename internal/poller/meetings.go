@@ -1,0 +1,76 @@
+package poller
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/diff"
+)
+
+// pollMeetings observes each explicit meeting of w, at most
+// opts.Concurrency at once. A panic in one meeting's poll is raised again
+// in the caller's goroutine once every poll has returned, where the
+// scheduler recovers it; left in its own goroutine it would end the process.
+func (p *Poller) pollMeetings(ctx context.Context, w Watch, prevs map[string][]byte) []meetingStep {
+	steps := make([]meetingStep, len(w.Meetings))
+	sem := make(chan struct{}, p.opts.Concurrency)
+	var (
+		wg        sync.WaitGroup
+		panicOnce sync.Once
+		panicked  error
+	)
+	for i, id := range w.Meetings {
+		// Take a slot before starting the goroutine, so that a long
+		// watchlist never has more than Concurrency goroutines.
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			steps[i] = meetingStep{meeting: id, skip: true}
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			defer func() {
+				if r := recover(); r != nil {
+					panicOnce.Do(func() {
+						panicked = fmt.Errorf("poll meeting %s of watch %s: panic: %v\n%s", id, w.Name, r, debug.Stack())
+					})
+				}
+			}()
+			steps[i] = p.pollMeeting(ctx, w, id, p.decodeSnapshot(w, id, prevs[id]))
+		})
+	}
+	wg.Wait()
+	if panicked != nil {
+		panic(panicked)
+	}
+	return steps
+}
+
+// pollMeeting observes one meeting through its active session, fetches the
+// final numbers of a session that ended, and applies the rules.
+func (p *Poller) pollMeeting(ctx context.Context, w Watch, meetingID string, prev diff.Snapshot) meetingStep {
+	start := time.Now()
+	obs := p.activeSession(ctx, w, meetingID)
+	if ctx.Err() != nil {
+		// Shutting down: an interrupted request says nothing about the API.
+		return meetingStep{meeting: meetingID, skip: true}
+	}
+	if sessionID, ends := diff.EndsSession(prev, obs); ends {
+		obs.Final = p.finalNumbers(ctx, w, meetingID, sessionID)
+		if ctx.Err() != nil {
+			// Interrupted while fetching the final numbers: the end is
+			// reported, with them, by the next cycle.
+			return meetingStep{meeting: meetingID, skip: true}
+		}
+	}
+	if p.opts.Observer != nil {
+		p.opts.Observer.Polled(w.Name, obs, time.Since(start))
+	}
+	next, events := diff.Apply(p.meeting(w, meetingID), prev, obs, w.Rules)
+	p.logPoll(w, meetingID, prev, obs, len(events))
+	return meetingStep{meeting: meetingID, next: next, events: events}
+}

@@ -1,0 +1,152 @@
+// Package poller observes watched RealtimeKit meetings on their schedules
+// and commits what changed.
+//
+// A [Scheduler] runs each [Watch]'s cycles on its cron schedule. One cycle
+// is [Poller.Poll]: it reads the watch's snapshots from the store, observes
+// every meeting through the API (package rtkapi), either meeting by meeting
+// or through the app's sessions list, applies the rules of package diff to
+// each observation, and commits every meeting's next snapshot together
+// with its events. Every request waits for the API token's [Budget], which
+// a 429 pauses.
+//
+// Where to read what:
+//
+//   - poller.go: the main types and Poll, which picks how a watch is read;
+//   - meetings.go: a watch read meeting by meeting;
+//   - list.go: a watch read through the sessions list (all_live, or many
+//     explicit meetings);
+//   - observe.go: every request to the API, and the one place that turns
+//     an answer, or an error of package rtkapi, into a diff.Observation;
+//   - budget.go: the request budget, and how a 429 pauses it;
+//   - commit.go: snapshots read, and the cycle's result written;
+//   - schedule.go, plan.go, prune.go, watch.go, metrics.go: schedules,
+//     the budget plan of a config, pruning, watches, metrics.
+package poller
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/diff"
+	"github.com/rtkwatchd/rtkwatchd/internal/rtkapi"
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
+)
+
+// API is what the poller needs of the RealtimeKit API; *rtkapi.Client
+// provides it. Its errors are those of package rtkapi.
+type API interface {
+	ActiveSession(ctx context.Context, appID, meetingID string) (*rtkapi.Session, error)
+	LiveSessions(ctx context.Context, appID string, perPage int) ([]rtkapi.Session, int, error)
+	EndedSession(ctx context.Context, appID, meetingID, sessionID string) (*rtkapi.Session, error)
+}
+
+// Store is what the poller needs of the state store; *store.Store provides it.
+type Store interface {
+	Snapshots(watch string) (map[string][]byte, error)
+	Commit(updates []store.Update) error
+}
+
+// Options configure a Poller.
+type Options struct {
+	AccountID string
+	// Store holds the snapshots. Nil means no state at all: every meeting is
+	// new (only useful with DryRun).
+	Store Store
+	// DryRun computes events without writing anything.
+	DryRun bool
+	// Budget paces requests; nil means unlimited.
+	Budget *Budget
+	// Concurrency bounds the polls of one cycle in flight at once; default 16.
+	Concurrency int
+	// PerPage is the page size of the sessions list; default
+	// rtkapi.DefaultPerPage.
+	PerPage int
+	// Observer is told of every poll; nil means nobody listens.
+	Observer Observer
+	Logger   zerolog.Logger
+	// Now stamps every observation; default time.Now.
+	Now func() time.Time
+}
+
+// Observer is told what each poll and cycle found, for metrics.
+type Observer interface {
+	// Polled reports one observation of a meeting (or of an all-live
+	// watch's sessions list) and how long the requests behind it took.
+	Polled(watch string, obs diff.Observation, took time.Duration)
+	// Emitted reports one committed event.
+	Emitted(watch string, ev diff.Event)
+}
+
+// Poller runs poll cycles: fetch, diff, commit.
+type Poller struct {
+	api  API
+	opts Options
+
+	progress sync.Map // watch → *atomic.Int64, Unix nanoseconds of its last API answer
+
+	mu        sync.Mutex
+	pages     map[string]int // watch → pages its last sessions list took
+	fallbacks map[string]int // watch → cycles polled meeting by meeting
+}
+
+// New returns a Poller over api.
+func New(api API, opts Options) *Poller {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 16
+	}
+	if opts.PerPage <= 0 {
+		opts.PerPage = rtkapi.DefaultPerPage
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Poller{api: api, opts: opts, pages: make(map[string]int), fallbacks: make(map[string]int)}
+}
+
+// Cycle is the outcome of one poll of one watch.
+type Cycle struct {
+	Watch    string
+	Events   []diff.Event // committed (or, in a dry run, computed), in order
+	Polls    int          // observations made
+	Failures int          // of which failed
+}
+
+// meetingStep is one meeting's result within a cycle.
+type meetingStep struct {
+	meeting string
+	next    diff.Snapshot
+	events  []diff.Event
+	skip    bool // no observation (cancelled): write nothing
+	forget  bool // delete the meeting's snapshot
+}
+
+// Poll runs one cycle of w: it observes every meeting, applies the rules and
+// commits each meeting's next snapshot together with its events. It returns
+// an error only when the cycle could not run or commit at all; failed polls
+// are observations, not errors.
+func (p *Poller) Poll(ctx context.Context, w Watch) (Cycle, error) {
+	prevs, err := p.snapshots(w.Name)
+	if err != nil {
+		return Cycle{Watch: w.Name}, err
+	}
+	var steps []meetingStep
+	switch {
+	case w.AllLive:
+		steps = p.pollList(ctx, w, prevs, nil)
+	case p.useList(w):
+		steps = p.pollList(ctx, w, prevs, w.Meetings)
+	default:
+		steps = p.pollMeetings(ctx, w, prevs)
+	}
+	if err := ctx.Err(); err != nil && !slices.ContainsFunc(steps, observed) {
+		return Cycle{Watch: w.Name}, err
+	}
+	return p.commit(w, steps)
+}
+
+// observed reports whether a step holds an observation to commit.
+func observed(s meetingStep) bool { return !s.skip }

@@ -1,0 +1,226 @@
+// Package rtkapi reads Cloudflare RealtimeKit sessions through the official
+// SDK (its realtime_kit and option packages only).
+//
+// Every call makes its requests under its own deadline, with the SDK's
+// retries off: the caller decides when to try again. A call returns the
+// sessions it read, or an error: [ErrNoActiveSession] when a meeting has no
+// active session, or an [*Error] that says what kind of failure it was, with
+// a short message that never holds the API token. Bodies are capped at
+// [MaxResponseBytes] and checked before use.
+//
+// The package knows nothing of the rest of rtkwatchd.
+package rtkapi
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cloudflare/cloudflare-go/v6/option"
+	"github.com/cloudflare/cloudflare-go/v6/realtime_kit"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/redact"
+)
+
+// DefaultBaseURL is the Cloudflare v4 API, where RealtimeKit lives.
+const DefaultBaseURL = "https://api.cloudflare.com/client/v4/"
+
+// defaultTimeout bounds a request when Options.Timeout is 0.
+const defaultTimeout = 10 * time.Second
+
+// Options configures a [Client].
+type Options struct {
+	// BaseURL is the API's base URL; empty means [DefaultBaseURL].
+	BaseURL string
+	// AccountID is the Cloudflare account that owns the apps.
+	AccountID string
+	// Token is the API token sent as a bearer token. It never appears in
+	// an error.
+	Token string
+	// Timeout bounds each request; 0 means 10s.
+	Timeout time.Duration
+	// HTTPClient carries the requests; nil means a dedicated client that
+	// keeps up to 64 idle connections to the API. The client uses a copy
+	// whose transport caps every response body at [MaxResponseBytes];
+	// HTTPClient itself is not modified.
+	HTTPClient *http.Client
+	// UserAgent replaces the SDK's User-Agent when not empty.
+	UserAgent string
+	// Now is the clock that an HTTP date in a Retry-After is measured
+	// from; nil means time.Now.
+	Now func() time.Time
+}
+
+// Client reads RealtimeKit sessions of one account with one token. A
+// Client is safe for concurrent use.
+type Client struct {
+	active    *realtime_kit.ActiveSessionService
+	sessions  *realtime_kit.SessionService
+	accountID string // path-escaped
+	timeout   time.Duration
+	now       func() time.Time
+	setupErr  string // a configuration problem every request reports
+	token     string // kept only to scrub it from messages
+	// baseForms are the base URL as configured and as net/url prints it,
+	// which a message never quotes; endpoint, its scheme and host, stands
+	// in for them.
+	baseForms []string
+	endpoint  string
+	hc        *http.Client // carries every request; body-capped
+}
+
+// New returns a client for one account and token.
+func New(o Options) *Client {
+	c := &Client{
+		accountID: url.PathEscape(o.AccountID),
+		token:     o.Token,
+		timeout:   o.Timeout,
+		now:       o.Now,
+	}
+	if c.timeout <= 0 {
+		c.timeout = defaultTimeout
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	base := o.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		c.setupErr = "invalid API base URL"
+	} else {
+		// A base URL may carry a proxy's credentials in its user
+		// information or path: a message that quotes it shows its scheme
+		// and host only.
+		c.endpoint = redact.URL(base)
+		c.baseForms = []string{strings.TrimSuffix(base, "/"), strings.TrimSuffix(u.Redacted(), "/")}
+	}
+	if o.AccountID == "" {
+		c.setupErr = "no account ID configured"
+	}
+	hc := o.HTTPClient
+	if hc == nil {
+		hc = newHTTPClient()
+	}
+	c.hc = limitedClient(hc, MaxResponseBytes)
+	opts := []option.RequestOption{
+		option.WithBaseURL(base),
+		option.WithAPIToken(o.Token),
+		option.WithMaxRetries(0),
+		option.WithHTTPClient(c.hc),
+	}
+	if o.UserAgent != "" {
+		opts = append(opts, option.WithHeader("User-Agent", o.UserAgent))
+	}
+	c.active = realtime_kit.NewActiveSessionService(opts...)
+	c.sessions = realtime_kit.NewSessionService(opts...)
+	return c
+}
+
+// CloseIdleConnections closes the connections to the API that are kept
+// open for reuse and carry no request now. A client that is being replaced
+// calls it once its requests have ended, so that its connections do not
+// wait out their idle timeout.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
+// newHTTPClient returns a client tuned for many small requests to one
+// host. Deadlines come from each request's context.
+func newHTTPClient() *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          128,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}}
+}
+
+// ActiveSession fetches a meeting's active session. The session may be
+// LIVE or ENDED. A meeting without one is [ErrNoActiveSession]: the 404
+// that carries RealtimeKit's own "error" object, where a 404 of the
+// Cloudflare gateway (an unknown route) is an [*Error] of [KindNotFound].
+// Every other failure is an [*Error].
+//
+// When ctx itself ends, the error is of [KindTimeout]; callers that are
+// shutting down should check ctx.Err and discard it.
+func (c *Client) ActiveSession(ctx context.Context, appID, meetingID string) (*Session, error) {
+	if appID == "" || meetingID == "" {
+		return nil, &Error{Kind: KindClient, Message: "empty app or meeting ID"}
+	}
+	var p realtime_kit.ActiveSessionGetActiveSessionParams
+	p.AccountID.Value, p.AccountID.Present = c.accountID, true
+	appID, meetingID = url.PathEscape(appID), url.PathEscape(meetingID)
+	r := c.call(ctx, func(ctx context.Context, opts ...option.RequestOption) error {
+		_, err := c.active.GetActiveSession(ctx, appID, meetingID, p, opts...)
+		return err
+	})
+	switch {
+	case r.rtk404:
+		return nil, ErrNoActiveSession
+	case r.err != nil:
+		return nil, r.err
+	}
+	s, e := decodeActiveSession(r.status, r.body)
+	if e != nil {
+		return nil, e
+	}
+	return s, nil
+}
+
+// reply is the outcome of one request.
+type reply struct {
+	status int    // the status of a 2xx response
+	body   []byte // the body of a 2xx response
+	err    *Error // nil on a 2xx response
+	// rtk404 is set on a 404 that carries RealtimeKit's own "error"
+	// object rather than the gateway's "errors" array; err is set too.
+	rtk404 bool
+}
+
+// call sends one request under its own deadline. The SDK is asked for the
+// raw body and the *http.Response so that every outcome can be told apart:
+// the SDK reports a non-JSON error page as a JSON syntax error, and a body
+// it cannot parse and a body it could not read alike.
+func (c *Client) call(ctx context.Context, send func(context.Context, ...option.RequestOption) error) reply {
+	if c.setupErr != "" {
+		return reply{err: &Error{Kind: KindClient, Message: c.setupErr}}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var (
+		body []byte
+		res  *http.Response
+	)
+	err := send(ctx, option.WithResponseBodyInto(&body), option.WithResponseInto(&res))
+	if err != nil {
+		if errors.Is(err, errResponseTooLarge) {
+			// The SDK reads every body whole, a 2xx or an error one.
+			return reply{err: tooLargeError(res)}
+		}
+		if res != nil && res.StatusCode >= 400 {
+			// The SDK leaves the error body readable in res.Body.
+			e, rtk404 := c.statusError(res, readErrorBody(res))
+			return reply{err: e, rtk404: rtk404}
+		}
+		return reply{err: c.transportError(err)}
+	}
+	if res == nil || res.StatusCode < 200 || res.StatusCode > 299 {
+		status := 0
+		if res != nil {
+			status = res.StatusCode
+		}
+		return reply{err: &Error{Kind: KindClient, StatusCode: status,
+			Message: "unexpected response " + statusLine(status)}}
+	}
+	return reply{status: res.StatusCode, body: body}
+}
