@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
 	"github.com/rtkwatchd/rtkwatchd/internal/poller"
+	"github.com/rtkwatchd/rtkwatchd/internal/redact"
 )
 
 func cmdCheck(_ context.Context, env *environment, args []string) error {
@@ -154,13 +154,12 @@ func shortDuration(d time.Duration) string {
 	return s
 }
 
-// redactBaseURL prints api.base_url without user information or query,
-// either of which may hold a proxy's credentials.
+// redactBaseURL prints api.base_url as its scheme and host, as notifier
+// URLs are printed: its user information, path or query may hold a
+// proxy's credentials.
 func redactBaseURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable)"
+	if r := redact.URL(raw); r != "" {
+		return r + "/…"
 	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
+	return "(unparsable)"
 }

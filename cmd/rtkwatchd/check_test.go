@@ -18,7 +18,7 @@ func TestCheckExampleConfig(t *testing.T) {
 	r.noSecrets(t)
 	for _, want := range []string{
 		"config ../../config.example.yaml is valid\n",
-		"api https://api.cloudflare.com/client/v4/ account 023e105f4ecef8ad9ca31a8372d0c353 timeout 10s\n",
+		"api https://api.cloudflare.com/… account 023e105f4ecef8ad9ca31a8372d0c353 timeout 10s\n",
 		"budget 10 of 1000 requests per 5 minutes (1%)\n",
 		"store /var/lib/rtkwatchd/state.db\n",
 		"admin 127.0.0.1:9464\n",
@@ -108,6 +108,26 @@ func TestCheckBaseIsValid(t *testing.T) {
 	r.noSecrets(t)
 	if !strings.Contains(squeeze(r.stdout), "budget 20 of 1000 requests per 5 minutes (2%)\n") {
 		t.Errorf("check output lacks the budget line:\n%s", r.stdout)
+	}
+}
+
+// TestCheckRedactsBaseURL: check shows api.base_url as scheme and host
+// only, since its user information, path or query may hold a proxy's
+// credentials.
+func TestCheckRedactsBaseURL(t *testing.T) {
+	config := strings.Replace(checkBase, "base_url: https://api.cloudflare.com/client/v4/",
+		"base_url: https://proxy-user:proxyPASS@proxy.example:8443/proxySECRETpath/client/v4/?key=proxyKEY", 1)
+	path := writeFile(t, t.TempDir(), "config.yaml", config)
+	r := runCLI(t, secretEnv(), "check", "--config", path)
+	r.wantCode(t, exitOK)
+	r.noSecrets(t)
+	if !strings.Contains(squeeze(r.stdout), "api https://proxy.example:8443/… account ") {
+		t.Errorf("check output lacks the redacted base URL:\n%s", r.stdout)
+	}
+	for _, secret := range []string{"proxy-user", "proxyPASS", "proxySECRETpath", "proxyKEY"} {
+		if strings.Contains(r.stdout+r.stderr, secret) {
+			t.Errorf("check output quotes %q:\n%s%s", secret, r.stdout, r.stderr)
+		}
 	}
 }
 

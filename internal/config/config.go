@@ -23,14 +23,16 @@
 package config
 
 import (
-	"net/url"
 	"slices"
 	"time"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/redact"
+	"github.com/rtkwatchd/rtkwatchd/internal/rtkapi"
 )
 
 // Defaults of the fields a configuration file may leave out.
 const (
-	DefaultBaseURL         = "https://api.cloudflare.com/client/v4/"
+	DefaultBaseURL         = rtkapi.DefaultBaseURL
 	DefaultAPITimeout      = 10 * time.Second
 	DefaultRequestsPer5m   = 1000
 	DefaultStorePath       = "/var/lib/rtkwatchd/state.db"
@@ -144,11 +146,10 @@ func (n Notifier) SigningSecrets() []Secret {
 // query, which may hold a token. It returns "[redacted]" when the URL does
 // not parse.
 func (n Notifier) RedactedURL() string {
-	u, err := url.Parse(n.URL.Value())
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return redacted
+	if r := redact.URL(n.URL.Value()); r != "" {
+		return r + "/…"
 	}
-	return u.Scheme + "://" + u.Host + "/…"
+	return redacted
 }
 
 // Delivery configures retries of notifications.

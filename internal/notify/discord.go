@@ -7,6 +7,8 @@ import (
 	"math"
 	"net/http"
 	"time"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/retryafter"
 )
 
 // DiscordOptions configure a Discord notifier.
@@ -89,9 +91,9 @@ func (d *Discord) Notify(ctx context.Context, m Message) Result {
 	return res
 }
 
-// maxRetryAfter bounds a delay a receiver may ask for, as parseRetryAfter
-// does.
-const maxRetryAfter = 365 * 24 * time.Hour
+// maxRetryAfter bounds a delay a receiver may ask for, as retryafter.Parse
+// does for a Retry-After header.
+const maxRetryAfter = retryafter.Max
 
 // discordRetryAfter reads the retry_after of Discord's 429 body: seconds,
 // with a fraction, rounded up to the millisecond. It returns 0 when the

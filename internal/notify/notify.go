@@ -17,10 +17,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/redact"
 )
 
 // Notifier delivers one event to one receiver.
@@ -98,7 +99,7 @@ func parseReceiverURL(raw string) (receiverURL, error) {
 	if u.Host == "" {
 		return receiverURL{}, errors.New("url has no host")
 	}
-	r := receiverURL{full: raw, redacted: u.Scheme + "://" + u.Host}
+	r := receiverURL{full: raw, redacted: redact.URL(raw)}
 	for _, s := range []string{raw, u.RequestURI(), u.EscapedPath(), u.RawQuery, u.User.String()} {
 		if s != "" && s != "/" {
 			r.secret = append(r.secret, s)
@@ -185,28 +186,6 @@ func printable(b []byte) string {
 // retryable reports whether a response status is worth retrying.
 func retryable(code int) bool {
 	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500
-}
-
-// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.
-// It returns 0 when the header is absent, malformed or in the past.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		const maxSecs = int64(365 * 24 * 3600)
-		return time.Duration(min(secs, maxSecs)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
 
 // idleConnsPerHost is how many idle connections a notifier's default client

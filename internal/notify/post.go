@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/retryafter"
 )
 
 // maxAnswer bounds how much of a response body a notifier keeps to read:
@@ -65,7 +67,7 @@ func (u receiverURL) result(a answer, now time.Time) Result {
 		StatusCode: a.code,
 	}
 	if res.Retry {
-		res.RetryAfter = parseRetryAfter(a.header.Get("Retry-After"), now)
+		res.RetryAfter = retryafter.Parse(a.header.Get("Retry-After"), now)
 	}
 	return res
 }

@@ -217,6 +217,11 @@ func TestSlackResponses(t *testing.T) {
 			w.WriteHeader(429)
 		}, want: Result{StatusCode: 429, Retry: true, RetryAfter: 30 * time.Second},
 			wantErr: "post http://HOST: status 429 Too Many Requests"},
+		{name: "429 retry-after fraction", respond: func(_ int, w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Retry-After", "2.5")
+			w.WriteHeader(429)
+		}, want: Result{StatusCode: 429, Retry: true, RetryAfter: 2500 * time.Millisecond},
+			wantErr: "post http://HOST: status 429 Too Many Requests"},
 		{name: "400 invalid_payload", respond: status(400, "invalid_payload"), want: Result{StatusCode: 400},
 			wantErr: "post http://HOST: status 400 Bad Request: invalid_payload"},
 		{name: "500", respond: status(500, "rollup_error"), want: Result{StatusCode: 500, Retry: true},

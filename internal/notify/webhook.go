@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rtkwatchd/rtkwatchd/internal/retryafter"
 	"github.com/rtkwatchd/rtkwatchd/internal/stdwebhooks"
 )
 
@@ -191,7 +192,7 @@ func (w *Webhook) Notify(ctx context.Context, m Message) Result {
 		StatusCode: code,
 	}
 	if res.Retry {
-		res.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), w.now())
+		res.RetryAfter = retryafter.Parse(resp.Header.Get("Retry-After"), w.now())
 	}
 	return res
 }
