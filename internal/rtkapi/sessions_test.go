@@ -257,10 +257,13 @@ func TestLiveSessionsPageGuard(t *testing.T) {
 			fmt.Fprintf(w, `{"success":true,"data":{"sessions":[{"id":"s%d","associated_id":"m%d","status":"LIVE","live_participants":1,"minutes_consumed":1}]}}`, page, page)
 		}))
 	}
+	// A thousand requests on a busy machine: no one of them may hit the
+	// test client's short timeout.
+	slow := func(o *Options) { o.Timeout = 30 * time.Second }
 	t.Run("ends on page 1000", func(t *testing.T) {
 		srv := serve(999)
 		defer srv.Close()
-		got, pages, err := newTestClient(t, srv.URL+"/client/v4/", nil).LiveSessions(t.Context(), "app", 1)
+		got, pages, err := newTestClient(t, srv.URL+"/client/v4/", slow).LiveSessions(t.Context(), "app", 1)
 		if err != nil || len(got) != 999 || pages != 1000 {
 			t.Fatalf("%d sessions in %d pages, error %v; want 999 in 1000", len(got), pages, err)
 		}
@@ -268,7 +271,7 @@ func TestLiveSessionsPageGuard(t *testing.T) {
 	t.Run("never ends", func(t *testing.T) {
 		srv := serve(1 << 30)
 		defer srv.Close()
-		got, pages, err := newTestClient(t, srv.URL+"/client/v4/", nil).LiveSessions(t.Context(), "app", 1)
+		got, pages, err := newTestClient(t, srv.URL+"/client/v4/", slow).LiveSessions(t.Context(), "app", 1)
 		if got != nil || pages != 1000 {
 			t.Fatalf("%d sessions in %d pages; want none after 1000", len(got), pages)
 		}
