@@ -197,3 +197,24 @@ func TestClientResponseAtLimit(t *testing.T) {
 		})
 	}
 }
+
+// idleCounter is a transport that counts the calls to close its idle
+// connections.
+type idleCounter struct {
+	http.RoundTripper
+	closed atomic.Int32
+}
+
+func (t *idleCounter) CloseIdleConnections() { t.closed.Add(1) }
+
+// TestClientCloseIdleConnections: closing the client's idle connections
+// reaches the caller's transport through the body cap.
+func TestClientCloseIdleConnections(t *testing.T) {
+	tr := &idleCounter{RoundTripper: http.DefaultTransport}
+	c := New(Options{BaseURL: "http://127.0.0.1:1/client/v4/", AccountID: testAccount, Token: testToken,
+		HTTPClient: &http.Client{Transport: tr}})
+	c.CloseIdleConnections()
+	if n := tr.closed.Load(); n != 1 {
+		t.Errorf("the transport's idle connections were closed %d times; want once", n)
+	}
+}
