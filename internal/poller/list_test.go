@@ -196,9 +196,12 @@ func TestPollAllLivePages(t *testing.T) {
 			for i := range tt.sessions {
 				h.fake.StartSession(testApp, fmt.Sprintf("m%03d", i), rtkfake.Session{})
 			}
-			// A clock in the past freezes the budget's refill, so that
-			// its tokens count exactly the requests charged.
-			budget := NewBudget(1000, func() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) })
+			// A clock in the past freezes the budget's refill as it is read,
+			// and a slow rate (40 per 5 minutes: burst 4, one more every
+			// 7.5 s) keeps the refill between the real times of the
+			// requests far below the half request the check allows, however
+			// busy the machine: its tokens count the requests charged.
+			budget := NewBudget(40, func() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) })
 			p := h.poller(func(o *Options) { o.Budget = budget })
 			w := allLiveWatch()
 			c := h.poll(p, w)
@@ -211,8 +214,8 @@ func TestPollAllLivePages(t *testing.T) {
 			if n := len(h.rawSnapshots(w.Name)); n != tt.sessions+1 {
 				t.Errorf("%d snapshots; want %d", n, tt.sessions+1)
 			}
-			// Every page is charged to the budget (burst 100).
-			want := float64(100 - tt.requests)
+			// Every page is charged to the budget.
+			want := float64(4 - tt.requests)
 			if got := budget.Available(); got < want || got > want+0.5 {
 				t.Errorf("budget has %.2f requests left; want %g", got, want)
 			}
