@@ -8,7 +8,9 @@
 // a short message that never holds the API token. Bodies are capped at
 // [MaxResponseBytes] and checked before use.
 //
-// The package knows nothing of the rest of rtkwatchd.
+// The package knows nothing of the rest of rtkwatchd (diff, config, the
+// store): of its packages it imports only the two leaves that every HTTP
+// client of rtkwatchd shares, retryafter and redact.
 package rtkapi
 
 import (
