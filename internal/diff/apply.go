@@ -118,51 +118,22 @@ type step struct {
 
 // failure records the failed poll f.
 func (s *step) failure(f Failure) {
-	if s.next.ConsecutiveFailures <= 0 {
-		s.next.ConsecutiveFailures = 0
-		s.next.FirstFailureAt = s.obs.At
+	h := s.next.health()
+	due := h.failed(f, s.obs.At, s.rules.FailingAfter)
+	s.next.setHealth(h)
+	if due {
+		failingData(s.emit(TypeWatchFailing, s.next.Session, noThreshold), h, f)
 	}
-	s.next.ConsecutiveFailures++
-	s.next.LastError = failureText(f)
-
-	after := max(s.rules.FailingAfter, 1)
-	auth := f.Kind == FailureAuth || f.StatusCode == 401 || f.StatusCode == 403
-	if s.next.Failing || (s.next.ConsecutiveFailures < after && !auth) {
-		return
-	}
-	s.next.Failing = true
-	d := s.emit(TypeWatchFailing, s.next.Session, noThreshold)
-	d.Error = s.next.LastError
-	if f.StatusCode != 0 {
-		d.StatusCode = ptr(f.StatusCode)
-	}
-	d.ConsecutiveFailures = ptr(s.next.ConsecutiveFailures)
-}
-
-// failureText describes f in one line for last_error and watch.failing.
-func failureText(f Failure) string {
-	kind := string(f.Kind)
-	if kind == "" {
-		kind = "unknown"
-	}
-	if f.Message == "" {
-		return kind
-	}
-	return kind + ": " + f.Message
 }
 
 // good records a successful poll: the end of any run of failures, then the
 // session transitions it implies.
 func (s *step) good() {
-	if s.next.Failing {
-		d := s.emit(TypeWatchRecovered, s.next.Session, noThreshold)
-		d.FailedForSeconds = ptr(wholeSeconds(s.next.FirstFailureAt, s.obs.At))
+	h := s.next.health()
+	if recovered, failedFor := h.good(s.obs.At); recovered {
+		s.emit(TypeWatchRecovered, s.next.Session, noThreshold).FailedForSeconds = ptr(failedFor)
 	}
-	s.next.ConsecutiveFailures = 0
-	s.next.FirstFailureAt = time.Time{}
-	s.next.LastError = ""
-	s.next.Failing = false
-	s.next.LastGoodPoll = s.obs.At
+	s.next.setHealth(h)
 	s.participantTh = sortedInts(s.rules.ParticipantThresholds)
 	s.minutesTh = sortedFloats(s.rules.MinutesThresholds)
 

@@ -31,21 +31,30 @@ func (s *step) emit(typ string, sess *Session, th thresholdKey) *EventData {
 	if sess != nil {
 		name, sessionID = sess.MeetingDisplayName, sess.ID
 	}
+	e := newEvent(s.meeting, s.next.Sequence, typ, sessionID, s.obs.At, th)
+	e.Data.MeetingDisplayName = name
+	e.Data.SessionID = sessionID
+	s.events = append(s.events, e)
+	return &s.events[len(s.events)-1].Data
+}
+
+// newEvent returns an event of type typ about meeting m, with sequence
+// number seq and time at, whose id derives from those and from subject (the
+// session, or whatever else the event is about) and th. The caller fills in
+// the rest of the data, session_id included.
+func newEvent(m Meeting, seq uint64, typ, subject string, at time.Time, th thresholdKey) Event {
 	d := EventData{
-		ID:                 eventID(s.meeting, s.next.Sequence, typ, sessionID, s.obs.At, th),
-		Sequence:           s.next.Sequence,
-		Watch:              s.meeting.Watch,
-		AccountID:          s.meeting.AccountID,
-		AppID:              s.meeting.AppID,
-		MeetingID:          s.meeting.MeetingID,
-		MeetingDisplayName: name,
-		SessionID:          sessionID,
+		ID:        eventID(m, seq, typ, subject, at, th),
+		Sequence:  seq,
+		Watch:     m.Watch,
+		AccountID: m.AccountID,
+		AppID:     m.AppID,
+		MeetingID: m.MeetingID,
 	}
 	if th.set {
 		d.Threshold = ptr(th.value)
 	}
-	s.events = append(s.events, Event{Type: typ, Timestamp: eventTime(s.obs.At), Data: d})
-	return &s.events[len(s.events)-1].Data
+	return Event{Type: typ, Timestamp: eventTime(at), Data: d}
 }
 
 // eventTime is the timestamp of an event observed at t: UTC, in whole
