@@ -27,8 +27,9 @@ import (
 //   - A good poll ends a run of failures, emitting watch.recovered first when
 //     watch.failing was emitted for the run.
 //   - The first good poll of a meeting records a baseline and emits nothing
-//     else: the session if it is LIVE, and the thresholds it has already
-//     reached, so that they neither fire now nor again later.
+//     else: the session if it is LIVE, the thresholds it has already
+//     reached, so that they neither fire now nor again later, and the start
+//     of an idle stretch.
 //   - After that, a LIVE session where there was none emits session.started;
 //     a stored session that is now absent, not LIVE, or replaced by another
 //     id emits session.ended (then session.started for the new id). A new
@@ -39,15 +40,39 @@ import (
 //     T − hysteresis for one that was; minutes.threshold_crossed fires once
 //     per session when minutes_consumed ≥ T. An ended session's participant
 //     thresholds are forgotten without down events.
+//   - session.duration_crossed fires once per session for each of
+//     rules.DurationThresholds (T, rounded up to whole seconds) when the
+//     session has run for at least T: from its started_at (or, when that
+//     does not parse, from when it was first seen) to obs.At, which is the
+//     rule's only "now". A session seen for the first time after T is
+//     reported at that first observation, like any other threshold of a new
+//     session. threshold_seconds is T, duration_seconds the whole seconds run.
+//   - session.idle (with rules.Idle.For > 0) fires when live_participants has
+//     stayed at or below rules.Idle.Participants for at least For. The idle
+//     stretch starts at the first observation at or below the bound (at a
+//     baseline too, silently) and lasts while every following observation is
+//     at or below it; idle_seconds runs from that first observation to
+//     obs.At. It fires once per stretch; the first observation above the
+//     bound ends the stretch and re-arms it. Only good polls count: a failed
+//     poll neither starts nor ends a stretch. A session that ends (or is
+//     replaced) ends its stretch; a new session starts with none.
+//   - session.ended carries estimated_cost, minutes_consumed (the final
+//     numbers' when present) times rules.PricePerParticipantMinute rounded to
+//     a millionth, when that price is > 0.
+//   - Within one step, events come in this order: watch.recovered,
+//     session.ended, session.started, participant crossings (up ascending,
+//     then down descending), minutes, durations (ascending), session.idle.
 //   - A session that comes back under the id of the session that ended last
 //     (with no other session started in between) emits session.started
-//     again, but keeps the minutes thresholds reported before it ended, so
-//     they do not fire twice. Its participant thresholds start from zero like
-//     any new session's, so their up crossings may fire again.
-//   - A threshold that the rules gained since the last good poll (a reload,
-//     a restart) is armed silently when the session, unchanged since that
-//     poll, is already past it, just as at a baseline; only later crossings
-//     fire. A threshold the rules lost is forgotten silently. A snapshot that
+//     again, but keeps the minutes and duration thresholds reported before
+//     it ended, so they do not fire twice. Its participant thresholds and its
+//     idle stretch start from zero like any new session's, so their up
+//     crossings may fire again.
+//   - A threshold (participants, minutes or duration) that the rules gained
+//     since the last good poll (a reload, a restart) is armed silently when
+//     the session, unchanged since that poll, is already past it, just as at
+//     a baseline; only later crossings fire. An idle rule gained by a reload
+//     starts its first stretch at the next observation. A threshold the rules lost is forgotten silently. A snapshot that
 //     does not say which thresholds it knows (one stored by an older
 //     version) is taken to know the current ones.
 //
@@ -114,6 +139,7 @@ type step struct {
 	// The rules' thresholds in ascending order, set by good.
 	participantTh []int
 	minutesTh     []float64
+	durationTh    []int64 // whole seconds
 }
 
 // failure records the failed poll f.
@@ -136,6 +162,7 @@ func (s *step) good() {
 	s.next.setHealth(h)
 	s.participantTh = sortedInts(s.rules.ParticipantThresholds)
 	s.minutesTh = sortedFloats(s.rules.MinutesThresholds)
+	s.durationTh = durationSeconds(s.rules.DurationThresholds)
 
 	var cur *Session // the live session observed, nil when none
 	if s.obs.Kind == ObservedSession && isLive(s.obs.Session) {
@@ -151,6 +178,7 @@ func (s *step) good() {
 		s.ended(old)
 		s.next.LastEndedSessionID = old.ID
 		s.next.LastEndedMinutesReached = s.next.MinutesReached
+		s.next.LastEndedDurationReached = s.next.DurationReached
 		s.forgetSession()
 	}
 	if cur == nil {
@@ -163,11 +191,12 @@ func (s *step) good() {
 		s.next.SessionSeenAt = s.obs.At
 		s.next.ParticipantsUp = nil
 		s.next.MinutesReached = nil
+		s.next.DurationReached = nil
 		if s.next.LastEndedSessionID == cur.ID {
 			s.next.MinutesReached = s.next.LastEndedMinutesReached
+			s.next.DurationReached = s.next.LastEndedDurationReached
 		}
-		s.next.LastEndedSessionID = ""
-		s.next.LastEndedMinutesReached = nil
+		s.forgetLastEnded()
 		d := s.emit(TypeSessionStarted, stored, noThreshold)
 		d.Current = stored
 		old = nil // the new session has no previous observation
@@ -177,14 +206,15 @@ func (s *step) good() {
 	s.learnThresholds()
 	s.participants(old, stored)
 	s.minutes(old, stored)
+	s.duration(old, stored)
+	s.idle(old, stored)
 }
 
 // baseline records the first good poll of a meeting, silently.
 func (s *step) baseline(cur *Session) {
 	s.next.Baselined = true
 	s.forgetSession()
-	s.next.LastEndedSessionID = ""
-	s.next.LastEndedMinutesReached = nil
+	s.forgetLastEnded()
 	s.learnThresholds()
 	if cur == nil {
 		return
@@ -201,14 +231,33 @@ func (s *step) baseline(cur *Session) {
 			s.next.MinutesReached = append(s.next.MinutesReached, t)
 		}
 	}
+	ran := s.ranFor(cur)
+	for _, t := range s.durationTh {
+		if ran >= t && !containsLast(s.next.DurationReached, t) {
+			s.next.DurationReached = append(s.next.DurationReached, t)
+		}
+	}
+	s.idleAtBaseline(cur)
 }
 
-// forgetSession clears the stored session and the thresholds it reached.
+// forgetSession clears the stored session, the thresholds it reached and
+// its idle stretch.
 func (s *step) forgetSession() {
 	s.next.Session = nil
 	s.next.SessionSeenAt = time.Time{}
 	s.next.ParticipantsUp = nil
 	s.next.MinutesReached = nil
+	s.next.DurationReached = nil
+	s.next.IdleSince = time.Time{}
+	s.next.IdleReported = false
+}
+
+// forgetLastEnded clears what the snapshot remembers of the session that
+// ended last.
+func (s *step) forgetLastEnded() {
+	s.next.LastEndedSessionID = ""
+	s.next.LastEndedMinutesReached = nil
+	s.next.LastEndedDurationReached = nil
 }
 
 // ended emits session.ended for the stored session old. Its duration runs
@@ -231,6 +280,11 @@ func (s *step) ended(old *Session) {
 		}
 	}
 	d.DurationSeconds = ptr(wholeSeconds(start, end))
+	minutes := old.MinutesConsumed
+	if final != nil {
+		minutes = final.MinutesConsumed
+	}
+	d.EstimatedCost = estimatedCost(minutes, s.rules.PricePerParticipantMinute)
 }
 
 // finalFor returns the final numbers of the ended session old: the

@@ -75,8 +75,11 @@ func briefs(evs []Event) []brief {
 	var out []brief
 	for _, e := range evs {
 		b := brief{Type: e.Type, Seq: e.Data.Sequence, SessionID: e.Data.SessionID, Direction: e.Data.Direction}
-		if e.Data.Threshold != nil {
+		switch {
+		case e.Data.Threshold != nil:
 			b.Threshold = *e.Data.Threshold
+		case e.Data.ThresholdSeconds != nil:
+			b.Threshold = float64(*e.Data.ThresholdSeconds)
 		}
 		out = append(out, b)
 	}

@@ -131,7 +131,7 @@ func TestStartedData(t *testing.T) {
 	wantSnap := Snapshot{
 		Meeting: testMeeting, Baselined: true, Session: s, Sequence: 1,
 		SessionSeenAt: at(30), LastGoodPoll: at(30),
-		KnownParticipants: []int{50, 100}, KnownMinutes: []float64{600, 1200},
+		KnownParticipants: []int{50, 100}, KnownMinutes: []float64{600, 1200}, KnownDuration: []int64{},
 	}
 	if diff := cmp.Diff(wantSnap, next); diff != "" {
 		t.Errorf("snapshot (-want +got):\n%s", diff)

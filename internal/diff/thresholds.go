@@ -78,10 +78,28 @@ func (s *step) participantEvent(t int, direction string, prev, cur *Session) {
 // in its session, in ascending order, and updates the snapshot's
 // MinutesReached. Like participants, it allocates only on a change.
 func (s *step) minutes(prev, cur *Session) {
-	th := s.minutesTh
-	reached := s.next.MinutesReached
-	m := cur.MinutesConsumed
+	was := s.next.MinutesReached
+	next := reachOnce(s.minutesTh, was, cur.MinutesConsumed)
+	if sameSlice(next, was) {
+		return
+	}
+	for _, t := range next {
+		if !slices.Contains(was, t) {
+			d := s.emit(TypeMinutesThreshold, cur, thresholdAt(t))
+			d.MinutesConsumed = ptr(cur.MinutesConsumed)
+			d.Previous = prev
+			d.Current = cur
+		}
+	}
+	s.next.MinutesReached = next
+}
 
+// reachOnce returns the thresholds of th (ascending, duplicates allowed)
+// that are reached once and for all: those of reached that th still has,
+// and those that value reaches now. It returns reached itself when that is
+// the answer, and otherwise a new slice (nil when empty), so that nothing
+// is allocated when nothing changes.
+func reachOnce[T int64 | float64](th, reached []T, value T) []T {
 	changes, keep := 0, 0
 	for i, t := range th {
 		if i > 0 && th[i-1] == t {
@@ -90,34 +108,32 @@ func (s *step) minutes(prev, cur *Session) {
 		switch was := slices.Contains(reached, t); {
 		case was:
 			keep++
-		case m >= t:
+		case value >= t:
 			changes++
 		}
 	}
 	if changes == 0 && keep == len(reached) {
-		return
+		return reached
 	}
-
-	next := make([]float64, 0, keep+changes)
+	if keep+changes == 0 {
+		return nil
+	}
+	next := make([]T, 0, keep+changes)
 	for i, t := range th {
 		if i > 0 && th[i-1] == t {
 			continue
 		}
-		switch was := slices.Contains(reached, t); {
-		case was:
+		if slices.Contains(reached, t) || value >= t {
 			next = append(next, t)
-		case m >= t:
-			next = append(next, t)
-			d := s.emit(TypeMinutesThreshold, cur, thresholdAt(t))
-			d.MinutesConsumed = ptr(m)
-			d.Previous = prev
-			d.Current = cur
 		}
 	}
-	if len(next) == 0 {
-		next = nil
-	}
-	s.next.MinutesReached = next
+	return next
+}
+
+// sameSlice reports whether a and b are the same slice: same length and, when
+// not empty, the same backing array.
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // armNewThresholds arms, silently, the thresholds that the rules gained
@@ -135,12 +151,15 @@ func (s *step) armNewThresholds(cur *Session) {
 	if known := s.next.KnownMinutes; known != nil && !slices.Equal(known, s.minutesTh) {
 		s.next.MinutesReached = armed(s.next.MinutesReached, known, s.minutesTh, cur.MinutesConsumed)
 	}
+	if known := s.next.KnownDuration; known != nil && !slices.Equal(known, s.durationTh) {
+		s.next.DurationReached = armed(s.next.DurationReached, known, s.durationTh, float64(s.ranFor(cur)))
+	}
 }
 
 // armed returns have, ascending, plus the thresholds of th (ascending) that
 // are not in known and that value has reached. It returns have itself when
 // there are none, and a new slice otherwise.
-func armed[T int | float64](have, known, th []T, value float64) []T {
+func armed[T int | int64 | float64](have, known, th []T, value float64) []T {
 	var out []T
 	for i, t := range th {
 		if i > 0 && th[i-1] == t || slices.Contains(known, t) || slices.Contains(have, t) || value < float64(t) {
@@ -163,6 +182,7 @@ func armed[T int | float64](have, known, th []T, value float64) []T {
 func (s *step) learnThresholds() {
 	s.next.KnownParticipants = known(s.next.KnownParticipants, s.participantTh)
 	s.next.KnownMinutes = known(s.next.KnownMinutes, s.minutesTh)
+	s.next.KnownDuration = known(s.next.KnownDuration, s.durationTh)
 }
 
 // known returns was when it equals th and is not nil, else a copy of th

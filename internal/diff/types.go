@@ -1,7 +1,10 @@
 // Package diff turns one observation of a meeting into the meeting's next
-// snapshot and the events that the change between the two implies.
+// snapshot and the events that the change between the two implies ([Apply]),
+// and does the same for the signals a watch reads app-wide: its recordings
+// ([ApplyRecordings]), its livestreams ([ApplyLivestreams]) and an app's
+// daily and monthly minutes ([ApplyUsage]).
 //
-// It is pure: no I/O, no clock (the observation carries its own time), no
+// It is pure: no I/O, no clock (every observation carries its own time), no
 // goroutines. Everything rtkwatchd promises about which events fire, and when,
 // is decided here.
 package diff
@@ -25,12 +28,35 @@ const (
 	TypeMinutesThreshold      = "minutes.threshold_crossed"
 	TypeWatchFailing          = "watch.failing"
 	TypeWatchRecovered        = "watch.recovered"
+
+	TypeDurationCrossed   = "session.duration_crossed"
+	TypeSessionIdle       = "session.idle"
+	TypeRecordingStarted  = "recording.started"
+	TypeRecordingUploaded = "recording.uploaded"
+	TypeRecordingErrored  = "recording.errored"
+	TypeLivestreamStarted = "livestream.started"
+	TypeLivestreamStopped = "livestream.stopped"
+	TypeLivestreamErrored = "livestream.errored"
+	TypeUsageThreshold    = "usage.threshold_crossed"
 )
 
 // EventTypes lists every event type, in the order the README documents them.
 var EventTypes = []string{
 	TypeSessionStarted, TypeSessionEnded, TypeParticipantsThreshold,
 	TypeMinutesThreshold, TypeWatchFailing, TypeWatchRecovered,
+}
+
+// SignalEventTypes lists the event types of meeting health and cost (SPEC
+// §8), which only rules, observations and states beyond today's
+// configuration produce: Apply emits session.duration_crossed and
+// session.idle only when Rules ask for them. Routing, notifiers and the
+// README learn them when the poller feeds these rules; until then they are
+// kept apart from EventTypes.
+var SignalEventTypes = []string{
+	TypeDurationCrossed, TypeSessionIdle,
+	TypeRecordingStarted, TypeRecordingUploaded, TypeRecordingErrored,
+	TypeLivestreamStarted, TypeLivestreamStopped, TypeLivestreamErrored,
+	TypeUsageThreshold,
 }
 
 // Directions of a participant threshold crossing.
@@ -114,6 +140,21 @@ type Rules struct {
 	Hysteresis            int       // >= 0
 	MinutesThresholds     []float64 // ascending, each > 0
 	FailingAfter          int       // >= 1
+	// DurationThresholds (thresholds.duration) are session lengths,
+	// ascending, each > 0; a fraction of a second is rounded up.
+	DurationThresholds []time.Duration
+	// Idle (idle:) asks for session.idle; the zero value asks for none.
+	Idle IdleRule
+	// PricePerParticipantMinute (the usage block of the watch's app), when
+	// > 0, adds estimated_cost to session.ended.
+	PricePerParticipantMinute float64
+}
+
+// IdleRule says when a live session counts as idle: live_participants at or
+// below Participants for at least For. A For of 0 or less turns it off.
+type IdleRule struct {
+	Participants int
+	For          time.Duration
 }
 
 // Meeting identifies the meeting a snapshot belongs to.
@@ -161,6 +202,20 @@ type Snapshot struct {
 	// from zero, as for any session that starts.
 	LastEndedSessionID      string    `json:"last_ended_session_id,omitempty"`
 	LastEndedMinutesReached []float64 `json:"last_ended_minutes_reached,omitempty"`
+	// DurationReached lists, ascending and in whole seconds, the duration
+	// thresholds already reported for the current session; KnownDuration and
+	// LastEndedDurationReached are to it what KnownMinutes and
+	// LastEndedMinutesReached are to MinutesReached.
+	DurationReached          []int64 `json:"duration_reached,omitempty"`
+	KnownDuration            []int64 `json:"known_duration,omitzero"`
+	LastEndedDurationReached []int64 `json:"last_ended_duration_reached,omitempty"`
+	// IdleSince is the time of the first observation of the current idle
+	// stretch (live_participants at or below the idle rule's bound); zero
+	// when the session is not idle or no idle rule is configured.
+	IdleSince time.Time `json:"idle_since,omitzero"`
+	// IdleReported is true once session.idle has been emitted for the
+	// stretch that began at IdleSince.
+	IdleReported bool `json:"idle_reported,omitempty"`
 	// SessionSeenAt is when the current session was first observed.
 	SessionSeenAt time.Time `json:"session_seen_at,omitzero"`
 	// LastGoodPoll is the time of the last successful poll.
@@ -200,9 +255,15 @@ type EventData struct {
 	Previous           *Session `json:"previous"`
 	Current            *Session `json:"current"`
 
-	// session.ended
+	// session.ended, and duration_seconds for session.duration_crossed
 	Final           *Session `json:"final,omitempty"`
 	DurationSeconds *int64   `json:"duration_seconds,omitempty"`
+	// session.ended (when a price is configured) and usage.threshold_crossed
+	EstimatedCost *float64 `json:"estimated_cost,omitempty"`
+	// session.duration_crossed
+	ThresholdSeconds *int64 `json:"threshold_seconds,omitempty"`
+	// session.idle, with live_participants and minutes_consumed
+	IdleSeconds *int64 `json:"idle_seconds,omitempty"`
 
 	// participants.threshold_crossed and minutes.threshold_crossed
 	Threshold                *float64 `json:"threshold,omitempty"`
@@ -211,9 +272,24 @@ type EventData struct {
 	PreviousLiveParticipants *int     `json:"previous_live_participants,omitempty"`
 	MinutesConsumed          *float64 `json:"minutes_consumed,omitempty"`
 
-	// watch.failing and watch.recovered
+	// watch.failing and watch.recovered; Signal names the list that fails
+	// (recordings, livestreams, usage) when it is not the meeting's session
+	Signal              string `json:"signal,omitempty"`
 	Error               string `json:"error,omitempty"`
 	StatusCode          *int   `json:"status_code,omitempty"`
 	ConsecutiveFailures *int   `json:"consecutive_failures,omitempty"`
 	FailedForSeconds    *int64 `json:"failed_for_seconds,omitempty"`
+
+	// recording.* and livestream.*: previous_status is "" for an item first
+	// seen in this status
+	RecordingID    string  `json:"recording_id,omitempty"`
+	LivestreamID   string  `json:"livestream_id,omitempty"`
+	Status         string  `json:"status,omitempty"`
+	PreviousStatus *string `json:"previous_status,omitempty"`
+
+	// usage.threshold_crossed, with estimated_cost
+	Period           string   `json:"period,omitempty"`
+	PeriodStart      string   `json:"period_start,omitempty"`
+	ThresholdMinutes *float64 `json:"threshold_minutes,omitempty"`
+	Minutes          *float64 `json:"minutes,omitempty"`
 }

@@ -49,11 +49,17 @@ var sampleStatuses = map[string][2]string{
 	typeLivestreamErrored: {"LIVE", "ERRORED"},
 }
 
-// sampleData is the data of a sample event: the fields of §5 and those of
-// §8 and §10, side by side in one JSON object.
+// sampleData is the data of a sample event: the fields of §5 and §8, which
+// diff.EventData has, and those of §10, side by side in one JSON object.
 type sampleData struct {
 	diff.EventData
-	extraData
+	sampleNotifierData
+}
+
+// sampleNotifierData is the part of extraData that diff.EventData lacks.
+type sampleNotifierData struct {
+	Notifier          string `json:"notifier,omitempty"`
+	FailingForSeconds *int64 `json:"failing_for_seconds,omitempty"`
 }
 
 // sampleBody is a sample event as it is encoded.
@@ -107,10 +113,12 @@ func sampleEvent(typ string) sampleBody {
 		d.IdleSeconds, d.LiveParticipants, d.MinutesConsumed = ptr(900), &n, num(1830.5)
 	case typeRecordingStarted, typeRecordingUploaded, typeRecordingErrored:
 		d.RecordingID = "rec_5b0fa000-0000-4000-8000-000000000007"
-		d.PreviousStatus, d.Status = sampleStatuses[typ][0], sampleStatuses[typ][1]
+		prev := sampleStatuses[typ][0]
+		d.PreviousStatus, d.Status = &prev, sampleStatuses[typ][1]
 	case typeLivestreamStarted, typeLivestreamStopped, typeLivestreamErrored:
 		d.LivestreamID = "ls_5b0fa000-0000-4000-8000-000000000009"
-		d.PreviousStatus, d.Status = sampleStatuses[typ][0], sampleStatuses[typ][1]
+		prev := sampleStatuses[typ][0]
+		d.PreviousStatus, d.Status = &prev, sampleStatuses[typ][1]
 	case typeUsageThreshold:
 		d.Watch, d.MeetingID, d.MeetingDisplayName, d.SessionID, d.Previous, d.Current = "", "", "", "", nil, nil
 		d.Period, d.PeriodStart = periodDay, "2026-11-25"
