@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"encoding/json"
 	"reflect"
 	"slices"
 	"testing"
@@ -170,4 +171,22 @@ func lastEvents(t testing.TB, rules Rules, obs ...Observation) (Snapshot, []Even
 	t.Helper()
 	s, all := play(t, rules, Snapshot{}, obs...)
 	return s, all[len(all)-1]
+}
+
+// roundTripJSON stores v as the store would and reads it back, checking
+// that nothing is lost on the way.
+func roundTripJSON[T any](t *testing.T, v T) T {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back T
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(v, back); diff != "" {
+		t.Fatalf("JSON round trip (-before +after):\n%s", diff)
+	}
+	return back
 }
