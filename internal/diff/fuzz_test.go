@@ -15,12 +15,19 @@ var fuzzRules = Rules{
 	Hysteresis:            5,
 	MinutesThresholds:     []float64{100, 1000, 2000},
 	FailingAfter:          3,
+	DurationThresholds:    []time.Duration{time.Minute, 10 * time.Minute, 30 * time.Minute},
+	Idle:                  IdleRule{Participants: 5, For: 2 * time.Minute},
 }
 
 // fuzzRulesFor returns fuzzRules with only the thresholds that mask selects:
-// bits 0-3 the participant thresholds, bits 4-6 the minutes thresholds.
+// bits 0-3 the participant thresholds, bits 4-6 the minutes thresholds; bit
+// 7 drops the 10-minute duration threshold and lowers the idle bound to 0.
 func fuzzRulesFor(mask byte) Rules {
 	r := fuzzRules
+	if mask&128 != 0 {
+		r.DurationThresholds = []time.Duration{time.Minute, 30 * time.Minute}
+		r.Idle.Participants = 0
+	}
 	r.ParticipantThresholds, r.MinutesThresholds = nil, nil
 	for i, t := range fuzzRules.ParticipantThresholds {
 		if mask&(1<<i) != 0 {
@@ -104,6 +111,9 @@ func FuzzApply(f *testing.F) {
 	f.Add([]byte{0, 20, 5, 30, 0, 60, 110, 30, 5, 0, 0, 30, 0, 60, 110, 30, 4, 0, 0, 30, 0x40, 60, 120, 30})
 	// Thresholds removed and added back while the session is past them.
 	f.Add([]byte{0, 20, 5, 30, 0, 60, 110, 30, 0x80, 60, 110, 0, 0x80, 60, 110, 0x7f, 0x80, 120, 250, 0x7f})
+	// An idle stretch through a failure, ended by a rise, then a reload that
+	// lowers the idle bound and drops a duration threshold; a 404 and back.
+	f.Add([]byte{0, 3, 0, 10, 0, 0, 0, 100, 6, 3, 0, 100, 0, 5, 0, 100, 0, 9, 0, 50, 0, 2, 0, 200, 0x80, 2, 0, 0xff, 5, 0, 0, 10, 0, 0, 0, 250})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		obs, roundTrip, rulesAt := decodeObservations(data)
 		var prev Snapshot
@@ -113,6 +123,7 @@ func FuzzApply(f *testing.F) {
 		var known Rules                // the rules at the last good poll
 		reported := map[float64]bool{} // minutes thresholds reported for the session
 		lastEnded := ""                // the session that ended last, until one starts
+		var signals sessionSignalsModel
 		for i, o := range obs {
 			if roundTrip[i] {
 				prev = jsonRoundTrip(t, prev)
@@ -138,12 +149,20 @@ func FuzzApply(f *testing.F) {
 					!slices.Equal(prev.MinutesReached, next.MinutesReached) || !prev.SessionSeenAt.Equal(next.SessionSeenAt) ||
 					prev.Baselined != next.Baselined || !prev.LastGoodPoll.Equal(next.LastGoodPoll) ||
 					!slices.Equal(prev.KnownParticipants, next.KnownParticipants) || !slices.Equal(prev.KnownMinutes, next.KnownMinutes) ||
-					prev.LastEndedSessionID != next.LastEndedSessionID || !slices.Equal(prev.LastEndedMinutesReached, next.LastEndedMinutesReached) {
+					prev.LastEndedSessionID != next.LastEndedSessionID || !slices.Equal(prev.LastEndedMinutesReached, next.LastEndedMinutesReached) ||
+					!slices.Equal(prev.DurationReached, next.DurationReached) || !slices.Equal(prev.KnownDuration, next.KnownDuration) ||
+					!slices.Equal(prev.LastEndedDurationReached, next.LastEndedDurationReached) ||
+					!prev.IdleSince.Equal(next.IdleSince) || prev.IdleReported != next.IdleReported {
 					t.Fatalf("%s: a failure changed the session state", step)
 				}
 			}
 			if !prev.Baselined && next.Baselined {
 				open = next.Session != nil
+				for _, e := range evs {
+					if e.Type != TypeWatchRecovered {
+						t.Fatalf("%s: the baseline emitted %s", step, e.Type)
+					}
+				}
 			}
 
 			seq := prev.Sequence
@@ -231,11 +250,11 @@ func FuzzApply(f *testing.F) {
 			}
 			if good && next.Baselined {
 				checkThresholdState(t, step, next, rules)
-				known = rules
 			}
 			if next.Sequence != seq {
 				t.Fatalf("%s: snapshot sequence %d, want %d", step, next.Sequence, seq)
 			}
+			signals.check(t, step, prev, next, o, rules, known, evs)
 			if next.Baselined && open != (next.Session != nil) {
 				t.Fatalf("%s: events say open=%v but the snapshot holds %v", step, open, next.Session)
 			}
@@ -253,6 +272,9 @@ func FuzzApply(f *testing.F) {
 			}
 			if ends != (ended != "") || ends && endID != ended {
 				t.Fatalf("%s: EndsSession = %q, %v; Apply ended %q", step, endID, ends, ended)
+			}
+			if good && next.Baselined {
+				known = rules
 			}
 			prev = next
 		}
