@@ -1,7 +1,9 @@
 package diff
 
 import (
+	"fmt"
 	"testing"
+	"time"
 )
 
 // BenchmarkApply measures the common case: the same live session polled
@@ -54,5 +56,42 @@ func BenchmarkApplyFailure(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Apply(testMeeting, prev, obs, testRules)
+	}
+}
+
+// BenchmarkDiffAllRules is BenchmarkDiff with duration thresholds, an idle
+// rule and a price configured as well.
+func BenchmarkDiffAllRules(b *testing.B) {
+	rules := testRules
+	rules.DurationThresholds = []time.Duration{2 * time.Hour, 8 * time.Hour}
+	rules.Idle = IdleRule{Participants: 0, For: 15 * time.Minute}
+	rules.PricePerParticipantMinute = 0.002
+	prev, _ := Apply(testMeeting, Snapshot{}, sessionObs(0, liveSession("s1", 70, 700)), rules)
+	obs := []Observation{
+		sessionObs(30, liveSession("s1", 71, 701)),
+		sessionObs(60, liveSession("s1", 69, 702)),
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, evs := Apply(testMeeting, prev, obs[i%2], rules); len(evs) != 0 {
+			b.Fatal("unexpected events")
+		}
+	}
+}
+
+// BenchmarkApplyRecordings measures a read of 100 recordings, none of which
+// changed.
+func BenchmarkApplyRecordings(b *testing.B) {
+	var list []Recording
+	for i := range 100 {
+		list = append(list, rec(fmt.Sprintf("r%03d", i), fmt.Sprintf("m%02d", i%20), RecordingUploaded, i))
+	}
+	prev, _, _ := ApplyRecordings(testWatch, MediaState{}, recObs(200, list...), MediaRules{})
+	obs := recObs(230, list...)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, evs, _ := ApplyRecordings(testWatch, prev, obs, MediaRules{}); len(evs) != 0 {
+			b.Fatal("unexpected events")
+		}
 	}
 }
