@@ -58,40 +58,83 @@ type Fault struct {
 	Times int
 }
 
-// SetFault makes requests fail. The scope is an app and a meeting:
-// active-session requests for that meeting, and sessions requests whose
-// associated_id is that meeting. An empty meetingID covers every request
-// of the app, and an empty appID every request on both routes. When
-// several faults match, the narrowest wins. Faults apply before the token
-// is checked, as a failing gateway would.
-func (s *Server) SetFault(appID, meetingID string, f Fault) {
-	if appID == "" {
-		meetingID = ""
-	}
-	s.faultMu.Lock()
-	defer s.faultMu.Unlock()
-	s.faults[scope{appID, meetingID}] = &f
+// Route names one of the routes the fake serves, for faults and counts.
+type Route string
+
+// The routes.
+const (
+	RouteActiveSession Route = "active-session"
+	RouteSessions      Route = "sessions"
+	RouteRecordings    Route = "recordings"
+	RouteLivestreams   Route = "livestreams"
+	RouteAnalytics     Route = "analytics/daywise"
+)
+
+// faultScope names what a fault applies to; empty fields are wildcards.
+type faultScope struct {
+	route        Route
+	app, meeting string
 }
 
-// ClearFault removes the fault set for exactly this scope.
+// SetFault makes requests fail, on every route. The scope is an app and a
+// meeting: active-session requests for that meeting, sessions requests
+// whose associated_id is that meeting, and recordings requests whose
+// meeting_id is. An empty meetingID covers every request of the app, and
+// an empty appID every request. When several faults match, the narrowest
+// wins (see [Server.SetRouteFault]). Faults apply before the token is
+// checked, as a failing gateway would.
+func (s *Server) SetFault(appID, meetingID string, f Fault) {
+	s.setFault(faultScope{"", appID, meetingID}, f)
+}
+
+// ClearFault removes the fault set by SetFault for exactly this scope.
 func (s *Server) ClearFault(appID, meetingID string) {
-	if appID == "" {
-		meetingID = ""
+	s.clearFault(faultScope{"", appID, meetingID})
+}
+
+// SetRouteFault makes the requests of one route fail: those of an app, or
+// of every app when appID is empty. A route's fault is narrower than any
+// fault SetFault sets, so it wins over them.
+func (s *Server) SetRouteFault(route Route, appID string, f Fault) {
+	s.setFault(faultScope{route, appID, ""}, f)
+}
+
+// ClearRouteFault removes the fault set by SetRouteFault for exactly this
+// route and app.
+func (s *Server) ClearRouteFault(route Route, appID string) {
+	s.clearFault(faultScope{route, appID, ""})
+}
+
+func (s *Server) setFault(sc faultScope, f Fault) {
+	if sc.app == "" {
+		sc.meeting = ""
 	}
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
-	delete(s.faults, scope{appID, meetingID})
+	s.faults[sc] = &f
+}
+
+func (s *Server) clearFault(sc faultScope) {
+	if sc.app == "" {
+		sc.meeting = ""
+	}
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	delete(s.faults, sc)
 }
 
 // takeFault returns the fault that applies to a request, counting it
 // against the fault's Times.
-func (s *Server) takeFault(appID, meetingID string) (Fault, bool) {
+func (s *Server) takeFault(route Route, appID, meetingID string) (Fault, bool) {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
 	if len(s.faults) == 0 {
 		return Fault{}, false
 	}
-	for _, sc := range [...]scope{{appID, meetingID}, {appID, ""}, {}} {
+	for _, sc := range [...]faultScope{
+		{route, appID, ""}, {route, "", ""},
+		{"", appID, meetingID}, {"", appID, ""}, {},
+	} {
 		f, ok := s.faults[sc]
 		if !ok {
 			continue
@@ -111,7 +154,9 @@ func (s *Server) takeFault(appID, meetingID string) (Fault, bool) {
 const badGatewayPage = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n" +
 	"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
 
-func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, appID, meetingID string, f Fault) {
+// serveFault answers a request with fault f; sample is the body that
+// TruncatedJSON cuts.
+func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f Fault, sample func() []byte) {
 	switch f.Kind {
 	case Unauthorized:
 		writeJSON(w, http.StatusUnauthorized, envelopeError(10000, "Authentication error"))
@@ -129,7 +174,7 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, appID, meeti
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = w.Write([]byte(badGatewayPage))
 	case TruncatedJSON:
-		body := s.sampleBody(appID, meetingID)
+		body := sample()
 		writeJSON(w, http.StatusOK, body[:len(body)/2])
 	case Garbage:
 		w.Header().Set("Content-Type", "text/html")

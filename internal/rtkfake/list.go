@@ -8,8 +8,8 @@ import (
 	"strconv"
 )
 
-// DefaultPerPage is the page size of the sessions route when the request
-// names none.
+// DefaultPerPage is the page size of the list routes (sessions,
+// recordings, livestreams) when the request names none.
 const DefaultPerPage = 20
 
 // serveSessions answers GET …/sessions with the query parameters
@@ -25,7 +25,7 @@ func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request) {
 	s.counts.mu.Lock()
 	s.counts.perApp[appID]++
 	s.counts.mu.Unlock()
-	if !s.admit(w, r, appID, meetingID) {
+	if !s.admit(w, r, RouteSessions, appID, meetingID, func() []byte { return s.sampleBody(appID, meetingID) }) {
 		return
 	}
 
@@ -34,20 +34,11 @@ func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, rtkError(400, "status must be one of LIVE, ENDED"))
 		return
 	}
-	perPage, ok := wholeNumber(q.Get("per_page"))
-	if !ok {
-		writeJSON(w, http.StatusBadRequest, rtkError(400, "per_page must be a whole number >= 0"))
+	pageNo, perPage, problem := pageParams(q)
+	if problem != "" {
+		writeJSON(w, http.StatusBadRequest, rtkError(400, problem))
 		return
 	}
-	if perPage == 0 {
-		perPage = DefaultPerPage
-	}
-	pageNo, ok := wholeNumber(q.Get("page_no"))
-	if !ok {
-		writeJSON(w, http.StatusBadRequest, rtkError(400, "page_no must be a whole number >= 0"))
-		return
-	}
-	pageNo = max(pageNo, 1)
 	less, ok := sessionOrder(q.Get("sort_by"), q.Get("sort_order"))
 	if !ok {
 		writeJSON(w, http.StatusBadRequest, rtkError(400, "sort_by must be createdAt or minutesConsumed and sort_order ASC or DESC"))
@@ -78,10 +69,7 @@ func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request) {
 	s.mu.RUnlock()
 
 	slices.SortFunc(found, less)
-	page := []*Session{}
-	if start := (pageNo - 1) * perPage; start < len(found) && start >= 0 {
-		page = found[start:min(start+perPage, len(found))]
-	}
+	page, _ := pageOf(found, pageNo, perPage)
 	writeJSON(w, http.StatusOK, mustMarshal(sessionsBody{Success: true, Data: sessionsData{Sessions: page}}))
 }
 

@@ -1,15 +1,22 @@
 // Package rtkfake is an in-process fake of the Cloudflare RealtimeKit API,
 // served over net/http/httptest, for tests, load tests and `rtkwatchd demo`.
 //
-// It serves the two routes rtkwatchd uses, with the bodies and status codes
-// the real API sends:
+// It serves the routes rtkwatchd uses, with the bodies and status codes
+// the real API sends (or, where nobody has seen them, the shapes of the
+// SDK's types):
 //
 //	GET /client/v4/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/active-session
 //	GET /client/v4/accounts/{account_id}/realtime/kit/{app_id}/sessions
+//	GET /client/v4/accounts/{account_id}/realtime/kit/{app_id}/recordings
+//	GET /client/v4/accounts/{account_id}/realtime/kit/{app_id}/livestreams
+//	GET /client/v4/accounts/{account_id}/realtime/kit/{app_id}/analytics/daywise
 //
 // Tests script it meeting by meeting ([Server.StartSession],
-// [Server.UpdateSession], [Server.EndSession]) and inject failures
-// ([Server.SetFault]). Every method is safe to call while clients poll.
+// [Server.UpdateSession], [Server.EndSession]), recording by recording
+// ([Server.AddRecording], [Server.SetRecordingStatus]), livestream by
+// livestream ([Server.AddLivestream], [Server.SetLivestreamStatus]) and day
+// by day ([Server.SetDailyUsage]), and inject failures ([Server.SetFault],
+// [Server.SetRouteFault]). Every method is safe to call while clients poll.
 //
 // Requests are checked in this order: routing (anything else is a 404 with
 // the v4 envelope and code 7003), scripted faults, the bearer token (401,
@@ -61,7 +68,7 @@ type Server struct {
 	nextID uint64
 
 	faultMu sync.Mutex
-	faults  map[scope]*Fault
+	faults  map[faultScope]*Fault
 
 	counts counters
 }
@@ -73,10 +80,18 @@ type scope struct{ app, meeting string }
 // counters are the request counts reported by [Server.Counts].
 type counters struct {
 	total, active, sessions, unrouted, rejected, faulted atomic.Int64
+	recordings, livestreams, analytics                   atomic.Int64
 
 	mu         sync.Mutex
 	perMeeting map[scope]int
-	perApp     map[string]int
+	perApp     map[string]int // sessions requests
+	perRoute   map[routeApp]int
+}
+
+// routeApp names the requests of one route for one app.
+type routeApp struct {
+	route Route
+	app   string
 }
 
 // Counts reports how many requests the fake has received.
@@ -93,6 +108,9 @@ type Counts struct {
 	Rejected int
 	// Faulted counts requests answered by a scripted [Fault].
 	Faulted int
+	// Recordings, Livestreams and Analytics count requests to the
+	// recordings, livestreams and analytics/daywise routes.
+	Recordings, Livestreams, Analytics int
 }
 
 // New starts a fake server on a loopback port. It panics when
@@ -112,14 +130,18 @@ func New(opts Options) *Server {
 		keepEnded: opts.ServeEndedStatus,
 		closing:   make(chan struct{}),
 		apps:      make(map[string]*appState),
-		faults:    make(map[scope]*Fault),
+		faults:    make(map[faultScope]*Fault),
 	}
 	s.counts.perMeeting = make(map[scope]int)
 	s.counts.perApp = make(map[string]int)
+	s.counts.perRoute = make(map[routeApp]int)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/active-session", s.serveActiveSession)
 	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/sessions", s.serveSessions)
+	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/recordings", s.serveRecordings)
+	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/livestreams", s.serveLivestreams)
+	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/analytics/daywise", s.serveAnalytics)
 	mux.HandleFunc("/", s.serveUnrouted)
 	s.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.counts.total.Add(1)
@@ -158,7 +180,34 @@ func (s *Server) Counts() Counts {
 		Unrouted:      int(s.counts.unrouted.Load()),
 		Rejected:      int(s.counts.rejected.Load()),
 		Faulted:       int(s.counts.faulted.Load()),
+		Recordings:    int(s.counts.recordings.Load()),
+		Livestreams:   int(s.counts.livestreams.Load()),
+		Analytics:     int(s.counts.analytics.Load()),
 	}
+}
+
+// RouteRequests returns how many requests to one of the app-wide routes
+// (recordings, livestreams, analytics/daywise) reached the route for one
+// app, whatever their outcome.
+func (s *Server) RouteRequests(route Route, appID string) int {
+	s.counts.mu.Lock()
+	defer s.counts.mu.Unlock()
+	return s.counts.perRoute[routeApp{route, appID}]
+}
+
+// countList counts a request to one of the app-wide routes.
+func (s *Server) countList(route Route, appID string) {
+	switch route {
+	case RouteRecordings:
+		s.counts.recordings.Add(1)
+	case RouteLivestreams:
+		s.counts.livestreams.Add(1)
+	case RouteAnalytics:
+		s.counts.analytics.Add(1)
+	}
+	s.counts.mu.Lock()
+	s.counts.perRoute[routeApp{route, appID}]++
+	s.counts.mu.Unlock()
 }
 
 // ActiveSessionRequests returns how many active-session requests reached
@@ -177,13 +226,14 @@ func (s *Server) SessionsRequests(appID string) int {
 	return s.counts.perApp[appID]
 }
 
-// admit runs the checks shared by both routes: scripted faults, then the
+// admit runs the checks shared by every route: scripted faults, then the
 // token and the account. It reports whether the request may proceed; when
-// it returns false the response has been written.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request, appID, meetingID string) bool {
-	if f, ok := s.takeFault(appID, meetingID); ok {
+// it returns false the response has been written. sample is the body a
+// TruncatedJSON fault cuts.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, route Route, appID, meetingID string, sample func() []byte) bool {
+	if f, ok := s.takeFault(route, appID, meetingID); ok {
 		s.counts.faulted.Add(1)
-		s.serveFault(w, r, appID, meetingID, f)
+		s.serveFault(w, r, f, sample)
 		return false
 	}
 	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), s.auth) != 1 {

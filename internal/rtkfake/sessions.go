@@ -40,11 +40,15 @@ const (
 // milliseconds), as the API writes them.
 const TimeFormat = "2006-01-02T15:04:05.000Z"
 
-// appState holds the meetings of one app. Sessions stored here are never
-// modified in place: every change stores a new *Session, so a handler may
-// encode a pointer it read under the lock after releasing the lock.
+// appState holds the meetings of one app, and its recordings, livestreams
+// and daily usage. Sessions, recordings and livestreams stored here are
+// never modified in place: every change stores a new value, so a handler
+// may encode a pointer it read under the lock after releasing the lock.
 type appState struct {
-	meetings map[string]*meetingState
+	meetings    map[string]*meetingState
+	recordings  map[string]*Recording
+	livestreams map[string]*Livestream
+	usage       map[string]DailyUsage // by day, 2006-01-02
 }
 
 type meetingState struct {
@@ -53,12 +57,18 @@ type meetingState struct {
 	ended []*Session
 }
 
-func (s *Server) meeting(appID, meetingID string) *meetingState {
+// app returns an app's state, creating it. The caller holds s.mu.
+func (s *Server) app(appID string) *appState {
 	a := s.apps[appID]
 	if a == nil {
 		a = &appState{meetings: make(map[string]*meetingState)}
 		s.apps[appID] = a
 	}
+	return a
+}
+
+func (s *Server) meeting(appID, meetingID string) *meetingState {
+	a := s.app(appID)
 	m := a.meetings[meetingID]
 	if m == nil {
 		m = &meetingState{}
@@ -83,8 +93,7 @@ func (s *Server) StartSession(appID, meetingID string, sess Session) string {
 		s.endLocked(m)
 	}
 	if sess.ID == "" {
-		s.nextID++
-		sess.ID = fmt.Sprintf("%08x-0000-4000-8000-%012x", s.nextID>>48, s.nextID&0xffffffffffff)
+		sess.ID = s.newIDLocked()
 	}
 	sess.AssociatedID = meetingID
 	sess.Status = StatusLive
@@ -228,7 +237,7 @@ func (s *Server) serveActiveSession(w http.ResponseWriter, r *http.Request) {
 	s.counts.mu.Lock()
 	s.counts.perMeeting[scope{appID, meetingID}]++
 	s.counts.mu.Unlock()
-	if !s.admit(w, r, appID, meetingID) {
+	if !s.admit(w, r, RouteActiveSession, appID, meetingID, func() []byte { return s.sampleBody(appID, meetingID) }) {
 		return
 	}
 	var body []byte
