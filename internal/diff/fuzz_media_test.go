@@ -84,21 +84,17 @@ func FuzzApplyRecordings(f *testing.F) {
 		once := map[fired]bool{}
 		last := map[string]modelItem{} // what the rule must remember of each item in sight
 		for i, st := range decodeMediaSteps(data, fuzzRecordingStatuses) {
-			if st.roundTrip {
-				prev = roundTripJSON(t, prev)
-			}
 			obs := RecordingsObservation{At: st.at, Failure: st.failure}
 			for _, e := range st.entries {
 				obs.Recordings = append(obs.Recordings, Recording{ID: e.id, MeetingID: e.meetingID, Status: e.status, InvokedAt: e.seen})
 			}
-			before, items := prev, maps.Clone(prev.Items)
-			next, evs, skipped := ApplyRecordings(testWatch, prev, obs, st.rules())
-			if !reflect.DeepEqual(before, prev) || !maps.Equal(items, prev.Items) {
-				t.Fatalf("step %d: prev modified", i)
-			}
-			checkSignalSequence(t, i, prev.Sequence, next.Sequence, evs, ids)
+			var next MediaState
+			var evs []Event
+			var skipped []Skipped
+			prev, next, evs, skipped = st.apply(t, i, prev, ids, SignalRecordings, func(prev MediaState) (MediaState, []Event, []Skipped) {
+				return ApplyRecordings(testWatch, prev, obs, st.rules())
+			})
 			if st.failure != nil {
-				checkFailedRead(t, i, prev, next, evs, skipped, SignalRecordings)
 				prev = next
 				continue
 			}
@@ -157,6 +153,28 @@ func about(e mediaEntry, d EventData) bool {
 type modelItem struct {
 	status string
 	seen   time.Time
+}
+
+// apply runs one step of a media fuzzer through apply, from prev (stored as
+// JSON and read back first when the step says so), and checks what every
+// step must hold: prev unchanged, the list's sequence continued with fresh
+// ids, and a failed read changing nothing. It returns the prev it applied.
+func (st mediaFuzzStep) apply(t *testing.T, i int, prev MediaState, ids map[string]bool, signal string,
+	apply func(MediaState) (MediaState, []Event, []Skipped)) (MediaState, MediaState, []Event, []Skipped) {
+	t.Helper()
+	if st.roundTrip {
+		prev = roundTripJSON(t, prev)
+	}
+	before, items := prev, maps.Clone(prev.Items)
+	next, evs, skipped := apply(prev)
+	if !reflect.DeepEqual(before, prev) || !maps.Equal(items, prev.Items) {
+		t.Fatalf("step %d: prev modified", i)
+	}
+	checkSignalSequence(t, i, prev.Sequence, next.Sequence, evs, ids)
+	if st.failure != nil {
+		checkFailedRead(t, i, prev, next, evs, skipped, signal)
+	}
+	return prev, next, evs, skipped
 }
 
 // noteEntry records in last what a valid entry in sight says of its item.

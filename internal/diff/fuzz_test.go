@@ -1,13 +1,10 @@
 package diff
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 var fuzzRules = Rules{
@@ -126,7 +123,7 @@ func FuzzApply(f *testing.F) {
 		var signals sessionSignalsModel
 		for i, o := range obs {
 			if roundTrip[i] {
-				prev = jsonRoundTrip(t, prev)
+				prev = roundTripJSON(t, prev)
 			}
 			rules := rulesAt[i]
 			endID, ends := EndsSession(prev, o)
@@ -324,21 +321,3 @@ type stepName struct {
 }
 
 func (s stepName) String() string { return fmt.Sprintf("step %d (%+v)", s.i, s.obs) }
-
-// jsonRoundTrip stores s as the store would and reads it back, checking
-// that nothing is lost on the way.
-func jsonRoundTrip(t *testing.T, s Snapshot) Snapshot {
-	t.Helper()
-	b, err := json.Marshal(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back Snapshot
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(s, back); diff != "" {
-		t.Fatalf("snapshot JSON round trip (-before +after):\n%s", diff)
-	}
-	return back
-}

@@ -22,7 +22,7 @@ func playRuled(t *testing.T, prev Snapshot, steps []ruledStep) Snapshot {
 	t.Helper()
 	for i, st := range steps {
 		if st.roundTrip {
-			prev = jsonRoundTrip(t, prev)
+			prev = roundTripJSON(t, prev)
 		}
 		var evs []Event
 		prev, evs = applyChecked(t, prev, st.obs, st.rules)
@@ -282,7 +282,7 @@ func TestSnapshotWithoutKnownThresholds(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			next, evs := applyChecked(t, jsonRoundTrip(t, legacy), tc.obs, testRules)
+			next, evs := applyChecked(t, roundTripJSON(t, legacy), tc.obs, testRules)
 			if diff := cmp.Diff(tc.want, briefs(evs)); diff != "" {
 				t.Errorf("events (-want +got):\n%s", diff)
 			}

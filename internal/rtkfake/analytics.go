@@ -58,23 +58,20 @@ type sessionDay struct {
 // was set for it. Negative numbers are served as they are, for tests of
 // what rtkwatchd makes of them. It panics when day is not a date.
 func (s *Server) SetDailyUsage(appID, day string, u DailyUsage) {
-	if _, err := time.Parse(dayLayout, day); err != nil {
-		panic("rtkfake: SetDailyUsage: day " + day + " is not a date")
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.app(appID)
-	if a.usage == nil {
-		a.usage = make(map[string]DailyUsage)
-	}
-	a.usage[day] = u
+	s.updateUsage("SetDailyUsage", appID, day, func(d *DailyUsage) { *d = u })
 }
 
 // AddSessionMinutes adds minutes to an app's session minutes on one day.
 // It panics when day is not a date.
 func (s *Server) AddSessionMinutes(appID, day string, minutes float64) {
+	s.updateUsage("AddSessionMinutes", appID, day, func(d *DailyUsage) { d.SessionMinutes += minutes })
+}
+
+// updateUsage applies f to an app's usage on one day, for the method
+// caller, which panics when day is not a date.
+func (s *Server) updateUsage(caller, appID, day string, f func(*DailyUsage)) {
 	if _, err := time.Parse(dayLayout, day); err != nil {
-		panic("rtkfake: AddSessionMinutes: day " + day + " is not a date")
+		panic("rtkfake: " + caller + ": day " + day + " is not a date")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -83,7 +80,7 @@ func (s *Server) AddSessionMinutes(appID, day string, minutes float64) {
 		a.usage = make(map[string]DailyUsage)
 	}
 	u := a.usage[day]
-	u.SessionMinutes += minutes
+	f(&u)
 	a.usage[day] = u
 }
 
