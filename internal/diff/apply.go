@@ -72,16 +72,18 @@ import (
 //     since the last good poll (a reload, a restart) is armed silently when
 //     the session, unchanged since that poll, is already past it, just as at
 //     a baseline; only later crossings fire. An idle rule gained by a reload
-//     starts its first stretch at the next observation. A threshold the rules lost is forgotten silently. A snapshot that
-//     does not say which thresholds it knows (one stored by an older
-//     version) is taken to know the current ones.
+//     starts its first stretch at the next observation. A threshold the
+//     rules lost is forgotten silently. A snapshot that does not say which
+//     thresholds it knows (one stored by an older version) is taken to know
+//     the current ones.
 //
 // Every event gets the next sequence number of the meeting; the snapshot
 // keeps the last one used. Its timestamp is obs.At in UTC, truncated to the
-// second, so that it encodes as 2006-01-02T15:04:05Z. Events name the session they are about: the ended
-// one for session.ended, the current one otherwise, and for watch.failing
-// and watch.recovered the stored one, if any, with previous and current
-// null since the poll tells nothing new about it.
+// second, so that it encodes as 2006-01-02T15:04:05Z. Events name the
+// session they are about: the ended one for session.ended, the current one
+// otherwise, and for watch.failing and watch.recovered the stored one, if
+// any, with previous and current null since the poll tells nothing new
+// about it.
 func Apply(meeting Meeting, prev Snapshot, obs Observation, rules Rules) (Snapshot, []Event) {
 	s := step{meeting: meeting, obs: obs, rules: rules, next: prev}
 	s.next.Meeting = meeting
