@@ -158,7 +158,7 @@ func FuzzApplyUsage(f *testing.F) {
 				if !ok || e.Type != TypeUsageThreshold || !prev.Baselined {
 					t.Fatalf("step %d: %s for period %q (baselined %v)", i, e.Type, e.Data.Period, prev.Baselined)
 				}
-				if e.Data.PeriodStart != p.start.Format(time.RFC3339) || got != p.minutes || got < th || !slices.Contains(p.th, th) {
+				if e.Data.PeriodStart != p.start.Format(dayLayout) || got != p.minutes || got < th || !slices.Contains(p.th, th) {
 					t.Fatalf("step %d: %s %v at %v minutes from %s; the model has %v from %v under %v", i, e.Data.Period, th, got, e.Data.PeriodStart, p.minutes, p.start, p.th)
 				}
 				k := key{e.Data.Period, e.Data.PeriodStart, th}

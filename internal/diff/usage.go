@@ -100,7 +100,7 @@ const dayLayout = "2006-01-02"
 //     rules.MonthlyMinutes the month's reach, days first, each ascending. A
 //     new UTC day (month) starts its thresholds from zero: its first read may
 //     cross some. Events carry period (day or month), period_start (its
-//     first instant, RFC 3339 UTC), threshold_minutes, minutes, and
+//     first day, 2006-01-02, UTC), threshold_minutes, minutes, and
 //     estimated_cost (minutes times the price, rounded to a millionth) when
 //     a price is set; previous and current are null.
 //   - The first good read is a baseline: thresholds already reached are
@@ -182,7 +182,7 @@ func (u *usageStep) period(was UsagePeriod, name string, start time.Time, th []f
 			}
 			d := u.emit(u.app, TypeUsageThreshold, name+"\x00"+key+"\x00"+strconv.FormatFloat(t, 'g', -1, 64))
 			d.Period = name
-			d.PeriodStart = start.Format(time.RFC3339)
+			d.PeriodStart = key
 			d.ThresholdMinutes = ptr(t)
 			d.Minutes = ptr(minutes)
 			d.EstimatedCost = estimatedCost(minutes, u.price)

@@ -88,11 +88,11 @@ func deepUsage(s UsageState) [5]any {
 }
 
 func dayAt(seq uint64, start string, th, minutes float64) usageBrief {
-	return usageBrief{Type: TypeUsageThreshold, Period: PeriodDay, Start: start + "T00:00:00Z", Threshold: th, Minutes: minutes, Seq: seq}
+	return usageBrief{Type: TypeUsageThreshold, Period: PeriodDay, Start: start, Threshold: th, Minutes: minutes, Seq: seq}
 }
 
 func monthAt(seq uint64, start string, th, minutes float64) usageBrief {
-	return usageBrief{Type: TypeUsageThreshold, Period: PeriodMonth, Start: start + "T00:00:00Z", Threshold: th, Minutes: minutes, Seq: seq}
+	return usageBrief{Type: TypeUsageThreshold, Period: PeriodMonth, Start: start, Threshold: th, Minutes: minutes, Seq: seq}
 }
 
 func TestUsage(t *testing.T) {
@@ -206,7 +206,7 @@ func TestUsageData(t *testing.T) {
 	}
 	want := Event{Type: TypeUsageThreshold, Timestamp: when.UTC(), Data: EventData{
 		ID: evs[0].Data.ID, Sequence: 1, Watch: testApp.Watch, AccountID: testApp.AccountID, AppID: testApp.AppID, MeetingID: testApp.MeetingID,
-		Period: PeriodMonth, PeriodStart: "2026-11-01T00:00:00Z", ThresholdMinutes: ptr(1000.0), Minutes: ptr(1250.5), EstimatedCost: ptr(2.501),
+		Period: PeriodMonth, PeriodStart: "2026-11-01", ThresholdMinutes: ptr(1000.0), Minutes: ptr(1250.5), EstimatedCost: ptr(2.501),
 	}}
 	if diff := cmp.Diff(want, evs[0]); diff != "" {
 		t.Errorf("event (-want +got):\n%s", diff)
