@@ -208,16 +208,19 @@ func (e *Elector) term(ctx context.Context, lead func(context.Context, Fence) er
 	}
 	l.watchKey(tctx, fence)
 
-	// The leader's context ends, and Leading turns false, the moment the
-	// lease is lost.
-	lctx, stopLead := context.WithCancelCause(ctx)
-	defer stopLead(nil)
-	defer context.AfterFunc(l.lost, func() {
-		e.leading.Store(false)
-		stopLead(context.Cause(l.lost))
-	})()
-	log := e.opts.Logger.With().Str(logKey, fence.Key).Int64(logRevision, fence.Rev).Logger()
+	// The leader's context ends the moment the lease is lost or ctx ends,
+	// and Leading turns false just before. (Leading turns true first, so
+	// that a loss already signalled turns it false again.)
 	e.leading.Store(true)
+	lctx, stopLead := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer stopLead(nil)
+	end := func(cause error) {
+		e.leading.Store(false)
+		stopLead(cause)
+	}
+	defer context.AfterFunc(l.lost, func() { end(context.Cause(l.lost)) })()
+	defer context.AfterFunc(ctx, func() { end(context.Cause(ctx)) })()
+	log := e.opts.Logger.With().Str(logKey, fence.Key).Int64(logRevision, fence.Rev).Logger()
 	log.Info().Str(logLeader, e.opts.Name).Dur(logTTL, l.ttl).Msg("etcd election: leading")
 	err = lead(lctx, fence)
 	e.leading.Store(false)
