@@ -45,6 +45,9 @@ func (f Fence) Cmp() clientv3.Cmp {
 // case the transaction may or may not have been applied. With no ops,
 // Commit checks that the term still holds.
 func (f Fence) Commit(ctx context.Context, kv clientv3.KV, conds []clientv3.Cmp, ops ...clientv3.Op) (*clientv3.TxnResponse, error) {
+	if f.Key == "" || f.Rev <= 0 {
+		return nil, fmt.Errorf("commit fenced transaction: the zero fence: %w", ErrFenced)
+	}
 	if err := f.fits(conds, ops); err != nil {
 		return nil, fmt.Errorf("commit fenced transaction: %w", err)
 	}

@@ -81,14 +81,20 @@ func (f Fence) fits(conds []clientv3.Cmp, ops []clientv3.Op) error {
 	if len(ops) > MaxTxnOps {
 		return fmt.Errorf("%d operations, at most %d: %w", len(ops), MaxTxnOps, ErrTooLarge)
 	}
+	if n := f.txnSize(conds, ops); n > MaxRequestBytes {
+		return fmt.Errorf("about %d bytes, at most %d: %w", n, MaxRequestBytes, ErrTooLarge)
+	}
+	return nil
+}
+
+// txnSize is an upper bound of the size of a transaction of this fence
+// with conds and ops, as etcd counts it against MaxRequestBytes.
+func (f Fence) txnSize(conds []clientv3.Cmp, ops []clientv3.Op) int {
 	n := f.overhead() + opsSize(ops)
 	for i := range conds {
 		n += cmpSize(&conds[i])
 	}
-	if n > MaxRequestBytes {
-		return fmt.Errorf("about %d bytes, at most %d: %w", n, MaxRequestBytes, ErrTooLarge)
-	}
-	return nil
+	return n
 }
 
 // overhead is what a transaction of this fence takes before any operation
