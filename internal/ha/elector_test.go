@@ -12,8 +12,10 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/etcdtest"
 )
 
-// ttl is the lease of the tests' electors; the test etcd grants 1 s.
-const ttl = time.Second
+// ttl is the lease of the tests' electors. The test etcd grants as little
+// as 1 s; 2 s keeps a busy machine (keep-alives every 667 ms, the lease given
+// up 200 ms early) from losing a lease the tests expect to hold.
+const ttl = 2 * time.Second
 
 // slack is what the tests allow beyond a bound for scheduling on a busy
 // machine and for the server's own timers (etcd looks for expired leases
@@ -21,18 +23,20 @@ const ttl = time.Second
 const slack = 1500 * time.Millisecond
 
 func TestOneLeaderAmongTwo(t *testing.T) {
+	t.Parallel()
 	s := etcdtest.Start(t)
 	a := startNode(t, connect(t, s.Endpoint), "node-a", ttl)
 	w := a.waitWon(t, 10*time.Second)
 	b := startNode(t, connect(t, s.Endpoint), "node-b", ttl)
 
-	// b waits behind a: three lease TTLs later a still leads and b does not.
+	// b waits behind a: past a's first lease TTL (so a renewed it), a still
+	// leads and b does not.
 	select {
 	case bw := <-b.won:
 		t.Fatalf("b leads too (%s) while a leads (%s)", bw.fence.Key, w.fence.Key)
 	case l := <-a.lost:
 		t.Fatalf("a lost its term: %v", l.cause)
-	case <-time.After(3 * ttl):
+	case <-time.After(ttl + ttl/2):
 	}
 	if !a.e.Leading() || b.e.Leading() {
 		t.Errorf("Leading: a %t, b %t; want true, false", a.e.Leading(), b.e.Leading())
@@ -154,6 +158,7 @@ func TestDeletedKeyEndsTheTermAtOnce(t *testing.T) {
 }
 
 func TestPartitionedLeaderStepsDownBeforeAnotherIsElected(t *testing.T) {
+	t.Parallel()
 	s := etcdtest.Start(t)
 	proxy := etcdtest.NewProxy(t, hostPort(s.Endpoint))
 	aCli := connect(t, "http://"+proxy.Addr)
@@ -188,11 +193,11 @@ func TestPartitionedLeaderStepsDownBeforeAnotherIsElected(t *testing.T) {
 	if err != nil || len(resp.Kvs) != 1 || string(resp.Kvs[0].Value) != "from b" {
 		t.Fatalf("%s = %v, %v; want only b's write", key, resp, err)
 	}
-	// a is a follower again, behind b.
+	// a is a follower again, behind b, which renews its lease.
 	select {
 	case w := <-a.won:
 		t.Fatalf("a leads again (%s) while b leads", w.fence.Key)
-	case <-time.After(3 * ttl):
+	case <-time.After(ttl + ttl/2):
 	}
 }
 

@@ -130,7 +130,8 @@ func TestFailoverAfterKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs node processes; skipped with -short")
 	}
-	rounds, ttl := 3, ttl
+	t.Parallel()
+	rounds, ttl := 3, time.Second
 	if v := os.Getenv("RTKWATCHD_FAILOVER_ROUNDS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
