@@ -23,13 +23,33 @@ func put(key string, valueLen int) clientv3.Op {
 	return clientv3.OpPut(key, strings.Repeat("v", valueLen))
 }
 
-// shape is how many operations each packed transaction has.
-func shape(txns [][]clientv3.Op) []int {
-	var n []int
-	for _, t := range txns {
-		n = append(n, len(t))
+// checkPack packs groups and checks how many operations each transaction
+// has, and that the operations keep their order.
+func checkPack(t *testing.T, groups [][]clientv3.Op, want []int) {
+	t.Helper()
+	txns, err := testFence.Pack(groups)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return n
+	var shape []int
+	var keys, packed []string
+	for _, txn := range txns {
+		shape = append(shape, len(txn))
+		for _, op := range txn {
+			packed = append(packed, string(op.KeyBytes()))
+		}
+	}
+	for _, g := range groups {
+		for _, op := range g {
+			keys = append(keys, string(op.KeyBytes()))
+		}
+	}
+	if diff := cmp.Diff(want, shape); diff != "" {
+		t.Errorf("operations per transaction (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(keys, packed); diff != "" {
+		t.Errorf("order of operations (-want +got):\n%s", diff)
+	}
 }
 
 func groups(n, size int) [][]clientv3.Op {
@@ -58,29 +78,7 @@ func TestPackCountsOperations(t *testing.T) {
 		// 42 groups of 3 are 126 operations; the 43rd does not fit whole.
 		{"groups are never split", groups(43, 3), []int{126, 3}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			txns, err := testFence.Pack(tc.groups)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, shape(txns)); diff != "" {
-				t.Errorf("operations per transaction (-want +got):\n%s", diff)
-			}
-			var flat, got []string
-			for _, g := range tc.groups {
-				for _, op := range g {
-					flat = append(flat, string(op.KeyBytes()))
-				}
-			}
-			for _, txn := range txns {
-				for _, op := range txn {
-					got = append(got, string(op.KeyBytes()))
-				}
-			}
-			if diff := cmp.Diff(flat, got); diff != "" {
-				t.Errorf("order of operations (-want +got):\n%s", diff)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkPack(t, tc.groups, tc.want) })
 	}
 }
 
@@ -97,15 +95,7 @@ func TestPackCountsBytes(t *testing.T) {
 		{"two halves fit", [][]clientv3.Op{{sized(budget / 2)}, {sized(budget - budget/2)}}, []int{2}},
 		{"a byte more does not", [][]clientv3.Op{{sized(budget / 2)}, {sized(budget - budget/2 + 1)}}, []int{1, 1}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			txns, err := testFence.Pack(tc.groups)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, shape(txns)); diff != "" {
-				t.Errorf("operations per transaction (-want +got):\n%s", diff)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkPack(t, tc.groups, tc.want) })
 	}
 	t.Run("a group over the budget", func(t *testing.T) {
 		_, err := testFence.Pack([][]clientv3.Op{{put("a", 1)}, {sized(budget + 1)}})
