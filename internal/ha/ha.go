@@ -11,7 +11,12 @@
 //   - Elector (elector.go, term.go) campaigns under <prefix>election with a
 //     lease of ElectorOptions.LeaseTTL and calls the caller's lead function
 //     while this node leads, with a context that ends as soon as the
-//     leadership is lost. It exports rtkwatchd_ha_leader.
+//     leadership is lost. It exports rtkwatchd_ha_leader. The campaign is
+//     the algorithm of etcd's concurrency.Election on the same keys (so
+//     etcdctl and concurrency.Election see the same leader), written here
+//     because concurrency.Election.Campaign, when its context ends, resigns
+//     with the client's context, which has no deadline: a node cut off
+//     from etcd could not stop.
 //   - Fence (fence.go) is the token of one term of leadership: the leader's
 //     election key and its create revision. Fence.Commit runs a transaction
 //     only while that key still exists with that revision, and returns
