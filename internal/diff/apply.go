@@ -21,11 +21,39 @@ import (
 //     without a session or an unknown kind, which count as decode failures)
 //     never touches the session state. It counts the failure and emits
 //     watch.failing once per run of failures, when the run reaches
-//     rules.FailingAfter (at least 1), or at once for an authentication
-//     failure (FailureAuth, or status 401 or 403). This holds before the
-//     first baseline too: the meeting is known even if its session is not.
+//     rules.FailingAfter (at least 1) consecutive failures, or at once for
+//     an authentication failure (FailureAuth, or status 401 or 403). This
+//     holds before the first baseline too: the meeting is known even if its
+//     session is not.
+//   - With rules.FailingRatio > 0, watch.failing is also due at a failed
+//     poll when failures make up at least that fraction of the last
+//     WindowSize polls, good or failed. Polls not made yet count as good, so
+//     a meeting new to the watch needs as many failures as one polled for
+//     long: with 0.5, the 5th failure of the last 10 polls, never the 4th.
+//     The window is kept in the snapshot while the ratio is set, and emptied
+//     while it is not.
 //   - A good poll ends a run of failures, emitting watch.recovered first when
-//     watch.failing was emitted for the run.
+//     watch.failing was emitted for the run. With rules.RecoverAfter > 1, a
+//     run that emitted watch.failing ends only at the RecoverAfter-th good
+//     poll in a row, which emits watch.recovered; a failure before that
+//     starts the count again and emits nothing. So a run emits one
+//     watch.failing and one watch.recovered, however it got there, and
+//     failed_for_seconds runs from its first failure (with a ratio set, the
+//     first since the window last held no failure) to the recovery. A
+//     recovery empties the window of the run's failures: they were told.
+//   - With rules.RemindEvery > 0, a failing run repeats watch.failing, as a
+//     reminder, at the first failed poll at or after its last watch.failing
+//     or reminder plus RemindEvery; and an idle stretch repeats session.idle
+//     at the first observation of the stretch at or after its last
+//     session.idle or reminder plus RemindEvery. A reminder carries reminder
+//     true, the data of the poll at hand (error, status_code and
+//     consecutive_failures; idle_seconds from the stretch's start), and its
+//     own sequence number and id, derived like every id from what it is:
+//     never an earlier event's, the same when computed again. None comes
+//     after its condition ends (watch.recovered; a rise above the idle
+//     bound, or the session's end), and none while a recovering run gets
+//     good polls. Reminders turned on while a condition lasts count from the
+//     next observation; turned off, they stop.
 //   - The first good poll of a meeting records a baseline and emits nothing
 //     else: the session if it is LIVE, the thresholds it has already
 //     reached, so that they neither fire now nor again later, and the start
@@ -52,16 +80,18 @@ import (
 //     stretch starts at the first observation at or below the bound (at a
 //     baseline too, silently) and lasts while every following observation is
 //     at or below it; idle_seconds runs from that first observation to
-//     obs.At. It fires once per stretch; the first observation above the
-//     bound ends the stretch and re-arms it. Only good polls count: a failed
-//     poll neither starts nor ends a stretch. A session that ends (or is
+//     obs.At. It fires once per stretch (reminders aside); the first
+//     observation above the bound ends the stretch and re-arms it. Only good
+//     polls count: a failed poll neither starts nor ends a stretch. A session that ends (or is
 //     replaced) ends its stretch; a new session starts with none.
 //   - session.ended carries estimated_cost, minutes_consumed (the final
 //     numbers' when present) times rules.PricePerParticipantMinute rounded to
 //     a millionth, when that price is > 0.
 //   - Within one step, events come in this order: watch.recovered,
 //     session.ended, session.started, participant crossings (up ascending,
-//     then down descending), minutes, durations (ascending), session.idle.
+//     then down descending), minutes, durations (ascending), session.idle
+//     or its reminder. A failed poll emits at most one event: watch.failing
+//     or its reminder.
 //   - A session that comes back under the id of the session that ended last
 //     (with no other session started in between) emits session.started
 //     again, but keeps the minutes and duration thresholds reported before
@@ -147,10 +177,13 @@ type step struct {
 // failure records the failed poll f.
 func (s *step) failure(f Failure) {
 	h := s.next.health()
-	due := h.failed(f, s.obs.At, s.rules.FailingAfter)
+	failing, reminder := h.failed(f, s.obs.At, s.rules.health())
 	s.next.setHealth(h)
-	if due {
+	switch {
+	case failing:
 		failingData(s.emit(TypeWatchFailing, s.next.Session, noThreshold), h, f)
+	case reminder:
+		failingData(s.remind(TypeWatchFailing, s.next.Session), h, f)
 	}
 }
 
@@ -158,7 +191,7 @@ func (s *step) failure(f Failure) {
 // session transitions it implies.
 func (s *step) good() {
 	h := s.next.health()
-	if recovered, failedFor := h.good(s.obs.At); recovered {
+	if recovered, failedFor := h.good(s.obs.At, s.rules.health()); recovered {
 		s.emit(TypeWatchRecovered, s.next.Session, noThreshold).FailedForSeconds = ptr(failedFor)
 	}
 	s.next.setHealth(h)
@@ -252,6 +285,7 @@ func (s *step) forgetSession() {
 	s.next.DurationReached = nil
 	s.next.IdleSince = time.Time{}
 	s.next.IdleReported = false
+	s.next.IdleRemindedAt = time.Time{}
 }
 
 // forgetLastEnded clears what the snapshot remembers of the session that

@@ -26,17 +26,39 @@ func thresholdAt(t float64) thresholdKey { return thresholdKey{value: t, set: tr
 // the meeting's next sequence number, and returns its data for the caller to
 // complete before the next emit.
 func (s *step) emit(typ string, sess *Session, th thresholdKey) *EventData {
+	return s.emitEvent(typ, sess, th, false)
+}
+
+// remind is emit for a reminder of an event of type typ about sess: marked
+// reminder, with an id of its own.
+func (s *step) remind(typ string, sess *Session) *EventData {
+	return s.emitEvent(typ, sess, noThreshold, true)
+}
+
+// emitEvent is emit and remind.
+func (s *step) emitEvent(typ string, sess *Session, th thresholdKey, reminder bool) *EventData {
 	s.next.Sequence++
 	var name, sessionID string
 	if sess != nil {
 		name, sessionID = sess.MeetingDisplayName, sess.ID
 	}
-	e := newEvent(s.meeting, s.next.Sequence, typ, sessionID, s.obs.At, th)
+	subject := sessionID
+	if reminder {
+		subject = reminderSubject(subject)
+	}
+	e := newEvent(s.meeting, s.next.Sequence, typ, subject, s.obs.At, th)
 	e.Data.MeetingDisplayName = name
 	e.Data.SessionID = sessionID
+	e.Data.Reminder = reminder
 	s.events = append(s.events, e)
 	return &s.events[len(s.events)-1].Data
 }
+
+// reminderSubject is the subject, for its id, of a reminder of an event
+// about subject. Its sequence number and time already set a reminder's id
+// apart from the event it repeats and from every other reminder; the mark
+// says so in the hashed fields too.
+func reminderSubject(subject string) string { return subject + "\x00reminder" }
 
 // newEvent returns an event of type typ about meeting m, with sequence
 // number seq and time at, whose id derives from those and from subject (the

@@ -20,9 +20,18 @@ type MediaRules struct {
 	// Horizon is how long an item stays in sight after its last activity
 	// (see ApplyRecordings); 0 or less means DefaultMediaHorizon.
 	Horizon time.Duration
-	// FailingAfter is the watch's failing_after, for failed reads of the
-	// list.
+	// FailingAfter, FailingRatio, RecoverAfter and RemindEvery are the
+	// watch's failing_after, failing_ratio, recover_after and remind_every,
+	// for failed reads of the list, as in Rules.
 	FailingAfter int
+	FailingRatio float64
+	RecoverAfter int
+	RemindEvery  time.Duration
+}
+
+// health returns the failure policy of r.
+func (r MediaRules) health() healthRules {
+	return healthRules{failingAfter: r.FailingAfter, failingRatio: r.FailingRatio, recoverAfter: r.RecoverAfter, remindEvery: r.RemindEvery}
 }
 
 // MediaState is what rtkwatchd remembers between two reads of one watch's
@@ -79,7 +88,7 @@ type mediaKind struct {
 func applyMedia(k *mediaKind, watch Meeting, prev MediaState, at time.Time, entries []mediaEntry, failure *Failure, rules MediaRules) (MediaState, []Event, []Skipped) {
 	next := prev
 	s := signalStep{watch: watch, signal: k.signal, at: at, seq: &next.Sequence}
-	if !s.health(&next.Health, failure, rules.FailingAfter) {
+	if !s.health(&next.Health, failure, rules.health()) {
 		return next, s.events, nil
 	}
 	horizon := rules.Horizon

@@ -95,9 +95,11 @@ func onceFlag(flags, f uint8, typ string) (string, uint8) {
 // The rules:
 //
 //   - A failed read (obs.Failure) changes no item. It counts, with the same
-//     rules as a meeting's failed polls (Rules.FailingAfter, at once on
-//     401/403), towards one watch.failing per run of failures, with signal
-//     "recordings"; the first good read after it emits watch.recovered.
+//     rules as a meeting's failed polls (rules.FailingAfter and
+//     FailingRatio, at once on 401/403), towards one watch.failing per run
+//     of failures, with signal "recordings", repeated every RemindEvery as
+//     Apply repeats it; the first good read after it (the RecoverAfter-th in
+//     a row) emits watch.recovered.
 //   - The first good read records a baseline: every recording listed, and
 //     what its status says has happened, silently.
 //   - After that, a recording of a watched meeting emits recording.started

@@ -59,22 +59,26 @@ func (s *signalStep) emit(m Meeting, typ, subject string) *EventData {
 }
 
 // health applies the observation's outcome to h, the signal's failure
-// bookkeeping, with the same rules as a meeting's: a failure counts, and
-// emits watch.failing once per run when the run reaches failingAfter (at
-// once for an authentication failure); a good observation emits
-// watch.recovered when watch.failing was emitted for the run it ends. Both
-// carry the signal and the caller's watch identity. It reports whether the
-// observation was good.
-func (s *signalStep) health(h *Health, failure *Failure, failingAfter int) bool {
+// bookkeeping, with the same rules as a meeting's (see Health): a failure
+// counts, and may emit watch.failing once per run, or a reminder of it; a
+// good observation may emit watch.recovered. All carry the signal and the
+// caller's watch identity. It reports whether the observation was good.
+func (s *signalStep) health(h *Health, failure *Failure, r healthRules) bool {
 	if failure != nil {
-		if h.failed(*failure, s.at, failingAfter) {
-			d := s.emit(s.watch, TypeWatchFailing, "")
+		failing, reminder := h.failed(*failure, s.at, r)
+		if failing || reminder {
+			subject := ""
+			if reminder {
+				subject = reminderSubject(subject)
+			}
+			d := s.emit(s.watch, TypeWatchFailing, subject)
 			d.Signal = s.signal
+			d.Reminder = reminder
 			failingData(d, *h, *failure)
 		}
 		return false
 	}
-	if recovered, failedFor := h.good(s.at); recovered {
+	if recovered, failedFor := h.good(s.at, r); recovered {
 		d := s.emit(s.watch, TypeWatchRecovered, "")
 		d.Signal = s.signal
 		d.FailedForSeconds = ptr(failedFor)

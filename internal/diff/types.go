@@ -148,6 +148,20 @@ type Rules struct {
 	// PricePerParticipantMinute (the usage block of the watch's app), when
 	// > 0, adds estimated_cost to session.ended.
 	PricePerParticipantMinute float64
+	// FailingRatio (failing_ratio), when > 0, also emits watch.failing once
+	// failures make up at least this fraction of the last WindowSize polls.
+	FailingRatio float64
+	// RecoverAfter (recover_after) is how many good polls in a row end a
+	// failing run with watch.recovered; below 1 means 1.
+	RecoverAfter int
+	// RemindEvery (remind_every), when > 0, repeats watch.failing and
+	// session.idle while they last.
+	RemindEvery time.Duration
+}
+
+// health returns the failure policy of r.
+func (r Rules) health() healthRules {
+	return healthRules{failingAfter: r.FailingAfter, failingRatio: r.FailingRatio, recoverAfter: r.RecoverAfter, remindEvery: r.RemindEvery}
 }
 
 // IdleRule says when a live session counts as idle: live_participants at or
@@ -216,6 +230,10 @@ type Snapshot struct {
 	// IdleReported is true once session.idle has been emitted for the
 	// stretch that began at IdleSince.
 	IdleReported bool `json:"idle_reported,omitempty"`
+	// IdleRemindedAt is when session.idle, or its latest reminder, was
+	// emitted for the stretch, while the rules ask for reminders; zero
+	// otherwise.
+	IdleRemindedAt time.Time `json:"idle_reminded_at,omitzero"`
 	// SessionSeenAt is when the current session was first observed.
 	SessionSeenAt time.Time `json:"session_seen_at,omitzero"`
 	// LastGoodPoll is the time of the last successful poll.
@@ -229,6 +247,13 @@ type Snapshot struct {
 	Failing bool `json:"failing,omitempty"`
 	// LastError describes the last failure, secret-free.
 	LastError string `json:"last_error,omitempty"`
+	// Window, WindowPolls, GoodStreak and RemindedAt are the failing ratio's
+	// window, recover_after's count and the time of the last watch.failing
+	// or reminder, as in Health.
+	Window      uint16    `json:"window,omitempty"`
+	WindowPolls int       `json:"window_polls,omitempty"`
+	GoodStreak  int       `json:"good_streak,omitempty"`
+	RemindedAt  time.Time `json:"reminded_at,omitzero"`
 }
 
 // Event is one notification, exactly as every notifier serialises it.
@@ -279,6 +304,10 @@ type EventData struct {
 	StatusCode          *int   `json:"status_code,omitempty"`
 	ConsecutiveFailures *int   `json:"consecutive_failures,omitempty"`
 	FailedForSeconds    *int64 `json:"failed_for_seconds,omitempty"`
+	// Reminder marks a watch.failing or session.idle that repeats an
+	// earlier one (remind_every) while its condition lasts; it has an id of
+	// its own.
+	Reminder bool `json:"reminder,omitempty"`
 
 	// recording.* and livestream.*: previous_status is "" for an item first
 	// seen in this status

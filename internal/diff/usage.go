@@ -42,7 +42,17 @@ type UsageRules struct {
 	MonthlyMinutes []float64 // monthly_minutes: ascending, each > 0
 	// PricePerParticipantMinute, when > 0, adds estimated_cost.
 	PricePerParticipantMinute float64
-	FailingAfter              int
+	// FailingAfter, FailingRatio, RecoverAfter and RemindEvery are the
+	// failure policy of reads of the analytics, as in Rules.
+	FailingAfter int
+	FailingRatio float64
+	RecoverAfter int
+	RemindEvery  time.Duration
+}
+
+// health returns the failure policy of r.
+func (r UsageRules) health() healthRules {
+	return healthRules{failingAfter: r.FailingAfter, failingRatio: r.FailingRatio, recoverAfter: r.RecoverAfter, remindEvery: r.RemindEvery}
 }
 
 // UsageState is what rtkwatchd remembers between two reads of an app's
@@ -112,7 +122,7 @@ const dayLayout = "2006-01-02"
 func ApplyUsage(app Meeting, prev UsageState, obs UsageObservation, rules UsageRules) (UsageState, []Event, []Skipped) {
 	next := prev
 	s := signalStep{watch: app, signal: SignalUsage, at: obs.At, seq: &next.Sequence}
-	if !s.health(&next.Health, obs.Failure, rules.FailingAfter) {
+	if !s.health(&next.Health, obs.Failure, rules.health()) {
 		return next, s.events, nil
 	}
 	now := obs.At.UTC()
