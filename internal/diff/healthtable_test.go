@@ -171,9 +171,18 @@ func runHealthTable(t *testing.T, tests []healthCase) {
 		}
 		for _, sub := range healthSubjects {
 			t.Run(tc.name+"/"+sub.name, func(t *testing.T) {
-				got := healthMarks(sub.play(t, tc.rules, healthPolls(tc.polls, tc.seconds...)))
-				if got != tc.want {
+				steps := sub.play(t, tc.rules, healthPolls(tc.polls, tc.seconds...))
+				if got := healthMarks(steps); got != tc.want {
 					t.Errorf("polls %s\n got %s\nwant %s", tc.polls, got, tc.want)
+				}
+				ids, seq := map[string]bool{}, uint64(0)
+				for _, evs := range steps {
+					for _, e := range evs {
+						if ids[e.Data.ID] || e.Data.Sequence != seq+1 {
+							t.Errorf("%s: id %s seen before, or sequence %d after %d", e.Type, e.Data.ID, e.Data.Sequence, seq)
+						}
+						ids[e.Data.ID], seq = true, e.Data.Sequence
+					}
 				}
 			})
 		}
