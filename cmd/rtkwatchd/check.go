@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
+	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/poller"
 	"github.com/rtkwatchd/rtkwatchd/internal/redact"
 )
@@ -130,7 +131,17 @@ func describeRules(w config.Watch) string {
 		}
 		parts = append(parts, "minutes "+strings.Join(ms, ","))
 	}
-	parts = append(parts, fmt.Sprintf("failing after %d", w.FailingAfter))
+	failing := fmt.Sprintf("failing after %d", w.FailingAfter)
+	if w.FailingRatio > 0 {
+		failing += fmt.Sprintf(" or %d of %d", diff.RatioFailures(w.FailingRatio), diff.WindowSize)
+	}
+	parts = append(parts, failing)
+	if w.RecoverAfter > 1 {
+		parts = append(parts, fmt.Sprintf("recovered after %d", w.RecoverAfter))
+	}
+	if w.RemindEvery > 0 {
+		parts = append(parts, "reminders every "+shortDuration(w.RemindEvery))
+	}
 	return strings.Join(parts, "; ")
 }
 

@@ -44,7 +44,11 @@ const (
 	DefaultMaxAge          = 24 * time.Hour
 	DefaultSchedule        = "@every 30s"
 	DefaultFailingAfter    = 3
+	DefaultRecoverAfter    = 1
 )
+
+// MinRemindEvery is the shortest remind_every a watch may ask for.
+const MinRemindEvery = time.Minute
 
 // MaxRequestsPer5m is Cloudflare's limit of API requests per token in five
 // minutes; api.requests_per_5m may not exceed it while api.base_url points at
@@ -180,6 +184,15 @@ type Watch struct {
 	Thresholds Thresholds `yaml:"thresholds"`
 	// FailingAfter is how many consecutive failed polls emit watch.failing.
 	FailingAfter int `yaml:"failing_after"`
+	// FailingRatio, when not 0, also emits watch.failing once failed polls
+	// make up this fraction, in (0, 1], of the last 10 polls.
+	FailingRatio float64 `yaml:"failing_ratio"`
+	// RecoverAfter is how many good polls in a row end a run of failures
+	// that emitted watch.failing, with watch.recovered; at least 1.
+	RecoverAfter int `yaml:"recover_after"`
+	// RemindEvery, when not 0, repeats watch.failing and session.idle while
+	// they last, at least MinRemindEvery apart.
+	RemindEvery time.Duration `yaml:"remind_every"`
 	// Notify names the notifiers of this watch's events. Empty means every
 	// notifier; see NotifierNames.
 	Notify []string `yaml:"notify"`

@@ -6,12 +6,12 @@ import (
 	"go.yaml.in/yaml/v4"
 )
 
-// UnmarshalYAML decodes a watch over its defaults, DefaultSchedule and
-// DefaultFailingAfter, so that a watch leaving them out takes them and one
-// setting them to zero fails validation.
+// UnmarshalYAML decodes a watch over its defaults, DefaultSchedule,
+// DefaultFailingAfter and DefaultRecoverAfter, so that a watch leaving them
+// out takes them and one setting them to zero fails validation.
 func (w *Watch) UnmarshalYAML(n *yaml.Node) error {
 	type plain Watch
-	p := plain{Schedule: DefaultSchedule, FailingAfter: DefaultFailingAfter}
+	p := plain{Schedule: DefaultSchedule, FailingAfter: DefaultFailingAfter, RecoverAfter: DefaultRecoverAfter}
 	if err := n.Load(&p, yaml.WithKnownFields()); err != nil {
 		return err
 	}

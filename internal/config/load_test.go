@@ -46,7 +46,7 @@ func TestLoadGood(t *testing.T) {
 	minimal.API.Token = NewSecret(testToken)
 	minimal.Watches = []Watch{{
 		Name: "town-hall", AppID: "app-1", Meetings: []string{"meeting-1"},
-		Schedule: "@every 30s", FailingAfter: 3,
+		Schedule: "@every 30s", FailingAfter: 3, RecoverAfter: 1,
 	}}
 
 	a := Watch{
@@ -58,6 +58,7 @@ func TestLoadGood(t *testing.T) {
 			MinutesConsumed: []float64{60.5, 600},
 		},
 		FailingAfter: 5,
+		RecoverAfter: 1,
 		Notify:       []string{"slack-video"},
 	}
 	b := a
@@ -203,7 +204,7 @@ func TestLoadDefaults(t *testing.T) {
 		}
 		want := Default()
 		want.API.AccountID, want.API.Token = "abc", NewSecret("t")
-		want.Watches = []Watch{{Name: "w", AppID: "a", AllLive: true, Schedule: DefaultSchedule, FailingAfter: DefaultFailingAfter}}
+		want.Watches = []Watch{{Name: "w", AppID: "a", AllLive: true, Schedule: DefaultSchedule, FailingAfter: DefaultFailingAfter, RecoverAfter: DefaultRecoverAfter}}
 		if diff := cmp.Diff(want, *cfg); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}

@@ -225,11 +225,26 @@ func (v *validator) watches(c *Config) {
 		if w.FailingAfter < 1 {
 			v.add(p+".failing_after", "must be >= 1")
 		}
+		v.flapping(p, w)
 		each(v, p+".notify", w.Notify, "notifier %q", func(np, name string) {
 			if _, ok := c.Notifier(name); !ok {
 				v.add(np, "unknown notifier %q", clip(name))
 			}
 		})
+	}
+}
+
+// flapping checks the keys of a watch that damp flapping and repeat what
+// lasts: failing_ratio, recover_after and remind_every.
+func (v *validator) flapping(p string, w *Watch) {
+	if !(w.FailingRatio >= 0 && w.FailingRatio <= 1) { // NaN too
+		v.add(p+".failing_ratio", "must be a fraction > 0 and <= 1 (of the last 10 polls), or 0 to turn it off")
+	}
+	if w.RecoverAfter < 1 {
+		v.add(p+".recover_after", "must be >= 1")
+	}
+	if w.RemindEvery != 0 && w.RemindEvery < MinRemindEvery {
+		v.add(p+".remind_every", "must be at least 1m, or 0 to turn reminders off") // MinRemindEvery
 	}
 }
 

@@ -20,7 +20,7 @@ func validConfig() Config {
 	}
 	c.Watches = []Watch{{
 		Name: "town-hall", AppID: "app-1", Meetings: []string{"meeting-1"},
-		Schedule: DefaultSchedule, FailingAfter: DefaultFailingAfter,
+		Schedule: DefaultSchedule, FailingAfter: DefaultFailingAfter, RecoverAfter: DefaultRecoverAfter,
 	}}
 	return c
 }
@@ -55,7 +55,7 @@ func TestValidateCollectsEverything(t *testing.T) {
 	c.Notifiers[1].Events = []string{"session.ended", "nope"}
 	c.Delivery.MaxAge = -time.Second
 	c.Watches = append(c.Watches, Watch{
-		Name: "lobby", AppID: "app-1", AllLive: true, Schedule: "@every 1m", FailingAfter: 1,
+		Name: "lobby", AppID: "app-1", AllLive: true, Schedule: "@every 1m", FailingAfter: 1, RecoverAfter: 1,
 		Thresholds: Thresholds{Participants: []int{10, 0}, Hysteresis: 50, MinutesConsumed: []float64{-1}},
 		Notify:     []string{"chat", "pager"},
 	})

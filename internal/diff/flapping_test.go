@@ -2,6 +2,7 @@ package diff
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 
@@ -209,6 +210,23 @@ func TestDefaultOptionsLeaveNoTrace(t *testing.T) {
 	for _, key := range []string{"window", "good_streak", "reminded_at", "idle_reminded_at", "reminder"} {
 		if strings.Contains(string(b), `"`+key+`"`) {
 			t.Errorf("snapshot %s has %q", b, key)
+		}
+	}
+}
+
+func TestRatioFailures(t *testing.T) {
+	tests := []struct {
+		ratio float64
+		want  int
+	}{
+		{0, 0}, {-0.5, 0}, {math.NaN(), 0},
+		{math.SmallestNonzeroFloat64, 1}, {0.1, 1}, {math.Nextafter(0.1, 1), 2},
+		{0.3, 3}, {0.45, 5}, {0.5, 5}, {math.Nextafter(0.5, 1), 6}, {0.7, 7}, {0.9, 9},
+		{1, 10}, {math.Nextafter(1, 2), 11}, {math.Inf(1), 11},
+	}
+	for _, tt := range tests {
+		if got := RatioFailures(tt.ratio); got != tt.want {
+			t.Errorf("RatioFailures(%v) = %d, want %d", tt.ratio, got, tt.want)
 		}
 	}
 }

@@ -136,11 +136,29 @@ func (h *Health) windowFailures() int {
 	return bits.OnesCount16(h.Window & (1<<n - 1))
 }
 
-// ratioReached reports whether failures make up at least ratio of the last
-// WindowSize polls. The division is exact at tenths, so that 5 failures
-// reach 0.5 and 4 do not.
+// ratioReached reports whether the window holds the failures that ratio
+// asks for (see RatioFailures).
 func (h *Health) ratioReached(ratio float64) bool {
-	return ratio > 0 && float64(h.windowFailures())/WindowSize >= ratio
+	n := RatioFailures(ratio)
+	return n > 0 && h.windowFailures() >= n
+}
+
+// RatioFailures returns how many failures of the last WindowSize polls a
+// failing ratio asks for: the fewest whose share of WindowSize is at least
+// ratio, so 5 for 0.5 and for 0.45; 0 when ratio is not above 0 (off), and
+// more than WindowSize when it is above 1 (never).
+func RatioFailures(ratio float64) int {
+	if !(ratio > 0) {
+		return 0
+	}
+	for n := 1; n <= WindowSize; n++ {
+		// Exact at tenths: n/10 is the float64 nearest to the decimal, as
+		// a ratio read from "0.5" is.
+		if float64(n)/WindowSize >= ratio {
+			return n
+		}
+	}
+	return WindowSize + 1
 }
 
 // remindDue reports whether a reminder of a condition last told at *last is

@@ -50,6 +50,9 @@ func Watches(cfg *config.Config) []Watch {
 				Hysteresis:            w.Thresholds.Hysteresis,
 				MinutesThresholds:     w.Thresholds.MinutesConsumed,
 				FailingAfter:          w.FailingAfter,
+				FailingRatio:          w.FailingRatio,
+				RecoverAfter:          w.RecoverAfter,
+				RemindEvery:           w.RemindEvery,
 			},
 			Routes: routes,
 		})

@@ -70,6 +70,7 @@ func TestWatches(t *testing.T) {
 				Hysteresis:            1,
 				MinutesThresholds:     []float64{60},
 				FailingAfter:          2,
+				RecoverAfter:          1,
 			},
 			Routes: map[string][]string{
 				diff.TypeSessionStarted:        {"ops", "slack"},
@@ -86,7 +87,7 @@ func TestWatches(t *testing.T) {
 			Meetings: []string{"m1", "m2"},
 			AllLive:  true,
 			Schedule: config.DefaultSchedule,
-			Rules:    diff.Rules{FailingAfter: config.DefaultFailingAfter},
+			Rules:    diff.Rules{FailingAfter: config.DefaultFailingAfter, RecoverAfter: config.DefaultRecoverAfter},
 			Routes: map[string][]string{
 				diff.TypeSessionStarted: {"slack"},
 				diff.TypeSessionEnded:   {"slack"},
@@ -97,6 +98,21 @@ func TestWatches(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Watches (-want +got):\n%s", diff)
+	}
+}
+
+func TestWatchesFlapping(t *testing.T) {
+	cfg, err := config.Load(strings.NewReader(`
+api: {account_id: acc0123456789abcdef0123456789abcd, token: not-a-real-token}
+watches:
+  - {name: flappy, app_id: app-1, meetings: [m1], failing_ratio: 0.5, recover_after: 3, remind_every: 1h}
+`), config.LoadOptions{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatalf("load config: %v", err)
+	}
+	want := diff.Rules{FailingAfter: config.DefaultFailingAfter, FailingRatio: 0.5, RecoverAfter: 3, RemindEvery: time.Hour}
+	if diff := cmp.Diff(want, Watches(cfg)[0].Rules); diff != "" {
+		t.Errorf("rules (-want +got):\n%s", diff)
 	}
 }
 
