@@ -108,6 +108,8 @@ func readSnapshots(ctx context.Context, cfg *config.Config, meeting string) ([]d
 // health says in a few words whether a meeting's polls succeed.
 func health(s diff.Snapshot) string {
 	switch {
+	case s.Failing && s.GoodStreak > 0: // recover_after counts good polls
+		return fmt.Sprintf("FAILING, recovering (%d good): %s", s.GoodStreak, s.LastError)
 	case s.Failing:
 		return fmt.Sprintf("FAILING (%d): %s", s.ConsecutiveFailures, s.LastError)
 	case s.ConsecutiveFailures > 0:

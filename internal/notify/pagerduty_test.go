@@ -115,6 +115,8 @@ func TestPagerDutyActions(t *testing.T) {
 		want []pdAction
 	}{
 		{"watch.failing", keys("watch.failing", nil), []pdAction{{pdTrigger, "rtkwatchd/watch-failing/" + meeting}}},
+		{"watch.failing reminder", keys("watch.failing", func(d map[string]any) { d["reminder"] = true }),
+			[]pdAction{{pdTrigger, "rtkwatchd/watch-failing/" + meeting}}},
 		{"watch.recovered", keys("watch.recovered", nil), []pdAction{{pdResolve, "rtkwatchd/watch-failing/" + meeting}}},
 		{"participants up", keys("participants.threshold_crossed", nil),
 			[]pdAction{{pdResolve, idle}, {pdTrigger, "rtkwatchd/participants/" + meeting + "/100"}}},

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
+	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 )
 
 func TestDescribeRulesFlapping(t *testing.T) {
@@ -22,6 +23,21 @@ func TestDescribeRulesFlapping(t *testing.T) {
 	for _, tt := range tests {
 		if got := describeRules(tt.w); got != tt.want {
 			t.Errorf("describeRules(%+v) = %q, want %q", tt.w, got, tt.want)
+		}
+	}
+}
+
+func TestHealthRecovering(t *testing.T) {
+	tests := []struct {
+		s    diff.Snapshot
+		want string
+	}{
+		{diff.Snapshot{Baselined: true, Failing: true, ConsecutiveFailures: 2, LastError: "server: 503"}, "FAILING (2): server: 503"},
+		{diff.Snapshot{Baselined: true, Failing: true, GoodStreak: 2, LastError: "server: 503"}, "FAILING, recovering (2 good): server: 503"},
+	}
+	for _, tt := range tests {
+		if got := health(tt.s); got != tt.want {
+			t.Errorf("health(%+v) = %q, want %q", tt.s, got, tt.want)
 		}
 	}
 }
