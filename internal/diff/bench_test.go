@@ -59,6 +59,30 @@ func BenchmarkApplyFailure(b *testing.B) {
 	}
 }
 
+// BenchmarkApplyFlapping measures a meeting whose API answers every other
+// poll, under failing_ratio, recover_after and remind_every: the window
+// moves at every poll, and reminders come every other failure.
+func BenchmarkApplyFlapping(b *testing.B) {
+	rules := testRules
+	rules.FailingRatio, rules.RecoverAfter, rules.RemindEvery = 0.5, 3, time.Minute
+	s, _ := Apply(testMeeting, Snapshot{}, sessionObs(0, liveSession("s1", 40, 590)), rules)
+	good, bad := sessionObs(0, liveSession("s1", 40, 590)), failureObs(0, FailureServer, 503)
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		n++
+		o := good
+		if n%2 == 0 {
+			o = bad
+		}
+		o.At = at(30 * n)
+		s, _ = Apply(testMeeting, s, o, rules)
+	}
+	if !s.Failing {
+		b.Fatal("the flapping meeting is not failing")
+	}
+}
+
 // BenchmarkDiffAllRules is BenchmarkDiff with duration thresholds, an idle
 // rule and a price configured as well.
 func BenchmarkDiffAllRules(b *testing.B) {
