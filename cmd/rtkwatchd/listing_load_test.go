@@ -1,0 +1,149 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
+)
+
+// listingDeadLetters is how many dead letters TestLoadListing lists.
+const listingDeadLetters = 100_000
+
+// TestLoadListing measures the peak memory of listing 100,000 dead letters:
+// of the CLI reading the store itself, and of the daemon answering the
+// CLI's admin request. It runs only on request, like TestLoad.
+func TestLoadListing(t *testing.T) {
+	if os.Getenv("RTKWATCHD_LOAD") != "1" {
+		t.Skip("load test; run it with: RTKWATCHD_LOAD=1 go test -run TestLoadListing -v ./cmd/rtkwatchd/")
+	}
+	bin := daemonBinary(t)
+	dir := t.TempDir()
+	cfg := procConfig{
+		StorePath: filepath.Join(dir, "state.db"), HookURL: "http://127.0.0.1:9/hook",
+		Admin: freeLoopbackAddr(t), Watches: []procWatch{{Name: "idle", Meetings: []string{"m-1"}}},
+	}
+	start := time.Now()
+	seedDeadLetters(t, cfg.StorePath, listingDeadLetters)
+	info, err := os.Stat(cfg.StorePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("seeded %d dead letters in %s; store file %.1f MiB", listingDeadLetters, time.Since(start).Round(time.Millisecond), float64(info.Size())/(1<<20))
+
+	fake := rtkfake.New(rtkfake.Options{Token: procToken, AccountID: procAccountID})
+	t.Cleanup(fake.Close)
+	cfg.APIURL = fake.URL()
+	path := filepath.Join(dir, "config.yaml")
+	cfg.write(t, path)
+
+	// The CLI on its own: it opens the store read-only.
+	cmd := exec.Command(bin, "deliveries", "--failed", "--config", path)
+	cmd.Env = childEnv()
+	cmd.Stdout = io.Discard
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("deliveries --failed: %v\n%s", err, stderr.String())
+	}
+	cliRSS := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
+	t.Logf("CLI alone, deliveries --failed: peak RSS %.1f MiB", float64(cliRSS)/(1<<20))
+
+	// The daemon, asked by the CLI through its admin API.
+	d := startDaemon(t, bin, childEnv(), "run", "--config", path)
+	waitReady(t, cfg.Admin)
+	before := processHWM(t, d.pid())
+	cmd = exec.Command(bin, "deliveries", "--failed", "--config", path)
+	cmd.Env = childEnv()
+	cmd.Stdout = io.Discard
+	stderr.Reset()
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Errorf("deliveries --failed through the daemon: %v\n%s", err, stderr.String())
+	}
+	clientRSS := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
+	after := processHWM(t, d.pid())
+	t.Logf("daemon: peak RSS %.1f MiB before the listing, %.1f MiB after; the CLI asking it: %.1f MiB",
+		float64(before)/(1<<20), float64(after)/(1<<20), float64(clientRSS)/(1<<20))
+	code, _, err := adminGet(cfg.Admin, "/readyz")
+	if err != nil || code != http.StatusOK {
+		t.Errorf("/readyz after the listing: %d %v", code, err)
+	}
+	d.signal(syscall.SIGTERM)
+	if code := d.waitExit(30 * time.Second); code != 0 {
+		t.Errorf("exit code %d after SIGTERM, want 0", code)
+	}
+}
+
+// seedDeadLetters writes n dead letters of notifier "hook", each with a
+// body the size of a real session.ended event, into a new store at path.
+func seedDeadLetters(t *testing.T, path string, n int) {
+	t.Helper()
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	body := []byte(`{"type":"session.ended","timestamp":"2026-11-25T21:00:00Z","data":{"id":"evt_x","sequence":7,"watch":"idle","account_id":"0123456789abcdef0123456789abcdef","app_id":"proc-app","meeting_id":"m-1","meeting_display_name":"Company Town Hall","session_id":"s-1","previous":{` +
+		strings.Repeat(`"field":"a value of some length",`, 24) + `"status":"LIVE"},"current":null}}`)
+	const batch = 1000
+	at := time.Now().UTC()
+	for i := 0; i < n; i += batch {
+		var evs []store.NewEvent
+		for j := i; j < min(n, i+batch); j++ {
+			evs = append(evs, store.NewEvent{ID: "evt_" + strconv.Itoa(j), Type: "session.ended", CreatedAt: at, Body: body, Notifiers: []string{"hook"}})
+		}
+		u := store.Update{Key: store.SnapshotKey{Watch: "seed", MeetingID: fmt.Sprint(i)}, Snapshot: []byte("{}"), Events: evs}
+		if err := st.Commit([]store.Update{u}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Concurrent calls share transactions, so this takes a few hundred.
+	var wg sync.WaitGroup
+	ids := make(chan uint64)
+	for range 256 {
+		wg.Go(func() {
+			for id := range ids {
+				if err := st.DeadLetter(id, at, "410 Gone"); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	for id := uint64(1); id <= uint64(n); id++ {
+		ids <- id
+	}
+	close(ids)
+	wg.Wait()
+}
+
+// processHWM returns the peak resident set of process pid, in bytes.
+func processHWM(t *testing.T, pid int) int64 {
+	t.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				t.Fatalf("parse VmHWM %q: %v", line, err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatalf("no VmHWM in /proc/%d/status", pid)
+	return 0
+}
