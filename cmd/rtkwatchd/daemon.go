@@ -214,11 +214,12 @@ func (d *daemon) build(cfg *config.Config) (*generation, error) {
 		return nil, err
 	}
 	worker := notify.NewWorker(d.st, notifiers, notify.WorkerOptions{
-		Timeout:     cfg.Delivery.Timeout,
-		MaxAttempts: cfg.Delivery.MaxAttempts,
-		MaxAge:      cfg.Delivery.MaxAge,
-		Logger:      log,
-		Metrics:     d.notifyMetrics,
+		Timeout:             cfg.Delivery.Timeout,
+		MaxAttempts:         cfg.Delivery.MaxAttempts,
+		MaxAge:              cfg.Delivery.MaxAge,
+		DeadLetterRetention: cfg.Delivery.DeadLetterRetention,
+		Logger:              log,
+		Metrics:             d.notifyMetrics,
 	})
 	client := newAPIClient(cfg)
 	clients = append(clients, client)

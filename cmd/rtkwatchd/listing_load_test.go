@@ -115,7 +115,7 @@ func seedDeadLetters(t *testing.T, path string, n int) {
 	for range 256 {
 		wg.Go(func() {
 			for id := range ids {
-				if err := st.DeadLetter(id, at, "410 Gone"); err != nil {
+				if err := st.DeadLetter("hook", id, at, "410 Gone"); err != nil {
 					t.Error(err)
 				}
 			}

@@ -50,6 +50,9 @@ const (
 // MinRemindEvery is the shortest remind_every a watch may ask for.
 const MinRemindEvery = time.Minute
 
+// DefaultDeadLetterRetention is how long dead letters are kept: 30 days.
+const DefaultDeadLetterRetention = 720 * time.Hour
+
 // MaxRequestsPer5m is Cloudflare's limit of API requests per token in five
 // minutes; api.requests_per_5m may not exceed it while api.base_url points at
 // Cloudflare.
@@ -165,6 +168,9 @@ type Delivery struct {
 	MaxAttempts int `yaml:"max_attempts"`
 	// MaxAge is how long after its creation an event may still be retried.
 	MaxAge time.Duration `yaml:"max_age"`
+	// DeadLetterRetention is how long a dead letter is kept; older ones are
+	// removed.
+	DeadLetterRetention time.Duration `yaml:"dead_letter_retention"`
 }
 
 // Watch is a group of meetings of one RealtimeKit app polled on one schedule.
@@ -250,6 +256,8 @@ func Default() Config {
 			Timeout:     DefaultDeliveryTimeout,
 			MaxAttempts: DefaultMaxAttempts,
 			MaxAge:      DefaultMaxAge,
+
+			DeadLetterRetention: DefaultDeadLetterRetention,
 		},
 	}
 }

@@ -84,7 +84,7 @@ func TestLoadGood(t *testing.T) {
 		}, {
 			Name: "slack-video", Type: "slack", URL: NewSecret(testSlackURL),
 		}},
-		Delivery: Delivery{Timeout: 3 * time.Second, MaxAttempts: 4, MaxAge: 90 * time.Minute},
+		Delivery: Delivery{Timeout: 3 * time.Second, MaxAttempts: 4, MaxAge: 90 * time.Minute, DeadLetterRetention: 48 * time.Hour},
 		Watches:  []Watch{a, b},
 	}
 

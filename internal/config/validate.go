@@ -84,6 +84,9 @@ func validate(c *Config, src *sources) Errors {
 	if c.Delivery.MaxAge <= 0 {
 		v.add("delivery.max_age", "must be > 0")
 	}
+	if c.Delivery.DeadLetterRetention <= 0 {
+		v.add("delivery.dead_letter_retention", "must be > 0")
+	}
 	v.watches(c)
 	return v.errs.sorted()
 }

@@ -54,6 +54,7 @@ func TestValidateCollectsEverything(t *testing.T) {
 	c.Notifiers[0].Headers = map[string]Secret{"Content-Type": NewSecret("text/plain"), "X-Ok": NewSecret("fine")}
 	c.Notifiers[1].Events = []string{"session.ended", "nope"}
 	c.Delivery.MaxAge = -time.Second
+	c.Delivery.DeadLetterRetention = 0
 	c.Watches = append(c.Watches, Watch{
 		Name: "lobby", AppID: "app-1", AllLive: true, Schedule: "@every 1m", FailingAfter: 1, RecoverAfter: 1,
 		Thresholds: Thresholds{Participants: []int{10, 0}, Hysteresis: 50, MinutesConsumed: []float64{-1}},
@@ -78,6 +79,7 @@ func TestValidateCollectsEverything(t *testing.T) {
 		"notifiers[0].headers.Content-Type: set by rtkwatchd; it cannot be overridden",
 		"notifiers[1].events[1]: unknown event type \"nope\"; known: session.started, session.ended, participants.threshold_crossed, minutes.threshold_crossed, watch.failing, watch.recovered",
 		"delivery.max_age: must be > 0",
+		"delivery.dead_letter_retention: must be > 0",
 		"watches[1].thresholds.participants[1]: must be > 0",
 		"watches[1].thresholds.minutes_consumed[0]: must be a finite number > 0",
 		"watches[1].notify[1]: unknown notifier \"pager\"",

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -88,11 +87,15 @@ func (l *lane) pass(ctx context.Context, seen map[uint64]bool) (time.Duration, e
 	held := make(map[string]bool)
 	var after uint64
 	for range maxPassPages {
-		page, err := l.w.outbox.PendingAfter(l.name, after, pendingBatch)
+		page, err := l.w.store.PendingAfter(l.name, after, pendingBatch)
 		if err != nil {
 			return 0, err // after the attempts started so far are recorded
 		}
 		for _, d := range page {
+			if d.Undecodable != "" {
+				l.quarantine(d)
+				continue
+			}
 			key := orderKey(d)
 			if held[key] {
 				continue
@@ -129,20 +132,26 @@ func (l *lane) pass(ctx context.Context, seen map[uint64]bool) (time.Duration, e
 	return wait, nil
 }
 
-// orderKey names the meeting a delivery's event is about; the events of one
-// meeting are delivered in order. A body that does not say (it is not an
-// rtkwatchd event) orders nothing.
+// orderKey names the meeting a delivery's event is about, as the store
+// keeps it beside the body; the events of one meeting are delivered in
+// order. A delivery without a meeting (one from before the store kept it,
+// whose body named none) orders nothing.
 func orderKey(d store.Delivery) string {
-	var ev struct {
-		Data struct {
-			Watch     string `json:"watch"`
-			MeetingID string `json:"meeting_id"`
-		} `json:"data"`
-	}
-	if json.Unmarshal(d.Body, &ev) != nil || ev.Data.MeetingID == "" {
+	if d.Meeting.MeetingID == "" {
 		return "\x00" + d.EventID
 	}
-	return ev.Data.Watch + "\x00" + ev.Data.MeetingID
+	return d.Meeting.Watch + "\x00" + d.Meeting.MeetingID
+}
+
+// quarantine moves a delivery whose stored record does not decode to the
+// dead letters, where it stops no other delivery, and counts it. Left in
+// the outbox it would fail every read of the lane's next page.
+func (l *lane) quarantine(d store.Delivery) {
+	reason := "quarantined: the stored record does not decode: " + d.Undecodable
+	l.log.Error().Uint64(logDeliveryID, d.ID).Str(logReason, reason).Msg("delivery quarantined as a dead letter")
+	if l.persist(d.ID, "quarantine", func() error { return l.w.store.DeadLetter(l.name, d.ID, l.w.opts.Now(), reason) }) {
+		l.w.opts.Metrics.quarantined(l.name)
+	}
 }
 
 // acquire puts a token into sem, and returns false when ctx ended first.
@@ -172,7 +181,7 @@ func (l *lane) attempt(d store.Delivery, sent func()) {
 	if res.Err == nil {
 		o.Metrics.observe(l.name, OutcomeDelivered, took)
 		log.Debug().Int(logStatus, res.StatusCode).Msg("delivered")
-		l.persist(d.ID, "mark delivered", func() error { return l.w.outbox.MarkDelivered(d.ID) })
+		l.persist(d.ID, "mark delivered", func() error { return l.w.store.MarkDelivered(l.name, d.ID) })
 		return
 	}
 	if l.hard.Err() != nil {
@@ -216,16 +225,16 @@ func (l *lane) attempt(d store.Delivery, sent func()) {
 		// DeadLetter keeps the stored attempt count, so count this attempt
 		// first; a crash in between leaves the delivery due at once.
 		if l.persist(d.ID, "record attempt", func() error {
-			return l.w.outbox.RecordAttempt(d.ID, attempts, now, lastErr)
+			return l.w.store.RecordAttempt(l.name, d.ID, attempts, now, lastErr)
 		}) {
-			l.persist(d.ID, "dead-letter", func() error { return l.w.outbox.DeadLetter(d.ID, now, lastErr) })
+			l.persist(d.ID, "dead-letter", func() error { return l.w.store.DeadLetter(l.name, d.ID, now, lastErr) })
 		}
 		return
 	}
 	o.Metrics.observe(l.name, OutcomeRetry, took)
 	log.Info().Err(res.Err).Int(logStatus, res.StatusCode).Time(logNextAttempt, next).Msg("attempt failed; will retry")
 	l.persist(d.ID, "record attempt", func() error {
-		return l.w.outbox.RecordAttempt(d.ID, attempts, next, lastErr)
+		return l.w.store.RecordAttempt(l.name, d.ID, attempts, next, lastErr)
 	})
 }
 

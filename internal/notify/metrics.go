@@ -19,6 +19,7 @@ type Metrics struct {
 	deliveries *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
 	broken     *prometheus.GaugeVec
+	quarantine *prometheus.CounterVec
 }
 
 // NewMetrics creates the delivery metrics and registers them with reg
@@ -28,6 +29,7 @@ type Metrics struct {
 //	rtkwatchd_deliveries_total{notifier,outcome}   attempts by outcome: delivered, retry, dead
 //	rtkwatchd_delivery_duration_seconds{notifier}  time of each attempt
 //	rtkwatchd_notifier_broken{notifier}            1 while a notifier is misconfigured
+//	rtkwatchd_deliveries_quarantined_total{notifier}  outbox records that did not decode
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -43,9 +45,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "rtkwatchd_notifier_broken",
 			Help: "1 while a notifier is misconfigured and dead-letters every event until the configuration is fixed.",
 		}, []string{"notifier"}),
+		quarantine: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rtkwatchd_deliveries_quarantined_total",
+			Help: "Outbox records that did not decode and were moved to the dead letters, by notifier.",
+		}, []string{"notifier"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.deliveries, m.duration, m.broken)
+		reg.MustRegister(m.deliveries, m.duration, m.broken, m.quarantine)
 	}
 	return m
 }
@@ -65,6 +71,14 @@ func (m *Metrics) count(notifier, outcome string) {
 		return
 	}
 	m.deliveries.WithLabelValues(notifier, outcome).Inc()
+}
+
+// quarantined counts a record of notifier's outbox that did not decode.
+func (m *Metrics) quarantined(notifier string) {
+	if m == nil {
+		return
+	}
+	m.quarantine.WithLabelValues(notifier).Inc()
 }
 
 // setBroken records whether notifier is broken.
@@ -89,4 +103,5 @@ func (m *Metrics) Forget(notifier string) {
 	m.deliveries.DeletePartialMatch(l)
 	m.duration.DeletePartialMatch(l)
 	m.broken.DeletePartialMatch(l)
+	m.quarantine.DeletePartialMatch(l)
 }

@@ -74,6 +74,7 @@ func TestMetricsForget(t *testing.T) {
 	for _, n := range []string{"kept", "removed"} {
 		m.observe(n, OutcomeDelivered, time.Millisecond)
 		m.setBroken(n, true)
+		m.quarantined(n)
 	}
 	m.Forget("removed")
 	got := gather(t, reg)

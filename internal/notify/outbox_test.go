@@ -10,20 +10,27 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
-// *store.Store is the Outbox the daemon uses.
-var _ Outbox = (*store.Store)(nil)
+// *store.Store is the Store the daemon uses.
+var _ Store = (*store.Store)(nil)
 
 // openStore opens a real store in a temporary directory and checks its
 // consistency when the test ends.
 func openStore(t testing.TB) *store.Store {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "state.db"), store.Options{})
+	return openStoreAt(t, filepath.Join(t.TempDir(), "state.db"))
+}
+
+// openStoreAt opens the store at path like openStore.
+func openStoreAt(t testing.TB, path string) *store.Store {
+	t.Helper()
+	st, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,20 +49,20 @@ func openStore(t testing.TB) *store.Store {
 func commitEvents(t testing.TB, st *store.Store, created time.Time, notifiers []string, ids ...string) {
 	t.Helper()
 	ev := testEvents()[diff.TypeSessionStarted]
-	var evs []store.NewEvent
+	var updates []store.Update
 	for _, id := range ids {
 		// Each event is about a meeting of its own, so that nothing orders
 		// them; TestWorkerOrdersEventsOfOneMeeting covers the order.
 		ev.Data.ID, ev.Data.MeetingID = id, "meeting-"+id
-		evs = append(evs, store.NewEvent{
-			ID: id, Type: ev.Type, CreatedAt: created, Body: eventBody(t, ev), Notifiers: notifiers,
+		updates = append(updates, store.Update{
+			Key:      store.SnapshotKey{Watch: ev.Data.Watch, MeetingID: ev.Data.MeetingID},
+			Snapshot: []byte(`{}`),
+			Events: []store.NewEvent{{
+				ID: id, Type: ev.Type, CreatedAt: created, Body: eventBody(t, ev), Notifiers: notifiers,
+			}},
 		})
 	}
-	err := st.Commit([]store.Update{{
-		Key:      store.SnapshotKey{Watch: "town-hall", MeetingID: "m1"},
-		Snapshot: []byte(`{}`),
-		Events:   evs,
-	}})
+	err := st.Commit(updates)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +79,7 @@ func pending(t testing.TB, st *store.Store, notifier string) []store.Delivery {
 
 func deadLetters(t testing.TB, st *store.Store) []store.Delivery {
 	t.Helper()
-	ds, err := st.DeadLetters()
+	ds, err := st.DeadLettersAfter(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,27 +104,46 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func TestWorkerLeavesUnconfiguredNotifiersAlone(t *testing.T) {
+// TestWorkerRetiresUnconfiguredNotifiers: the deliveries of a notifier
+// that is no longer configured become dead letters that say so, when the
+// worker starts; the other notifiers deliver as usual.
+func TestWorkerRetiresUnconfiguredNotifiers(t *testing.T) {
 	rc := newReceiver(t, nil)
 	synctest.Test(t, func(t *testing.T) {
 		st := openStore(t)
 		commitEvents(t, st, time.Now(), []string{"gone", "ops"}, "evt_1", "evt_2")
+		start := time.Now()
 		var logs syncBuffer
 		w := NewWorker(st, []Notifier{newTestWebhook(t, "ops", rc.srv.URL, bubbleClient())},
 			WorkerOptions{Logger: zerolog.New(&logs)})
 		startWorker(t, w)
 		time.Sleep(time.Hour)
 
-		if got := len(pending(t, st, "gone")); got != 2 {
-			t.Errorf("outbox of the removed notifier holds %d deliveries, want 2", got)
+		if got := len(pending(t, st, "gone")); got != 0 {
+			t.Errorf("outbox of the removed notifier holds %d deliveries, want 0", got)
 		}
 		if got := len(pending(t, st, "ops")); got != 0 {
 			t.Errorf("outbox of ops holds %d deliveries, want 0", got)
 		}
-		if n := strings.Count(logs.String(), "not configured"); n != 1 {
-			t.Errorf("logged the orphaned deliveries %d times, want once:\n%s", n, logs.String())
+		type dead struct {
+			Notifier, EventID, LastError string
+			DeadAt                       time.Time
 		}
-		if !strings.Contains(logs.String(), `"notifier":"gone","pending":2`) {
+		var got []dead
+		for _, d := range deadLetters(t, st) {
+			got = append(got, dead{d.Notifier, d.EventID, d.LastError, d.DeadAt})
+		}
+		want := []dead{
+			{"gone", "evt_1", "notifier gone is no longer configured", start},
+			{"gone", "evt_2", "notifier gone is no longer configured", start},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("dead letters (-want +got):\n%s", diff)
+		}
+		if n := strings.Count(logs.String(), "no longer configured are now dead letters"); n != 1 {
+			t.Errorf("logged the retired deliveries %d times, want once:\n%s", n, logs.String())
+		}
+		if !strings.Contains(logs.String(), `"notifier":"gone","dead_letters":2`) {
 			t.Errorf("log does not name the notifier and count:\n%s", logs.String())
 		}
 	})
@@ -153,7 +179,7 @@ func (f *flakyOutbox) pageReads() int {
 	return f.reads
 }
 
-func (f *flakyOutbox) MarkDelivered(id uint64) error {
+func (f *flakyOutbox) MarkDelivered(notifier string, id uint64) error {
 	f.mu.Lock()
 	f.marked++
 	fail := f.marked <= f.markFails
@@ -161,7 +187,7 @@ func (f *flakyOutbox) MarkDelivered(id uint64) error {
 	if fail {
 		return errDiskFull
 	}
-	return f.Store.MarkDelivered(id)
+	return f.Store.MarkDelivered(notifier, id)
 }
 
 func TestWorkerSurvivesStoreErrors(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,20 +14,28 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
-// Outbox is the part of the store that the Worker drains. *store.Store
-// satisfies it.
+// Store is what the Worker needs of the store: the outbox its lanes drain,
+// and the housekeeping that bounds the dead letters. *store.Store
+// provides it.
+type Store interface {
+	Outbox
+	Housekeeping
+}
+
+// Outbox is the part of the store that a lane drains, one notifier's
+// deliveries at a time.
 type Outbox interface {
 	// PendingAfter returns up to limit deliveries of one notifier with an
-	// ID above afterID, ascending ID.
+	// ID above afterID, ascending ID; one whose record does not decode has
+	// Undecodable set.
 	PendingAfter(notifier string, afterID uint64, limit int) ([]store.Delivery, error)
-	// OutboxDepth counts the pending deliveries of every notifier.
-	OutboxDepth() (map[string]int, error)
 	// MarkDelivered removes a delivered delivery from the outbox.
-	MarkDelivered(id uint64) error
+	MarkDelivered(notifier string, id uint64) error
 	// RecordAttempt records a failed attempt and when to try next.
-	RecordAttempt(id uint64, attempts int, next time.Time, lastErr string) error
-	// DeadLetter moves a delivery from the outbox to the dead letters.
-	DeadLetter(id uint64, at time.Time, lastErr string) error
+	RecordAttempt(notifier string, id uint64, attempts int, next time.Time, lastErr string) error
+	// DeadLetter moves a delivery from the outbox to the dead letters, and
+	// quarantines one whose record does not decode.
+	DeadLetter(notifier string, id uint64, at time.Time, lastErr string) error
 }
 
 // Log field names.
@@ -43,6 +50,8 @@ const (
 	logPending     = "pending"
 	logReason      = "reason"
 	logRetryIn     = "retry_in"
+	logDeadLetters = "dead_letters"
+	logRetention   = "retention"
 )
 
 // pendingBatch is how many deliveries a lane reads from the outbox at a
@@ -80,6 +89,13 @@ type WorkerOptions struct {
 	// strictly one at a time. An attempt that is over no longer counts,
 	// though up to 4·Parallel may still be recording their outcomes.
 	Parallel int
+	// DeadLetterRetention is how long a dead letter is kept: older ones are
+	// removed when the Worker starts and every RetentionInterval after.
+	// Zero keeps them for ever.
+	DeadLetterRetention time.Duration
+	// RetentionInterval is how often dead letters past DeadLetterRetention
+	// are removed (default 1h).
+	RetentionInterval time.Duration
 	// Logger receives the Worker's logs.
 	Logger zerolog.Logger
 	// Metrics records attempts; nil records nothing.
@@ -115,6 +131,9 @@ func (o WorkerOptions) withDefaults() WorkerOptions {
 	if o.Parallel <= 0 {
 		o.Parallel = 8
 	}
+	if o.RetentionInterval <= 0 {
+		o.RetentionInterval = time.Hour
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -143,7 +162,7 @@ func (o WorkerOptions) withDefaults() WorkerOptions {
 // outcomes of attempts in flight at once reach the store concurrently,
 // where *store.Store commits them together.
 type Worker struct {
-	outbox  Outbox
+	store   Store
 	opts    WorkerOptions
 	lanes   []*lane
 	running atomic.Bool
@@ -157,10 +176,11 @@ type concurrencyLimit interface {
 }
 
 // NewWorker returns a Worker for the given notifiers, whose names must be
-// unique (a repeated name is logged and ignored). Deliveries for names
-// without a notifier stay in the outbox.
-func NewWorker(outbox Outbox, notifiers []Notifier, opts WorkerOptions) *Worker {
-	w := &Worker{outbox: outbox, opts: opts.withDefaults()}
+// unique (a repeated name is logged and ignored). When it starts, the
+// deliveries queued for names without a notifier (a reload or restart
+// removed it from the config) become dead letters.
+func NewWorker(st Store, notifiers []Notifier, opts WorkerOptions) *Worker {
+	w := &Worker{store: st, opts: opts.withDefaults()}
 	seen := make(map[string]bool, len(notifiers))
 	for _, n := range notifiers {
 		if seen[n.Name()] {
@@ -215,11 +235,14 @@ func (w *Worker) RunDrain(ctx, hard context.Context) error {
 	defer cancel()
 	stop := context.AfterFunc(hard, cancel)
 	defer stop()
-	w.reportOrphans()
+	w.retireOrphans()
 	var wg sync.WaitGroup
 	for _, l := range w.lanes {
 		l.hard = hard
 		wg.Go(func() { l.run(ctx) })
+	}
+	if w.opts.DeadLetterRetention > 0 {
+		wg.Go(func() { w.retain(ctx) })
 	}
 	wg.Wait()
 	return nil
@@ -235,7 +258,7 @@ func (w *Worker) RunOnce(ctx context.Context) error {
 	if !w.running.CompareAndSwap(false, true) {
 		return errors.New("notify worker: run called twice")
 	}
-	w.reportOrphans()
+	w.retireOrphans()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
@@ -259,29 +282,6 @@ func (w *Worker) RunOnce(ctx context.Context) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-// reportOrphans logs, once, every notifier name that has pending deliveries
-// but no notifier: they stay in the outbox until the notifier comes back
-// or an operator deals with them.
-func (w *Worker) reportOrphans() {
-	depth, err := w.outbox.OutboxDepth()
-	if err != nil {
-		w.opts.Logger.Warn().Err(err).Msg("read outbox depth")
-		return
-	}
-	names := make([]string, 0, len(depth))
-	for name := range depth {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		if depth[name] == 0 || slices.ContainsFunc(w.lanes, func(l *lane) bool { return l.name == name }) {
-			continue
-		}
-		w.opts.Logger.Warn().Str(logNotifier, name).Int(logPending, depth[name]).
-			Msg("deliveries for a notifier that is not configured stay in the outbox")
-	}
 }
 
 // retryDelay is the full-jitter backoff after the attempts-th failed

@@ -105,12 +105,12 @@ func TestWorkerLooksPastHeldMeeting(t *testing.T) {
 				b := backlog(t, st, start, 300)
 				if tt.firstNext > 0 {
 					first := pending(t, st, "ops")[0]
-					if err := st.RecordAttempt(first.ID, 1, start.Add(tt.firstNext), "earlier"); err != nil {
+					if err := st.RecordAttempt(first.Notifier, first.ID, 1, start.Add(tt.firstNext), "earlier"); err != nil {
 						t.Fatal(err)
 					}
 				}
 				if tt.bNext > 0 {
-					if err := st.RecordAttempt(b.ID, 1, start.Add(tt.bNext), "earlier"); err != nil {
+					if err := st.RecordAttempt(b.Notifier, b.ID, 1, start.Add(tt.bNext), "earlier"); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -161,7 +161,7 @@ func TestWorkerPassReadsAtMostMaxPages(t *testing.T) {
 	st := openStore(t)
 	backlog(t, st, t0, maxPassPages*pendingBatch)
 	first := pending(t, st, "ops")[0]
-	if err := st.RecordAttempt(first.ID, 1, t0.Add(time.Hour), "earlier"); err != nil {
+	if err := st.RecordAttempt(first.Notifier, first.ID, 1, t0.Add(time.Hour), "earlier"); err != nil {
 		t.Fatal(err)
 	}
 	outbox := &flakyOutbox{Store: st}

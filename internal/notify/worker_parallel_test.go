@@ -187,16 +187,19 @@ func TestWorkerOrdersEventsOfOneMeeting(t *testing.T) {
 	t.Cleanup(g.open)
 	st := openStore(t)
 	ev := testEvents()[diff.TypeSessionStarted]
-	var evs []store.NewEvent
+	var updates []store.Update
 	want := map[string][]string{}
 	for i := range 5 {
 		for _, m := range []string{"a", "b", "c"} {
 			ev.Data.ID, ev.Data.MeetingID = fmt.Sprintf("%s-%d", m, i), "meeting-"+m
-			evs = append(evs, store.NewEvent{ID: ev.Data.ID, Type: ev.Type, CreatedAt: time.Now(), Body: eventBody(t, ev), Notifiers: []string{"ops"}})
+			updates = append(updates, store.Update{
+				Key: store.SnapshotKey{Watch: ev.Data.Watch, MeetingID: ev.Data.MeetingID}, Snapshot: []byte(`{}`),
+				Events: []store.NewEvent{{ID: ev.Data.ID, Type: ev.Type, CreatedAt: time.Now(), Body: eventBody(t, ev), Notifiers: []string{"ops"}}},
+			})
 			want[ev.Data.MeetingID] = append(want[ev.Data.MeetingID], ev.Data.ID)
 		}
 	}
-	if err := st.Commit([]store.Update{{Key: store.SnapshotKey{Watch: "w", MeetingID: "m"}, Snapshot: []byte(`{}`), Events: evs}}); err != nil {
+	if err := st.Commit(updates); err != nil {
 		t.Fatal(err)
 	}
 	startWorker(t, NewWorker(st, []Notifier{newTestWebhook(t, "ops", rc.srv.URL, nil)}, WorkerOptions{Parallel: 8, Rand: func() float64 { return 0 }}))

@@ -187,7 +187,7 @@ func TestWorkerRunOnce(t *testing.T) {
 			commitEvents(t, st, t0, []string{"ops", "down"}, "evt_1", "evt_2", "evt_3", "evt_4", "evt_5")
 			commitEvents(t, st, t0, []string{"ops"}, "evt_6")
 			later := pending(t, st, "ops")[5]
-			if err := st.RecordAttempt(later.ID, 1, t0.Add(time.Hour), "earlier"); err != nil {
+			if err := st.RecordAttempt(later.Notifier, later.ID, 1, t0.Add(time.Hour), "earlier"); err != nil {
 				t.Fatal(err)
 			}
 			w := NewWorker(st, []Notifier{
@@ -284,7 +284,7 @@ func TestRequeuedDeadLetterGetsFreshAge(t *testing.T) {
 	st := openStore(t)
 	commitEvents(t, st, time.Now().Add(-48*time.Hour), []string{"ops"}, "evt_old")
 	id := pending(t, st, "ops")[0].ID
-	if err := st.DeadLetter(id, time.Now(), "given up yesterday"); err != nil {
+	if err := st.DeadLetter("ops", id, time.Now(), "given up yesterday"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Requeue(time.Now(), id); err != nil {

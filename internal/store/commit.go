@@ -112,7 +112,7 @@ func (s *Store) Commit(updates []Update) error {
 				return fmt.Errorf("write snapshot %s: %w", u.Key, err)
 			}
 			for _, e := range u.Events {
-				if err := q.enqueue(e); err != nil {
+				if err := q.enqueue(u.Key, e); err != nil {
 					return err
 				}
 			}

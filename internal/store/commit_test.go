@@ -43,9 +43,9 @@ func TestCommitQueuesOneDeliveryPerNotifier(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Delivery{
-		{ID: 1, Notifier: "ops", EventID: "evt_1", EventType: "session.started", CreatedAt: t0, Body: e1.Body},
-		{ID: 2, Notifier: "slack", EventID: "evt_1", EventType: "session.started", CreatedAt: t0, Body: e1.Body},
-		{ID: 3, Notifier: "slack", EventID: "evt_3", EventType: "session.started", CreatedAt: t0, Body: e3.Body},
+		{ID: 1, Notifier: "ops", Meeting: SnapshotKey{"w", "m1"}, EventID: "evt_1", EventType: "session.started", CreatedAt: t0, Body: e1.Body},
+		{ID: 2, Notifier: "slack", Meeting: SnapshotKey{"w", "m1"}, EventID: "evt_1", EventType: "session.started", CreatedAt: t0, Body: e1.Body},
+		{ID: 3, Notifier: "slack", Meeting: SnapshotKey{"w", "m2"}, EventID: "evt_3", EventType: "session.started", CreatedAt: t0, Body: e3.Body},
 	}
 	got, err := s.Outbox()
 	if err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -10,52 +11,106 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// DeadLetter moves an outbox delivery to the dead letters, keeping its ID and
-// attempts, and records when it died and why. An empty lastErr keeps the last
-// error RecordAttempt stored. An ID not in the outbox gives ErrNotFound. It
-// returns once the move is on disk; concurrent calls share a transaction.
-func (s *Store) DeadLetter(id uint64, at time.Time, lastErr string) error {
+// DeadLetter moves an outbox delivery of notifier to the dead letters,
+// keeping its ID and attempts, and records when it died and why. An empty
+// lastErr keeps the last error RecordAttempt stored. A record that does not
+// decode is quarantined: it becomes a dead letter with Quarantined set, its
+// stored bytes as Body and lastErr (or why it does not decode) as its last
+// error. An ID not in that outbox gives ErrNotFound. It returns once the
+// move is on disk; concurrent calls share a transaction.
+func (s *Store) DeadLetter(notifier string, id uint64, at time.Time, lastErr string) error {
 	if at.IsZero() {
 		return fmt.Errorf("dead-letter delivery %d: time is zero", id)
 	}
 	err := s.write(func(q *queue) error {
-		d, err := q.get(id)
+		d, err := q.get(notifier, id)
 		if err != nil {
 			return err
 		}
-		d.DeadAt = at
-		if lastErr != "" {
-			d.LastError = lastErr
-		}
-		v, err := encodeDelivery(d)
-		if err != nil {
-			return err
-		}
-		if err := q.remove(d); err != nil {
-			return err
-		}
-		return q.dead.Put(idKey(id), v)
+		return q.kill(d, at, lastErr)
 	})
 	if err != nil {
-		return fmt.Errorf("dead-letter delivery %d: %w", id, err)
+		return fmt.Errorf("dead-letter delivery %d of %s: %w", id, notifier, err)
 	}
 	return nil
 }
 
-// DeadLetters returns every dead letter in ascending ID order.
-func (s *Store) DeadLetters() ([]Delivery, error) {
-	var out []Delivery
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketDead)
-		if b == nil {
-			return nil
+// kill moves the outbox delivery d to the dead letters, as DeadLetter
+// describes.
+func (q *queue) kill(d Delivery, at time.Time, lastErr string) error {
+	if d.Undecodable != "" {
+		if lastErr == "" {
+			lastErr = d.Undecodable
 		}
-		return b.ForEach(appendDecoded(&out))
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read dead letters: %w", err)
+		d = Delivery{ID: d.ID, Notifier: d.Notifier, Body: d.Body, Quarantined: true}
 	}
-	return out, nil
+	d.DeadAt = at
+	if lastErr != "" {
+		d.LastError = lastErr
+	}
+	v, err := encodeDelivery(d)
+	if err != nil {
+		return err
+	}
+	if err := q.remove(d.Notifier, d.ID); err != nil {
+		return err
+	}
+	return q.dead.Put(idKey(d.ID), v)
+}
+
+// retireChunk is how many deliveries DeadLetterAll moves per transaction.
+const retireChunk = 1000
+
+// DeadLetterAll moves every outbox delivery of notifier to the dead
+// letters, with reason as their last error, as DeadLetter would one by one
+// (quarantining those that do not decode), and returns how many it moved.
+// It is for a notifier that is no longer configured. It moves them in
+// transactions of retireChunk deliveries, so a failure part way keeps the
+// chunks already moved; calling it again moves the rest.
+func (s *Store) DeadLetterAll(notifier string, at time.Time, reason string) (int, error) {
+	if notifier == "" {
+		return 0, errors.New("dead-letter outbox: notifier name is empty")
+	}
+	if at.IsZero() {
+		return 0, fmt.Errorf("dead-letter outbox of %s: time is zero", notifier)
+	}
+	moved := 0
+	for {
+		n := 0
+		err := s.update(func(q *queue) error {
+			nb := q.outbox.Bucket([]byte(notifier))
+			if nb == nil {
+				return nil
+			}
+			var ids []uint64
+			c := nb.Cursor()
+			for k, _ := c.First(); k != nil && len(ids) < retireChunk; k, _ = c.Next() {
+				id, err := keyID(k)
+				if err != nil {
+					return err
+				}
+				ids = append(ids, id)
+			}
+			for _, id := range ids {
+				d, err := q.get(notifier, id)
+				if err != nil {
+					return err
+				}
+				if err := q.kill(d, at, reason); err != nil {
+					return err
+				}
+			}
+			n = len(ids)
+			return nil
+		})
+		if err != nil {
+			return moved, fmt.Errorf("dead-letter outbox of %s: %w", notifier, err)
+		}
+		moved += n
+		if n < retireChunk {
+			return moved, nil
+		}
+	}
 }
 
 // DeadLetterCount returns how many dead letters there are. It counts keys
@@ -64,13 +119,8 @@ func (s *Store) DeadLetters() ([]Delivery, error) {
 func (s *Store) DeadLetterCount() (int, error) {
 	n := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketDead)
-		if b == nil {
-			return nil
-		}
-		c := b.Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			n++
+		if b := tx.Bucket(bucketDead); b != nil {
+			n = b.Stats().KeyN
 		}
 		return nil
 	})
@@ -83,9 +133,11 @@ func (s *Store) DeadLetterCount() (int, error) {
 // Requeue moves dead letters back to the outbox of their notifier under the
 // same ID, due now, with attempts, last error and time of death cleared and
 // RequeuedAt set to at, so that delivery.max_age counts afresh. With no ids
-// it moves every dead letter. It is all or nothing: if any ID is not a
-// dead letter, it moves none and returns ErrNotFound naming every such ID.
-// It returns how many deliveries it moved; an ID given twice counts once.
+// it moves every dead letter but the quarantined ones (and those that do
+// not decode), which can never be delivered. It is all or nothing: if any
+// ID is not a dead letter, or one that cannot be delivered, it moves none
+// and returns ErrNotFound naming every such ID. It returns how many
+// deliveries it moved; an ID given twice counts once.
 func (s *Store) Requeue(at time.Time, ids ...uint64) (int, error) {
 	moved := 0
 	err := s.update(func(q *queue) error {
@@ -117,30 +169,44 @@ func (s *Store) Requeue(at time.Time, ids ...uint64) (int, error) {
 	return moved, nil
 }
 
-// requeueIDs returns the IDs Requeue moves, sorted and without repeats: ids,
-// or every dead letter when ids is empty. It fails with ErrNotFound naming
-// every ID that is not a dead letter.
+// requeueIDs returns the IDs of the dead letters Requeue moves, ascending
+// and without repeats: ids, or every dead letter that can be delivered when
+// ids is empty. It fails with ErrNotFound naming every ID that is not a
+// dead letter that can be delivered.
 func requeueIDs(dead *bolt.Bucket, ids []uint64) ([]uint64, error) {
+	var out []uint64
 	if len(ids) == 0 {
-		var all []uint64
-		err := dead.ForEach(func(k, _ []byte) error {
-			id, err := keyID(k)
-			all = append(all, id)
+		err := dead.ForEach(func(k, v []byte) error {
+			d, err := decodeStored("", k, v)
+			if err == nil && d.Undecodable == "" && !d.Quarantined {
+				out = append(out, d.ID)
+			}
 			return err
 		})
-		return all, err
+		return out, err
 	}
 	want := slices.Clone(ids)
 	slices.Sort(want)
 	want = slices.Compact(want)
 	var missing []string
 	for _, id := range want {
-		if dead.Get(idKey(id)) == nil {
+		v := dead.Get(idKey(id))
+		if v == nil {
 			missing = append(missing, strconv.FormatUint(id, 10))
+			continue
+		}
+		d, err := decodeDelivery(id, v)
+		switch {
+		case err != nil:
+			missing = append(missing, fmt.Sprintf("%d (its record does not decode)", id))
+		case d.Quarantined:
+			missing = append(missing, fmt.Sprintf("%d (quarantined: its record did not decode)", id))
+		default:
+			out = append(out, id)
 		}
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%s: %w", strings.Join(missing, ", "), ErrNotFound)
 	}
-	return want, nil
+	return out, nil
 }

@@ -12,13 +12,13 @@ import (
 func TestDeadLetterKeepsIDAndHistory(t *testing.T) {
 	s := mustOpen(t)
 	queueEvents(t, s, 2, "ops") // 1, 2
-	if err := s.RecordAttempt(1, 15, t0.Add(time.Hour), "503"); err != nil {
+	if err := s.RecordAttempt("ops", 1, 15, t0.Add(time.Hour), "503"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeadLetter(1, t0.Add(2*time.Hour), ""); err != nil { // keeps "503"
+	if err := s.DeadLetter("ops", 1, t0.Add(2*time.Hour), ""); err != nil { // keeps "503"
 		t.Fatal(err)
 	}
-	if err := s.DeadLetter(2, t0.Add(3*time.Hour), "404 Not Found"); err != nil {
+	if err := s.DeadLetter("ops", 2, t0.Add(3*time.Hour), "404 Not Found"); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.DeadLetters()
@@ -27,9 +27,9 @@ func TestDeadLetterKeepsIDAndHistory(t *testing.T) {
 	}
 	e0, e1 := testEvent("evt_0"), testEvent("evt_1")
 	want := []Delivery{
-		{ID: 1, Notifier: "ops", EventID: "evt_0", EventType: e0.Type, CreatedAt: t0, Body: e0.Body,
+		{ID: 1, Notifier: "ops", Meeting: SnapshotKey{"w", "m"}, EventID: "evt_0", EventType: e0.Type, CreatedAt: t0, Body: e0.Body,
 			Attempts: 15, NextAttempt: t0.Add(time.Hour), LastError: "503", DeadAt: t0.Add(2 * time.Hour)},
-		{ID: 2, Notifier: "ops", EventID: "evt_1", EventType: e1.Type, CreatedAt: t0, Body: e1.Body,
+		{ID: 2, Notifier: "ops", Meeting: SnapshotKey{"w", "m"}, EventID: "evt_1", EventType: e1.Type, CreatedAt: t0, Body: e1.Body,
 			LastError: "404 Not Found", DeadAt: t0.Add(3 * time.Hour)},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -38,7 +38,7 @@ func TestDeadLetterKeepsIDAndHistory(t *testing.T) {
 	if p, _ := s.Pending("ops", 0); len(p) != 0 {
 		t.Errorf("ops outbox has %d deliveries after dead-lettering all, want 0", len(p))
 	}
-	if err := s.DeadLetter(3, time.Time{}, "x"); err == nil {
+	if err := s.DeadLetter("ops", 3, time.Time{}, "x"); err == nil {
 		t.Error("DeadLetter with a zero time succeeded, want an error")
 	}
 }
@@ -60,10 +60,10 @@ func TestRequeue(t *testing.T) {
 			s := mustOpen(t)
 			queueEvents(t, s, 5, "ops")
 			for _, id := range []uint64{1, 3, 5} {
-				if err := s.RecordAttempt(id, 7, t0.Add(time.Minute), "timeout"); err != nil {
+				if err := s.RecordAttempt("ops", id, 7, t0.Add(time.Minute), "timeout"); err != nil {
 					t.Fatal(err)
 				}
-				if err := s.DeadLetter(id, t0.Add(time.Hour), ""); err != nil {
+				if err := s.DeadLetter("ops", id, t0.Add(time.Hour), ""); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -93,7 +93,7 @@ func TestRequeue(t *testing.T) {
 			}
 			// A requeued delivery is a normal outbox entry again.
 			for _, d := range ops {
-				if err := s.MarkDelivered(d.ID); err != nil {
+				if err := s.MarkDelivered(d.Notifier, d.ID); err != nil {
 					t.Errorf("MarkDelivered(%d) after requeue: %v", d.ID, err)
 				}
 			}
@@ -109,7 +109,7 @@ func TestRequeue(t *testing.T) {
 func TestRequeueUnknownMovesNothing(t *testing.T) {
 	s := mustOpen(t)
 	queueEvents(t, s, 2, "ops")
-	if err := s.DeadLetter(1, t0, "gone"); err != nil {
+	if err := s.DeadLetter("ops", 1, t0, "gone"); err != nil {
 		t.Fatal(err)
 	}
 	// 2 is in the outbox, not a dead letter; 88 does not exist.
@@ -149,7 +149,7 @@ func TestDeadLetterCount(t *testing.T) {
 	}
 	queueEvents(t, s, 300, "ops") // IDs 1…300: more than one page of keys
 	for id := uint64(1); id <= 300; id++ {
-		if err := s.DeadLetter(id, t0, "410 Gone"); err != nil {
+		if err := s.DeadLetter("ops", id, t0, "410 Gone"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -82,11 +82,11 @@ func TestCommitWriteErrorLosesNothing(t *testing.T) {
 	}
 }
 
-// TestGroupWriteErrorLosesNothing fails a transaction shared by several
+// TestSharedWriteErrorLosesNothing fails a transaction shared by several
 // writes (RecordAttempt with errors too large for the file's room) and
 // checks that every write in it reports the failure, none is applied, and
 // the same writes succeed once there is room.
-func TestGroupWriteErrorLosesNothing(t *testing.T) {
+func TestSharedWriteErrorLosesNothing(t *testing.T) {
 	if !inOwnProcess(t) {
 		return
 	}
@@ -99,14 +99,12 @@ func TestGroupWriteErrorLosesNothing(t *testing.T) {
 	}
 	bigErr := strings.Repeat("x", 64<<10)
 	record := func() []error {
-		release := holdGroup(t, s)
+		shareNext(s, n)
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
-			wg.Go(func() { errs[i] = s.RecordAttempt(uint64(i+1), 1, t0, bigErr) })
+			wg.Go(func() { errs[i] = s.RecordAttempt("ops", uint64(i+1), 1, t0, bigErr) })
 		}
-		waitQueued(t, s, n)
-		release()
 		wg.Wait()
 		return errs
 	}
@@ -115,7 +113,7 @@ func TestGroupWriteErrorLosesNothing(t *testing.T) {
 		errs := record()
 		t.Logf("RecordAttempt beyond the limit: %v", errs[0])
 		for i, err := range errs {
-			if err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("record attempt of delivery %d: ", i+1)) {
+			if err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("record attempt of delivery %d of ops: ", i+1)) {
 				t.Errorf("RecordAttempt(%d) beyond the file size limit: %v; want its error", i+1, err)
 			}
 		}

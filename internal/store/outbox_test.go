@@ -88,7 +88,7 @@ func TestRecordAttempt(t *testing.T) {
 	queueEvents(t, s, 1, "ops")
 	// A time in another zone comes back as the same instant, in UTC.
 	next := t0.Add(90 * time.Second).In(time.FixedZone("CET", 3600))
-	if err := s.RecordAttempt(1, 2, next, "503 Service Unavailable"); err != nil {
+	if err := s.RecordAttempt("ops", 1, 2, next, "503 Service Unavailable"); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Pending("ops", 0)
@@ -97,7 +97,7 @@ func TestRecordAttempt(t *testing.T) {
 	}
 	e := testEvent("evt_0", "ops")
 	want := []Delivery{{
-		ID: 1, Notifier: "ops", EventID: "evt_0", EventType: e.Type, CreatedAt: t0, Body: e.Body,
+		ID: 1, Notifier: "ops", Meeting: SnapshotKey{"w", "m"}, EventID: "evt_0", EventType: e.Type, CreatedAt: t0, Body: e.Body,
 		Attempts: 2, NextAttempt: next, LastError: "503 Service Unavailable",
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -106,7 +106,7 @@ func TestRecordAttempt(t *testing.T) {
 	if loc := got[0].NextAttempt.Location(); loc != time.UTC {
 		t.Errorf("NextAttempt location = %s, want UTC", loc)
 	}
-	if err := s.RecordAttempt(1, -1, next, ""); err == nil {
+	if err := s.RecordAttempt("ops", 1, -1, next, ""); err == nil {
 		t.Error("RecordAttempt with negative attempts succeeded, want an error")
 	}
 }
@@ -125,9 +125,12 @@ func TestMarkDeliveredAndDepth(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{"ops": 3, "slack": 3}, depth()); diff != "" {
 		t.Errorf("OutboxDepth (-want +got):\n%s", diff)
 	}
-	for _, id := range []uint64{1, 3, 5, 4} {
-		if err := s.MarkDelivered(id); err != nil {
-			t.Fatalf("MarkDelivered(%d): %v", id, err)
+	for _, d := range []struct {
+		notifier string
+		id       uint64
+	}{{"ops", 1}, {"ops", 3}, {"ops", 5}, {"slack", 4}} {
+		if err := s.MarkDelivered(d.notifier, d.id); err != nil {
+			t.Fatalf("MarkDelivered(%s, %d): %v", d.notifier, d.id, err)
 		}
 	}
 	if diff := cmp.Diff(map[string]int{"ops": 0, "slack": 2}, depth()); diff != "" {
@@ -141,7 +144,7 @@ func TestMarkDeliveredAndDepth(t *testing.T) {
 		t.Errorf("Outbox IDs after deliveries (-want +got):\n%s", diff)
 	}
 	// Delivered twice: the second time it is gone.
-	if err := s.MarkDelivered(1); !errors.Is(err, ErrNotFound) {
+	if err := s.MarkDelivered("ops", 1); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second MarkDelivered(1): %v; want ErrNotFound", err)
 	}
 	if d := depth(); len(d) != 2 {
@@ -156,16 +159,16 @@ func TestMarkDeliveredAndDepth(t *testing.T) {
 func TestUnknownDeliveryID(t *testing.T) {
 	s := mustOpen(t)
 	queueEvents(t, s, 2, "ops")
-	if err := s.DeadLetter(2, t0, "gone"); err != nil {
+	if err := s.DeadLetter("ops", 2, t0, "gone"); err != nil {
 		t.Fatal(err)
 	}
 	calls := []struct {
 		name string
 		call func(id uint64) error
 	}{
-		{"MarkDelivered", s.MarkDelivered},
-		{"RecordAttempt", func(id uint64) error { return s.RecordAttempt(id, 1, t0, "x") }},
-		{"DeadLetter", func(id uint64) error { return s.DeadLetter(id, t0, "x") }},
+		{"MarkDelivered", func(id uint64) error { return s.MarkDelivered("ops", id) }},
+		{"RecordAttempt", func(id uint64) error { return s.RecordAttempt("ops", id, 1, t0, "x") }},
+		{"DeadLetter", func(id uint64) error { return s.DeadLetter("ops", id, t0, "x") }},
 	}
 	for _, c := range calls {
 		for _, id := range []uint64{0, 2, 99} { // never used, dead-lettered, not yet used
@@ -183,7 +186,7 @@ func TestUnknownDeliveryID(t *testing.T) {
 	if diff := cmp.Diff([][]uint64{{1}, {2}}, [][]uint64{ids(out), ids(dead)}); diff != "" {
 		t.Errorf("outbox and dead letter IDs (-want +got):\n%s", diff)
 	}
-	if err := s.MarkDelivered(99); err == nil || err.Error() != "mark delivery 99 delivered: no such delivery" {
+	if err := s.MarkDelivered("ops", 99); err == nil || err.Error() != "mark delivery 99 of ops delivered: no such delivery" {
 		t.Errorf("MarkDelivered(99) = %v", err)
 	}
 }

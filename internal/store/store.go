@@ -5,10 +5,15 @@
 // A meeting's next snapshot and the deliveries of the events it implies are
 // written in one transaction, so a crash at any instant either loses both or
 // keeps both. The store knows nothing of rtkwatchd's event or snapshot types:
-// it keeps the bytes its callers give it.
+// it keeps the bytes its callers give it, and the meeting each delivery is
+// about beside them (only the migration from schema 1 reads an event body).
+//
+// Open checks the file before anything reads it, so that a damaged store
+// is an error that says what to do (ErrDamaged), not a panic.
 package store
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -34,12 +39,21 @@ var ErrSchema = errors.New("unknown schema version")
 
 // ErrNotFound is returned, wrapped, by MarkDelivered, RecordAttempt,
 // DeadLetter and Requeue when a delivery ID is not where the call expects it:
-// in the outbox for the first three, among the dead letters for Requeue.
+// in the notifier's outbox for the first three, among the dead letters that
+// can be delivered again for Requeue.
 var ErrNotFound = errors.New("no such delivery")
 
+// ErrDamaged is returned, wrapped, by Open when the file is a bbolt file
+// but its pages do not hold together (it was truncated, or overwritten in
+// part): reading it would crash. The error names the first problems found
+// and what to do: restore a backup, or move the file away so that
+// rtkwatchd starts afresh.
+var ErrDamaged = errors.New("the store file is damaged")
+
 // SchemaVersion is the version of the layout this package reads and writes.
-// It is stored under the key "schema" of the "meta" bucket.
-const SchemaVersion = "1"
+// It is stored under the key "schema" of the "meta" bucket. A read-write
+// Open migrates a file of version 1 (see migrate.go).
+const SchemaVersion = "2"
 
 // DefaultLockTimeout is how long Open waits for the file lock when
 // Options.LockTimeout is zero.
@@ -47,30 +61,41 @@ const DefaultLockTimeout = time.Second
 
 // Bucket and key names. The layout is:
 //
-//	meta/schema            → SchemaVersion
+//	meta/schema                       → SchemaVersion
 //	snapshots/<watch>\x00<meeting id> → snapshot bytes
-//	outbox/<notifier>/<id> → JSON record (id: 8 bytes, big-endian)
-//	index/<id>             → notifier name, for every outbox record
-//	dead/<id>              → JSON record
+//	outbox/<notifier>/<id>            → record (id: 8 bytes, big-endian)
+//	dead/<id>                         → record
 //
-// Delivery IDs come from the sequence of the outbox bucket, so they are unique
-// across the outbox and the dead letters and survive a move between the two.
+// A record is a JSON header (notifier, watch and meeting, event id and type,
+// attempts, times, last error) and the body (record.go). Delivery IDs come
+// from the sequence of the outbox bucket, so they are unique across the
+// outbox and the dead letters and survive a move between the two.
 var (
 	bucketMeta      = []byte("meta")
 	bucketSnapshots = []byte("snapshots")
 	bucketOutbox    = []byte("outbox")
-	bucketIndex     = []byte("index")
 	bucketDead      = []byte("dead")
 	keySchema       = []byte("schema")
 
-	allBuckets = [][]byte{bucketMeta, bucketSnapshots, bucketOutbox, bucketIndex, bucketDead}
+	allBuckets = [][]byte{bucketMeta, bucketSnapshots, bucketOutbox, bucketDead}
 )
+
+// batchDelay is how long a write waits for others to share its
+// transaction (bbolt's DB.MaxBatchDelay, 10ms by default): long enough for
+// the outcomes of a lane's attempts in flight to meet, short enough that a
+// lone write hardly waits. BenchmarkConcurrentOutcomes measures it.
+const batchDelay = time.Millisecond
 
 // Options tunes Open.
 type Options struct {
 	// LockTimeout is how long Open waits for the file lock before it gives
 	// up with ErrLocked. Zero means DefaultLockTimeout.
 	LockTimeout time.Duration
+
+	// CheckWithin bounds how long Open spends checking the file before it
+	// trusts it (see ErrDamaged): a large file is checked only in part.
+	// Zero means DefaultCheckWithin; a negative value skips the check.
+	CheckWithin time.Duration
 
 	// ReadOnly opens the file with a shared lock and no writes: every method
 	// that writes returns an error. The file must already have been
@@ -89,13 +114,14 @@ type Store struct {
 	db       *bolt.DB
 	path     string
 	readOnly bool
-	group    groupCommit
 }
 
 // Open opens the state file at path, creating it (but not its directory)
-// when it does not exist and opts.ReadOnly is false. A fresh file is given
-// the buckets and the schema version; an existing one must carry
-// SchemaVersion, or Open fails with ErrSchema.
+// when it does not exist and opts.ReadOnly is false. It checks the file
+// first, and fails with ErrDamaged, never a panic, when its pages do not
+// hold together. A fresh file is given the buckets and the schema version;
+// a read-write Open migrates a file of schema 1; otherwise the file must
+// carry SchemaVersion, or Open fails with ErrSchema.
 func Open(path string, opts Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open store: path is empty")
@@ -114,14 +140,26 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: file is empty (never opened read-write by rtkwatchd)", path)
 		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
+	var db *bolt.DB
+	err := safely(func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
+		return err
+	})
+	if pe := (*panicError)(nil); errors.As(err, &pe) {
+		return nil, damaged(path, err)
+	}
 	if err != nil {
 		return nil, openError(path, opts.ReadOnly, err)
 	}
+	db.MaxBatchDelay = batchDelay
 	s := &Store{db: db, path: path, readOnly: opts.ReadOnly}
-	if opts.ReadOnly {
+	if within := cmp.Or(opts.CheckWithin, DefaultCheckWithin); within > 0 {
+		err = s.verify(within)
+	}
+	if err == nil && opts.ReadOnly {
 		err = db.View(s.checkSchema)
-	} else {
+	} else if err == nil {
 		err = db.Update(s.initSchema)
 	}
 	if err != nil {
@@ -170,9 +208,14 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 		}
 	}
 	meta := tx.Bucket(bucketMeta)
-	if meta.Get(keySchema) == nil {
+	switch string(meta.Get(keySchema)) {
+	case "":
 		if err := meta.Put(keySchema, []byte(SchemaVersion)); err != nil {
 			return fmt.Errorf("open store %s: write schema version: %w", s.path, err)
+		}
+	case "1":
+		if err := migrateV1(tx, time.Now().UTC()); err != nil {
+			return fmt.Errorf("open store %s: migrate schema 1 to %s: %w", s.path, SchemaVersion, err)
 		}
 	}
 	return s.checkSchema(tx)
@@ -200,6 +243,9 @@ func (s *Store) checkSchema(tx *bolt.Tx) error {
 	got := meta.Get(keySchema)
 	if got == nil {
 		return fmt.Errorf("open store %s: meta bucket has no schema version: %w", s.path, ErrSchema)
+	}
+	if string(got) == "1" && s.readOnly {
+		return fmt.Errorf("open store %s: file has version %q, which the first read-write open (the daemon, or `once`) migrates to %q: %w", s.path, got, SchemaVersion, ErrSchema)
 	}
 	if string(got) != SchemaVersion {
 		return fmt.Errorf("open store %s: file has version %q, this rtkwatchd reads version %q: %w", s.path, got, SchemaVersion, ErrSchema)

@@ -178,12 +178,12 @@ func TestOpenErrors(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					return b.Put(keySchema, []byte("2"))
+					return b.Put(keySchema, []byte("3"))
 				})
 				return p
 			},
 			wantIs:  ErrSchema,
-			wantMsg: []string{`file has version "2", this rtkwatchd reads version "1"`},
+			wantMsg: []string{`file has version "3", this rtkwatchd reads version "2"`},
 		},
 		{
 			name: "newer schema, read-only",
@@ -200,7 +200,7 @@ func TestOpenErrors(t *testing.T) {
 			},
 			opts:    Options{ReadOnly: true},
 			wantIs:  ErrSchema,
-			wantMsg: []string{`file has version "0", this rtkwatchd reads version "1"`},
+			wantMsg: []string{`file has version "0", this rtkwatchd reads version "2"`},
 		},
 	}
 	for _, tt := range tests {
@@ -286,9 +286,9 @@ func TestReadOnly(t *testing.T) {
 	// Every write fails and says why.
 	writes := map[string]func() error{
 		"Commit":        func() error { return r1.Commit([]Update{{Key: key, Delete: true}}) },
-		"MarkDelivered": func() error { return r1.MarkDelivered(1) },
-		"RecordAttempt": func() error { return r1.RecordAttempt(1, 1, t0, "boom") },
-		"DeadLetter":    func() error { return r1.DeadLetter(1, t0, "boom") },
+		"MarkDelivered": func() error { return r1.MarkDelivered("ops", 1) },
+		"RecordAttempt": func() error { return r1.RecordAttempt("ops", 1, 1, t0, "boom") },
+		"DeadLetter":    func() error { return r1.DeadLetter("ops", 1, t0, "boom") },
 		"Requeue":       func() error { _, err := r1.Requeue(time.Now()); return err },
 	}
 	for name, write := range writes {
@@ -307,10 +307,10 @@ func TestReopenPersistsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RecordAttempt(2, 3, t0.Add(time.Minute), "503"); err != nil {
+	if err := s.RecordAttempt("slack", 2, 3, t0.Add(time.Minute), "503"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeadLetter(3, t0.Add(time.Hour), "410 gone"); err != nil {
+	if err := s.DeadLetter("ops", 3, t0.Add(time.Hour), "410 gone"); err != nil {
 		t.Fatal(err)
 	}
 	type state struct {

@@ -9,69 +9,27 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	bolt "go.etcd.io/bbolt"
 )
 
-// holdGroup starts a write that blocks inside its transaction until the
-// returned release is called, so that writes started meanwhile queue up
-// for the next group. It returns once the blocking write holds the
-// transaction.
-func holdGroup(t *testing.T, s *Store) (release func()) {
-	t.Helper()
-	inside, unblock, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		done <- s.write(func(*queue) error {
-			close(inside)
-			<-unblock
-			return nil
-		})
-	}()
-	<-inside
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			close(unblock)
-			if err := <-done; err != nil {
-				t.Errorf("blocking write: %v", err)
-			}
-		})
-	}
-	t.Cleanup(release)
-	return release
+// shareNext makes the next n writes share one transaction: bbolt's batch
+// waits for n calls (and at most an hour) before it commits.
+func shareNext(s *Store, n int) {
+	s.db.MaxBatchSize = n
+	s.db.MaxBatchDelay = time.Hour
 }
 
-// waitQueued polls until n writes wait for the next group, or fails.
-func waitQueued(t *testing.T, s *Store, n int) {
-	t.Helper()
-	deadline := time.NewTimer(10 * time.Second)
-	defer deadline.Stop()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for {
-		s.group.mu.Lock()
-		got := len(s.group.queue)
-		s.group.mu.Unlock()
-		if got == n {
-			return
-		}
-		select {
-		case <-deadline.C:
-			t.Fatalf("%d writes queued after 10s, want %d", got, n)
-		case <-tick.C:
-		}
-	}
-}
-
-func TestGroupCommitSharesOneTransaction(t *testing.T) {
+func TestWritesShareOneTransaction(t *testing.T) {
 	s := mustOpen(t)
-	release := holdGroup(t, s)
 	const n = 20
+	shareNext(s, n)
 	var mu sync.Mutex
-	seen := make(map[*queue]int) // transaction views, by how many writes saw them last
+	seen := make(map[*bolt.Tx]int) // transactions, by how many writes saw them last
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			var last *queue
-			if err := s.write(func(q *queue) error { last = q; return nil }); err != nil {
+			var last *bolt.Tx
+			if err := s.write(func(q *queue) error { last = q.outbox.Tx(); return nil }); err != nil {
 				t.Error(err)
 			}
 			mu.Lock()
@@ -79,45 +37,41 @@ func TestGroupCommitSharesOneTransaction(t *testing.T) {
 			mu.Unlock()
 		})
 	}
-	waitQueued(t, s, n)
-	release()
 	wg.Wait()
 	if len(seen) != 1 {
 		t.Errorf("%d writes ran in %d transactions, want 1: %v", n, len(seen), seen)
 	}
 }
 
-// TestGroupCommitResults checks that writes sharing a transaction each get
+// TestWriteResults checks that writes sharing a transaction each get
 // their own result: one write's ErrNotFound neither fails nor undoes the
 // others, and two writes to the same delivery behave as if made one after
 // the other.
-func TestGroupCommitResults(t *testing.T) {
+func TestWriteResults(t *testing.T) {
 	s := mustOpen(t)
 	queueEvents(t, s, 6, "ops") // 1…6
-	release := holdGroup(t, s)
 
 	next := t0.Add(time.Minute)
 	calls := []struct {
 		name string
 		call func() error
 	}{
-		{"MarkDelivered(1)", func() error { return s.MarkDelivered(1) }},
-		{"MarkDelivered(99)", func() error { return s.MarkDelivered(99) }},
-		{"RecordAttempt(2)", func() error { return s.RecordAttempt(2, 1, next, "503") }},
-		{"DeadLetter(3)", func() error { return s.DeadLetter(3, t0, "410") }},
-		{"RecordAttempt(98)", func() error { return s.RecordAttempt(98, 1, next, "503") }},
-		{"MarkDelivered(4) first", func() error { return s.MarkDelivered(4) }},
-		{"MarkDelivered(4) again", func() error { return s.MarkDelivered(4) }},
-		{"DeadLetter(97)", func() error { return s.DeadLetter(97, t0, "x") }},
-		{"MarkDelivered(5)", func() error { return s.MarkDelivered(5) }},
+		{"MarkDelivered(1)", func() error { return s.MarkDelivered("ops", 1) }},
+		{"MarkDelivered(99)", func() error { return s.MarkDelivered("ops", 99) }},
+		{"RecordAttempt(2)", func() error { return s.RecordAttempt("ops", 2, 1, next, "503") }},
+		{"DeadLetter(3)", func() error { return s.DeadLetter("ops", 3, t0, "410") }},
+		{"RecordAttempt(98)", func() error { return s.RecordAttempt("ops", 98, 1, next, "503") }},
+		{"MarkDelivered(4) first", func() error { return s.MarkDelivered("ops", 4) }},
+		{"MarkDelivered(4) again", func() error { return s.MarkDelivered("ops", 4) }},
+		{"DeadLetter(97)", func() error { return s.DeadLetter("ops", 97, t0, "x") }},
+		{"MarkDelivered(5)", func() error { return s.MarkDelivered("ops", 5) }},
 	}
 	errs := make([]error, len(calls))
+	shareNext(s, len(calls))
 	var wg sync.WaitGroup
 	for i, c := range calls {
 		wg.Go(func() { errs[i] = c.call() })
 	}
-	waitQueued(t, s, len(calls))
-	release()
 	wg.Wait()
 
 	got := make(map[string]string)
@@ -143,7 +97,7 @@ func TestGroupCommitResults(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)
 	}
-	if err := errs[1]; err == nil || err.Error() != "mark delivery 99 delivered: no such delivery" {
+	if err := errs[1]; err == nil || err.Error() != "mark delivery 99 of ops delivered: no such delivery" {
 		t.Errorf("MarkDelivered(99) = %v", err)
 	}
 
@@ -166,13 +120,13 @@ func TestGroupCommitResults(t *testing.T) {
 		gotState.Attempts2, gotState.Next2 = out[0].Attempts, out[0].NextAttempt
 	}
 	if diff := cmp.Diff(state{Outbox: []uint64{2, 6}, Dead: []uint64{3}, Attempts2: 1, Next2: next}, gotState); diff != "" {
-		t.Errorf("state after the group, reopened (-want +got):\n%s", diff)
+		t.Errorf("state after the shared transaction, reopened (-want +got):\n%s", diff)
 	}
 }
 
-// TestGroupCommitConcurrent runs many writers without coordination, for
+// TestWritesConcurrent runs many writers without coordination, for
 // the race detector and to check that nothing is lost or doubled.
-func TestGroupCommitConcurrent(t *testing.T) {
+func TestWritesConcurrent(t *testing.T) {
 	s := mustOpen(t)
 	const n = 300
 	queueEvents(t, s, n, "ops") // 1…n
@@ -182,11 +136,11 @@ func TestGroupCommitConcurrent(t *testing.T) {
 		wg.Go(func() {
 			switch id % 3 {
 			case 0:
-				errs[id] = s.MarkDelivered(id)
+				errs[id] = s.MarkDelivered("ops", id)
 			case 1:
-				errs[id] = s.RecordAttempt(id, 1, t0, "503")
+				errs[id] = s.RecordAttempt("ops", id, 1, t0, "503")
 			default:
-				errs[id] = s.DeadLetter(id, t0, "410")
+				errs[id] = s.DeadLetter("ops", id, t0, "410")
 			}
 		})
 	}

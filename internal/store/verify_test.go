@@ -1,0 +1,58 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/store/storetest"
+)
+
+// damageable writes a closed store at path with enough snapshots and
+// deliveries for branch pages.
+func damageable(t *testing.T, path string) {
+	t.Helper()
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []Update
+	for i := range 2000 {
+		batch = append(batch, Update{Key: SnapshotKey{"w", fmt.Sprintf("meeting-%04d", i)}, Snapshot: benchSnapshot,
+			Events: []NewEvent{testEvent(fmt.Sprintf("evt_%d", i), "ops")}})
+	}
+	if err := s.Commit(batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenDamaged(t *testing.T) {
+	for _, dmg := range storetest.Damages() {
+		for _, readOnly := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/read-only=%v", dmg.Name, readOnly), func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "state.db")
+				damageable(t, path)
+				dmg.Apply(t, path)
+				s, err := Open(path, Options{ReadOnly: readOnly})
+				if err == nil {
+					s.Close()
+					t.Fatal("Open succeeded on a damaged file, want ErrDamaged")
+				}
+				if !errors.Is(err, ErrDamaged) {
+					t.Fatalf("Open: %v; want ErrDamaged", err)
+				}
+				for _, want := range []string{"open store " + path + ": the store file is damaged: ", "restore the file from a backup, or move it away"} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("Open: %v\nwant it to contain %q", err, want)
+					}
+				}
+				t.Logf("Open: %v", err)
+			})
+		}
+	}
+}
