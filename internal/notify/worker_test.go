@@ -138,10 +138,7 @@ func TestWorkerHonoursRetryAfter(t *testing.T) {
 		log := &attemptLog{Notifier: newTestWebhook(t, "ops", rc.srv.URL, bubbleClient())}
 		startWorker(t, NewWorker(st, []Notifier{log}, WorkerOptions{Rand: half}))
 
-		// The first attempt has failed, and its outcome has reached the
-		// store (whose writes wait a moment for others to share their
-		// transaction); the lane sleeps.
-		time.Sleep(time.Second)
+		synctest.Wait() // the first attempt has failed; the lane sleeps
 		ds := pending(t, st, "ops")
 		if len(ds) != 1 {
 			t.Fatalf("outbox holds %d deliveries, want 1", len(ds))

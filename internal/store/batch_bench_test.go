@@ -11,8 +11,8 @@ import (
 
 // BenchmarkConcurrentOutcomes compares the two ways of sharing one
 // transaction among concurrent small writes: the store's own group commit
-// (group.go) and bbolt's DB.Batch, with its default MaxBatchDelay (10ms)
-// and with 1ms. Each of `writers` goroutines records attempts of its own
+// (group.go, which Store.write uses) and bbolt's DB.Batch, with its default
+// MaxBatchDelay (10ms) and shorter ones. Each of `writers` goroutines records attempts of its own
 // outbox deliveries, one call after another, as the lanes of a worker
 // record the outcomes of their attempts in flight; a notifier lane has at
 // most 8 attempts in flight, and up to 32 outcomes on their way to the

@@ -82,11 +82,11 @@ func TestCommitWriteErrorLosesNothing(t *testing.T) {
 	}
 }
 
-// TestSharedWriteErrorLosesNothing fails a transaction shared by several
+// TestGroupWriteErrorLosesNothing fails a transaction shared by several
 // writes (RecordAttempt with errors too large for the file's room) and
 // checks that every write in it reports the failure, none is applied, and
 // the same writes succeed once there is room.
-func TestSharedWriteErrorLosesNothing(t *testing.T) {
+func TestGroupWriteErrorLosesNothing(t *testing.T) {
 	if !inOwnProcess(t) {
 		return
 	}
@@ -99,12 +99,14 @@ func TestSharedWriteErrorLosesNothing(t *testing.T) {
 	}
 	bigErr := strings.Repeat("x", 64<<10)
 	record := func() []error {
-		shareNext(s, n)
+		release := holdGroup(t, s)
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() { errs[i] = s.RecordAttempt("ops", uint64(i+1), 1, t0, bigErr) })
 		}
+		waitQueued(t, s, n)
+		release()
 		wg.Wait()
 		return errs
 	}

@@ -90,25 +90,9 @@ func (q *queue) remove(notifier string, id uint64) error {
 }
 
 // update runs fn on the queue in one read-write transaction of its own.
+// Writes that may share a transaction use write (group.go).
 func (s *Store) update(fn func(q *queue) error) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		q, err := openQueue(tx)
-		if err != nil {
-			return err
-		}
-		return fn(q)
-	})
-}
-
-// write runs fn on the queue in a read-write transaction that it may share
-// with the writes of concurrent callers (bbolt's DB.Batch), and returns
-// fn's error or the transaction's. It returns only once the transaction
-// holding its write has committed or failed. fn may run more than once (a
-// shared transaction in which one write fails is rolled back and run again
-// without it, and the failing write alone), so it must change nothing but
-// the transaction.
-func (s *Store) write(fn func(q *queue) error) error {
-	return s.db.Batch(func(tx *bolt.Tx) error {
 		q, err := openQueue(tx)
 		if err != nil {
 			return err

@@ -80,12 +80,6 @@ var (
 	allBuckets = [][]byte{bucketMeta, bucketSnapshots, bucketOutbox, bucketDead}
 )
 
-// batchDelay is how long a write waits for others to share its
-// transaction (bbolt's DB.MaxBatchDelay, 10ms by default): long enough for
-// the outcomes of a lane's attempts in flight to meet, short enough that a
-// lone write hardly waits. BenchmarkConcurrentOutcomes measures it.
-const batchDelay = time.Millisecond
-
 // Options tunes Open.
 type Options struct {
 	// LockTimeout is how long Open waits for the file lock before it gives
@@ -114,6 +108,7 @@ type Store struct {
 	db       *bolt.DB
 	path     string
 	readOnly bool
+	group    groupCommit
 }
 
 // Open opens the state file at path, creating it (but not its directory)
@@ -152,7 +147,6 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, openError(path, opts.ReadOnly, err)
 	}
-	db.MaxBatchDelay = batchDelay
 	s := &Store{db: db, path: path, readOnly: opts.ReadOnly}
 	if within := cmp.Or(opts.CheckWithin, DefaultCheckWithin); within > 0 {
 		err = s.verify(within)

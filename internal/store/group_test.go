@@ -9,27 +9,69 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	bolt "go.etcd.io/bbolt"
 )
 
-// shareNext makes the next n writes share one transaction: bbolt's batch
-// waits for n calls (and at most an hour) before it commits.
-func shareNext(s *Store, n int) {
-	s.db.MaxBatchSize = n
-	s.db.MaxBatchDelay = time.Hour
+// holdGroup starts a write that blocks inside its transaction until the
+// returned release is called, so that writes started meanwhile queue up
+// for the next group. It returns once the blocking write holds the
+// transaction.
+func holdGroup(t *testing.T, s *Store) (release func()) {
+	t.Helper()
+	inside, unblock, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- s.write(func(*queue) error {
+			close(inside)
+			<-unblock
+			return nil
+		})
+	}()
+	<-inside
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			close(unblock)
+			if err := <-done; err != nil {
+				t.Errorf("blocking write: %v", err)
+			}
+		})
+	}
+	t.Cleanup(release)
+	return release
 }
 
-func TestWritesShareOneTransaction(t *testing.T) {
+// waitQueued polls until n writes wait for the next group, or fails.
+func waitQueued(t *testing.T, s *Store, n int) {
+	t.Helper()
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.group.mu.Lock()
+		got := len(s.group.queue)
+		s.group.mu.Unlock()
+		if got == n {
+			return
+		}
+		select {
+		case <-deadline.C:
+			t.Fatalf("%d writes queued after 10s, want %d", got, n)
+		case <-tick.C:
+		}
+	}
+}
+
+func TestGroupCommitSharesOneTransaction(t *testing.T) {
 	s := mustOpen(t)
+	release := holdGroup(t, s)
 	const n = 20
-	shareNext(s, n)
 	var mu sync.Mutex
-	seen := make(map[*bolt.Tx]int) // transactions, by how many writes saw them last
+	seen := make(map[*queue]int) // transaction views, by how many writes saw them last
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			var last *bolt.Tx
-			if err := s.write(func(q *queue) error { last = q.outbox.Tx(); return nil }); err != nil {
+			var last *queue
+			if err := s.write(func(q *queue) error { last = q; return nil }); err != nil {
 				t.Error(err)
 			}
 			mu.Lock()
@@ -37,19 +79,22 @@ func TestWritesShareOneTransaction(t *testing.T) {
 			mu.Unlock()
 		})
 	}
+	waitQueued(t, s, n)
+	release()
 	wg.Wait()
 	if len(seen) != 1 {
 		t.Errorf("%d writes ran in %d transactions, want 1: %v", n, len(seen), seen)
 	}
 }
 
-// TestWriteResults checks that writes sharing a transaction each get
+// TestGroupCommitResults checks that writes sharing a transaction each get
 // their own result: one write's ErrNotFound neither fails nor undoes the
 // others, and two writes to the same delivery behave as if made one after
 // the other.
-func TestWriteResults(t *testing.T) {
+func TestGroupCommitResults(t *testing.T) {
 	s := mustOpen(t)
 	queueEvents(t, s, 6, "ops") // 1…6
+	release := holdGroup(t, s)
 
 	next := t0.Add(time.Minute)
 	calls := []struct {
@@ -67,11 +112,12 @@ func TestWriteResults(t *testing.T) {
 		{"MarkDelivered(5)", func() error { return s.MarkDelivered("ops", 5) }},
 	}
 	errs := make([]error, len(calls))
-	shareNext(s, len(calls))
 	var wg sync.WaitGroup
 	for i, c := range calls {
 		wg.Go(func() { errs[i] = c.call() })
 	}
+	waitQueued(t, s, len(calls))
+	release()
 	wg.Wait()
 
 	got := make(map[string]string)
@@ -120,13 +166,13 @@ func TestWriteResults(t *testing.T) {
 		gotState.Attempts2, gotState.Next2 = out[0].Attempts, out[0].NextAttempt
 	}
 	if diff := cmp.Diff(state{Outbox: []uint64{2, 6}, Dead: []uint64{3}, Attempts2: 1, Next2: next}, gotState); diff != "" {
-		t.Errorf("state after the shared transaction, reopened (-want +got):\n%s", diff)
+		t.Errorf("state after the group, reopened (-want +got):\n%s", diff)
 	}
 }
 
-// TestWritesConcurrent runs many writers without coordination, for
+// TestGroupCommitConcurrent runs many writers without coordination, for
 // the race detector and to check that nothing is lost or doubled.
-func TestWritesConcurrent(t *testing.T) {
+func TestGroupCommitConcurrent(t *testing.T) {
 	s := mustOpen(t)
 	const n = 300
 	queueEvents(t, s, n, "ops") // 1…n
