@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/store/storetest"
 )
@@ -53,6 +54,22 @@ func TestOpenDamaged(t *testing.T) {
 				}
 				t.Logf("Open: %v", err)
 			})
+		}
+	}
+}
+
+// TestOpenCheckBounded: the check stops when CheckWithin runs out, and a
+// negative CheckWithin skips it; either way a sound file opens.
+func TestOpenCheckBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	damageable(t, path)
+	for _, within := range []time.Duration{time.Nanosecond, -1, time.Minute} {
+		s, err := Open(path, Options{CheckWithin: within})
+		if err != nil {
+			t.Fatalf("Open with CheckWithin %s: %v", within, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
