@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -16,6 +18,8 @@ func cmdDeliveries(ctx context.Context, env *environment, args []string) error {
 	path := configFlag(fset, env.getenv)
 	failed := fset.Bool("failed", false, "list dead letters instead of the outbox")
 	all := fset.Bool("all", false, "with retry: queue every dead letter again")
+	limit := fset.Int("limit", defaultListLimit, "list at most this many deliveries")
+	after := fset.Uint64("after", 0, "list the deliveries with an ID above this one (the cursor the last page printed)")
 	pos, err := parseInterleaved(fset, args)
 	if err != nil {
 		return err
@@ -41,6 +45,11 @@ func cmdDeliveries(ctx context.Context, env *environment, args []string) error {
 		return usageError(fmt.Errorf("unknown deliveries argument %q (want retry)", pos[0]))
 	case *all:
 		return usageError(errors.New("--all goes with retry"))
+	case *limit < 1:
+		return usageError(fmt.Errorf("--limit %d: want 1 or more", *limit))
+	}
+	if retry && (flagSet(fset, "limit") || flagSet(fset, "after")) {
+		return usageError(errors.New("--limit and --after go with a listing, not retry"))
 	}
 	cfg, err := loadConfig(env, *path)
 	if err != nil {
@@ -60,7 +69,7 @@ func cmdDeliveries(ctx context.Context, env *environment, args []string) error {
 		if retry {
 			n, err = ac.Requeue(ctx, ids)
 		} else {
-			list, err = ac.Deliveries(ctx, *failed)
+			list, err = ac.Deliveries(ctx, *failed, *after, *limit+1)
 		}
 		if err != nil {
 			return adminError(err)
@@ -70,9 +79,9 @@ func cmdDeliveries(ctx context.Context, env *environment, args []string) error {
 		case retry:
 			n, err = st.Requeue(time.Now(), ids...)
 		case *failed:
-			list, err = st.DeadLetters()
+			list, err = st.DeadLettersAfter(*after, *limit+1)
 		default:
-			list, err = st.Outbox()
+			list, err = st.OutboxAfter(*after, *limit+1)
 		}
 		// Close before printing: a pager left open must not keep the
 		// store locked, and the daemon from starting.
@@ -91,16 +100,47 @@ func cmdDeliveries(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "queued %d dead letter(s) again: the daemon, or the next `rtkwatchd once`, delivers them\n", n)
 		return nil
 	}
-	printDeliveries(env, list, *failed)
+	more := len(list) > *limit
+	if more {
+		list = list[:*limit]
+	}
+	printDeliveries(env, list, *failed, *after > 0)
+	if more {
+		next := []string{"rtkwatchd deliveries"}
+		if *failed {
+			next = append(next, "--failed")
+		}
+		if flagSet(fset, "limit") {
+			next = append(next, "--limit", strconv.Itoa(*limit))
+		}
+		next = append(next, "--after", strconv.FormatUint(list[len(list)-1].ID, 10))
+		fmt.Fprintf(env.stdout, "more after ID %d: %s\n", list[len(list)-1].ID, strings.Join(next, " "))
+	}
 	return nil
 }
 
-// printDeliveries writes a table of deliveries.
-func printDeliveries(env *environment, list []store.Delivery, dead bool) {
+// defaultListLimit is how many deliveries `deliveries` lists unless
+// --limit says otherwise: the CLI and the daemon hold one page, never a
+// whole bucket.
+const defaultListLimit = 100
+
+// flagSet reports whether the flag name was given.
+func flagSet(fset *flag.FlagSet, name string) bool {
+	set := false
+	fset.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// printDeliveries writes a table of deliveries; paged says the list starts
+// after a cursor, so an empty one is the end, not the whole.
+func printDeliveries(env *environment, list []store.Delivery, dead, paged bool) {
 	if len(list) == 0 {
-		if dead {
+		switch {
+		case paged:
+			fmt.Fprintln(env.stdout, "nothing more")
+		case dead:
 			fmt.Fprintln(env.stdout, "no dead letters")
-		} else {
+		default:
 			fmt.Fprintln(env.stdout, "the outbox is empty: every event has been delivered")
 		}
 		return
@@ -119,7 +159,10 @@ func printDeliveries(env *environment, list []store.Delivery, dead bool) {
 			t = "now"
 		}
 		lastErr := d.LastError
-		if lastErr == "" {
+		switch {
+		case d.Undecodable != "":
+			lastErr = "record does not decode: " + d.Undecodable
+		case lastErr == "":
 			lastErr = "-"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",

@@ -21,7 +21,7 @@ var synopses = map[string]string{
 	"once":       "rtkwatchd once [--config F] [--dry-run]",
 	"demo":       "rtkwatchd demo",
 	"state":      "rtkwatchd state [--config F] [--json] [MEETING_ID]",
-	"deliveries": "rtkwatchd deliveries [--config F] [--failed]\n       rtkwatchd deliveries [--config F] retry ID… | retry --all",
+	"deliveries": "rtkwatchd deliveries [--config F] [--failed] [--limit N] [--after ID]\n       rtkwatchd deliveries [--config F] retry ID… | retry --all",
 }
 
 // newFlags returns a flag set for a subcommand that reports to stderr.

@@ -117,7 +117,8 @@ commands:
   once        [--config F] [--dry-run]       poll every watch once, print events as JSON lines
   demo                                       play a scenario against a built-in fake API
   state       [--config F] [MEETING_ID]      show stored snapshots
-  deliveries  [--config F] [--failed]        show the outbox, or the dead letters
+  deliveries  [--config F] [--failed]        show the outbox, or the dead letters, 100 at a time
+              [--limit N] [--after ID]       (--after: the cursor the last page printed)
   deliveries  [--config F] retry ID…|--all   queue dead letters again
   version                                    print version information
 

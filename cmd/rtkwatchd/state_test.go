@@ -259,7 +259,7 @@ func TestDaemonHoldsStore(t *testing.T) {
 	if n := d.requeued.Load(); n != 1 {
 		t.Errorf("the daemon was told of %d requeues, want 1", n)
 	}
-	outbox, err := d.st.Outbox()
+	outbox, err := d.st.OutboxAfter(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -233,3 +233,39 @@ func TestSystemdNotifyFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestSystemdUnitGivesUp: a daemon that fails at every start (a damaged
+// store) is restarted RestartSec apart, so the unit reaches its start
+// limit, and stops restarting, only if StartLimitBurst restarts fit in
+// StartLimitIntervalSec.
+func TestSystemdUnitGivesUp(t *testing.T) {
+	unit, err := os.ReadFile("../../systemd/rtkwatchd.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := map[string]string{}
+	for line := range strings.Lines(string(unit)) {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && !strings.HasPrefix(k, "#") {
+			settings[k] = v
+		}
+	}
+	duration := func(key string) time.Duration {
+		t.Helper()
+		d, err := time.ParseDuration(strings.Replace(settings[key], "min", "m", 1))
+		if err != nil {
+			t.Fatalf("%s=%q: %v", key, settings[key], err)
+		}
+		return d
+	}
+	if settings["Restart"] != "on-failure" {
+		t.Fatalf("Restart=%q, want on-failure", settings["Restart"])
+	}
+	burst, err := strconv.Atoi(settings["StartLimitBurst"])
+	if err != nil || burst < 1 {
+		t.Fatalf("StartLimitBurst=%q, want a number >= 1", settings["StartLimitBurst"])
+	}
+	restart, interval := duration("RestartSec"), duration("StartLimitIntervalSec")
+	if took := time.Duration(burst) * restart; took >= interval {
+		t.Errorf("%d starts %s apart take %s, not within StartLimitIntervalSec=%s: the unit would restart for ever", burst, restart, took, interval)
+	}
+}

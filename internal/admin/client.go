@@ -107,15 +107,30 @@ func (c *Client) Snapshots(ctx context.Context, meeting string, fn func(store.Sn
 	})
 }
 
-// Deliveries lists the daemon's outbox, or its dead letters when failed.
-func (c *Client) Deliveries(ctx context.Context, failed bool) ([]store.Delivery, error) {
-	q := url.Values{}
-	if failed {
-		q.Set("failed", "1")
+// Deliveries lists the daemon's outbox, or its dead letters when failed:
+// those with an ID above after, in ascending ID order, at most limit of
+// them. It asks for MaxPage at a time.
+func (c *Client) Deliveries(ctx context.Context, failed bool, after uint64, limit int) ([]store.Delivery, error) {
+	var out []store.Delivery
+	for len(out) < limit {
+		q := url.Values{}
+		if failed {
+			q.Set("failed", "1")
+		}
+		q.Set("after", strconv.FormatUint(after, 10))
+		want := min(limit-len(out), MaxPage)
+		q.Set("limit", strconv.Itoa(want))
+		var page []store.Delivery
+		if err := c.do(ctx, http.MethodGet, "/v1/deliveries", q, &page); err != nil {
+			return out, err
+		}
+		out = append(out, page...)
+		if len(page) < want {
+			break
+		}
+		after = page[len(page)-1].ID
 	}
-	var list []store.Delivery
-	err := c.do(ctx, http.MethodGet, "/v1/deliveries", q, &list)
-	return list, err
+	return out, nil
 }
 
 // Requeue queues the dead letters ids again, or every one when ids is

@@ -45,21 +45,50 @@ func (h Handlers) state(w http.ResponseWriter, r *http.Request) {
 	_, _ = body.WriteTo(w)
 }
 
-// deliveries answers `rtkwatchd deliveries`: the outbox, or with failed=1
-// the dead letters, as one JSON array.
+// MaxPage is the most deliveries one answer of /v1/deliveries holds; the
+// client pages for more, so that no listing holds a whole bucket.
+const MaxPage = 1000
+
+// deliveries answers `rtkwatchd deliveries`: one page of the outbox, or
+// with failed=1 of the dead letters, as one JSON array in ascending ID
+// order: the deliveries with an ID above after=ID (default 0), at most
+// limit=N of them (1 to MaxPage, default MaxPage).
 func (h Handlers) deliveries(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var after uint64
+	if s := q.Get("after"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			http.Error(w, fmt.Sprintf("after=%q is not a delivery ID", s), http.StatusBadRequest)
+			return
+		}
+		after = n
+	}
+	limit := MaxPage
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxPage {
+			http.Error(w, fmt.Sprintf("limit=%q is not a number from 1 to %d", s, MaxPage), http.StatusBadRequest)
+			return
+		}
+		limit = n
+	}
 	var (
 		list []store.Delivery
 		err  error
 	)
-	if r.URL.Query().Get("failed") != "" {
-		list, err = h.Store.DeadLetters()
+	if q.Get("failed") != "" {
+		list, err = h.Store.DeadLettersAfter(after, limit)
 	} else {
-		list, err = h.Store.Outbox()
+		list, err = h.Store.OutboxAfter(after, limit)
 	}
 	if err != nil {
+		h.Log.Error().Err(err).Msg("admin: read deliveries")
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
+	}
+	if list == nil {
+		list = []store.Delivery{}
 	}
 	w.Header().Set("content-type", "application/json")
 	_ = json.NewEncoder(w).Encode(list)

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -137,14 +138,14 @@ func TestDeliveriesAndRequeue(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
 	r.commit(t, "town-hall", "m1", `{}`)
-	outbox, err := r.client.Deliveries(ctx, false)
+	outbox, err := r.client.Deliveries(ctx, false, 0, 100)
 	if err != nil || len(outbox) != 1 || outbox[0].EventID != "evt_m1" {
 		t.Fatalf("outbox = %+v, %v; want the one delivery of evt_m1", outbox, err)
 	}
-	if err := r.st.DeadLetter(outbox[0].ID, time.Now(), "410 Gone"); err != nil {
+	if err := r.st.DeadLetter("ops", outbox[0].ID, time.Now(), "410 Gone"); err != nil {
 		t.Fatal(err)
 	}
-	dead, err := r.client.Deliveries(ctx, true)
+	dead, err := r.client.Deliveries(ctx, true, 0, 100)
 	if err != nil || len(dead) != 1 || dead[0].LastError != "410 Gone" {
 		t.Fatalf("dead letters = %+v, %v; want the one with its last error", dead, err)
 	}
@@ -163,6 +164,67 @@ func TestDeliveriesAndRequeue(t *testing.T) {
 	}
 	if n := r.requeued.Load(); n != 1 {
 		t.Errorf("the daemon was told of %d requeues, want 1", n)
+	}
+}
+
+// TestDeliveriesPages: a listing comes MaxPage deliveries an answer at
+// most, from after the cursor, however many the client asks for.
+func TestDeliveriesPages(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	const n = 2*MaxPage + 500
+	var evs []store.NewEvent
+	for i := range n {
+		evs = append(evs, store.NewEvent{ID: fmt.Sprintf("evt_%d", i), Type: "session.started", CreatedAt: time.Now(),
+			Body: []byte(`{}`), Notifiers: []string{"ops"}})
+	}
+	if err := r.st.Commit([]store.Update{{Key: store.SnapshotKey{Watch: "w", MeetingID: "m"}, Snapshot: []byte(`{}`), Events: evs}}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		after         uint64
+		limit         int
+		first, last   uint64
+		wantDelivered int
+	}{
+		{0, 1, 1, 1, 1},
+		{0, MaxPage, 1, MaxPage, MaxPage},
+		{0, MaxPage + 1, 1, MaxPage + 1, MaxPage + 1},
+		{10, 2 * MaxPage, 11, 2*MaxPage + 10, 2 * MaxPage},
+		{2 * MaxPage, n, 2*MaxPage + 1, n, 500},
+		{n, 10, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		got, err := r.client.Deliveries(ctx, false, tt.after, tt.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != tt.wantDelivered {
+			t.Errorf("Deliveries(after %d, limit %d): %d deliveries, want %d", tt.after, tt.limit, len(got), tt.wantDelivered)
+			continue
+		}
+		if len(got) > 0 && (got[0].ID != tt.first || got[len(got)-1].ID != tt.last) {
+			t.Errorf("Deliveries(after %d, limit %d): IDs %d to %d, want %d to %d", tt.after, tt.limit, got[0].ID, got[len(got)-1].ID, tt.first, tt.last)
+		}
+	}
+	for _, q := range []string{"limit=0", "limit=-1", fmt.Sprintf("limit=%d", MaxPage+1), "limit=x", "after=-1", "after=x"} {
+		res, err := http.Get("http://" + r.srv.Addr() + "/v1/deliveries?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "is not a") {
+			t.Errorf("GET /v1/deliveries?%s: %d %q, want a 400 saying what is wrong", q, res.StatusCode, body)
+		}
+	}
+	res, err := http.Get("http://" + r.srv.Addr() + fmt.Sprintf("/v1/deliveries?limit=%d", MaxPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("GET /v1/deliveries?limit=%d: %d, want 200", MaxPage, res.StatusCode)
 	}
 }
 
@@ -240,7 +302,7 @@ func TestClientNoDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Deliveries(context.Background(), false)
+	_, err = c.Deliveries(context.Background(), false, 0, 100)
 	if err == nil || !strings.Contains(err.Error(), "its admin API at http://"+addr+" does not answer") {
 		t.Errorf("Deliveries from nobody: %v, want it to name the address that does not answer", err)
 	}

@@ -195,7 +195,7 @@ func (h *harness) rawSnapshots(watch string) map[string][]byte {
 // outbox returns the pending deliveries as "notifier event-type meeting".
 func (h *harness) outbox() []string {
 	h.t.Helper()
-	ds, err := h.store.Outbox()
+	ds, err := h.store.OutboxAfter(0, 0)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func TestCommitQueuesOneDeliveryPerNotifier(t *testing.T) {
 		{ID: 2, Notifier: "slack", Meeting: SnapshotKey{"w", "m1"}, EventID: "evt_1", EventType: "session.started", CreatedAt: t0, Body: e1.Body},
 		{ID: 3, Notifier: "slack", Meeting: SnapshotKey{"w", "m2"}, EventID: "evt_3", EventType: "session.started", CreatedAt: t0, Body: e3.Body},
 	}
-	got, err := s.Outbox()
+	got, err := s.OutboxAfter(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,14 +112,14 @@ func TestCommitRejectsInvalidBatch(t *testing.T) {
 			if got, _ := s.Snapshot(good.Key); got != nil {
 				t.Errorf("snapshot %s = %q after a rejected batch, want none", good.Key, got)
 			}
-			if out, _ := s.Outbox(); len(out) != 0 {
+			if out, _ := s.OutboxAfter(0, 0); len(out) != 0 {
 				t.Errorf("outbox has %d deliveries after a rejected batch, want none", len(out))
 			}
 			// Nor was an ID used up.
 			if err := s.Commit([]Update{good}); err != nil {
 				t.Fatal(err)
 			}
-			out, _ := s.Outbox()
+			out, _ := s.OutboxAfter(0, 0)
 			if diff := cmp.Diff([]uint64{1}, ids(out)); diff != "" {
 				t.Errorf("IDs after a rejected and a good batch (-want +got):\n%s", diff)
 			}

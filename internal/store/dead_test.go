@@ -21,7 +21,7 @@ func TestDeadLetterKeepsIDAndHistory(t *testing.T) {
 	if err := s.DeadLetter("ops", 2, t0.Add(3*time.Hour), "404 Not Found"); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.DeadLetters()
+	got, err := s.DeadLettersAfter(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestRequeue(t *testing.T) {
 			if moved != tt.wantMoved {
 				t.Errorf("Requeue moved %d, want %d", moved, tt.wantMoved)
 			}
-			dead, _ := s.DeadLetters()
+			dead, _ := s.DeadLettersAfter(0, 0)
 			if diff := cmp.Diff(tt.wantDead, ids(dead), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("dead letter IDs (-want +got):\n%s", diff)
 			}
@@ -123,7 +123,7 @@ func TestRequeueUnknownMovesNothing(t *testing.T) {
 	if moved != 0 {
 		t.Errorf("Requeue moved %d, want 0", moved)
 	}
-	dead, _ := s.DeadLetters()
+	dead, _ := s.DeadLettersAfter(0, 0)
 	if diff := cmp.Diff([]uint64{1}, ids(dead)); diff != "" {
 		t.Errorf("dead letter IDs (-want +got):\n%s", diff)
 	}
@@ -159,7 +159,7 @@ func TestDeadLetterCount(t *testing.T) {
 	if _, err := s.Requeue(requeueTime, 7, 9); err != nil {
 		t.Fatal(err)
 	}
-	dead, err := s.DeadLetters()
+	dead, err := s.DeadLettersAfter(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func TestCommitWriteErrorLosesNothing(t *testing.T) {
 	if diff := cmp.Diff(map[string][]byte{"kept": []byte("kept")}, snaps); diff != "" {
 		t.Errorf("snapshots after the failed commit (-want +got):\n%s", diff)
 	}
-	out, err := s.Outbox()
+	out, err := s.OutboxAfter(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestGroupWriteErrorLosesNothing(t *testing.T) {
 		}
 		return nil
 	})
-	out, err := s.Outbox()
+	out, err := s.OutboxAfter(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestGroupWriteErrorLosesNothing(t *testing.T) {
 		}
 	}
 	s = reopen(t, s)
-	out, err = s.Outbox()
+	out, err = s.OutboxAfter(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

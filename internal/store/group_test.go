@@ -148,11 +148,11 @@ func TestGroupCommitResults(t *testing.T) {
 	}
 
 	s = reopen(t, s)
-	out, err := s.Outbox()
+	out, err := s.OutboxAfter(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead, err := s.DeadLetters()
+	dead, err := s.DeadLettersAfter(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,11 +196,11 @@ func TestGroupCommitConcurrent(t *testing.T) {
 			t.Errorf("write of %d: %v", id, err)
 		}
 	}
-	out, err := s.Outbox()
+	out, err := s.OutboxAfter(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead, err := s.DeadLetters()
+	dead, err := s.DeadLettersAfter(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,15 +91,3 @@ func (s *Store) DeadLettersAfter(afterID uint64, limit int) ([]Delivery, error) 
 	}
 	return out, nil
 }
-
-// Outbox returns every pending delivery of every notifier, in ascending ID
-// order. It holds the whole outbox in memory: page with OutboxAfter.
-func (s *Store) Outbox() ([]Delivery, error) {
-	return s.OutboxAfter(0, 0)
-}
-
-// DeadLetters returns every dead letter in ascending ID order. It holds
-// them all in memory: page with DeadLettersAfter.
-func (s *Store) DeadLetters() ([]Delivery, error) {
-	return s.DeadLettersAfter(0, 0)
-}

@@ -69,7 +69,7 @@ func TestPendingOrderAndLimit(t *testing.T) {
 	if _, err := s.Pending("", 0); err == nil {
 		t.Error("Pending(\"\") succeeded, want an error")
 	}
-	all, err := s.Outbox()
+	all, err := s.OutboxAfter(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestMarkDeliveredAndDepth(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{"ops": 0, "slack": 2}, depth()); diff != "" {
 		t.Errorf("OutboxDepth after deliveries (-want +got):\n%s", diff)
 	}
-	got, err := s.Outbox()
+	got, err := s.OutboxAfter(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,8 +181,8 @@ func TestUnknownDeliveryID(t *testing.T) {
 		}
 	}
 	// The outbox and the dead letters are as they were.
-	out, _ := s.Outbox()
-	dead, _ := s.DeadLetters()
+	out, _ := s.OutboxAfter(0, 0)
+	dead, _ := s.DeadLettersAfter(0, 0)
 	if diff := cmp.Diff([][]uint64{{1}, {2}}, [][]uint64{ids(out), ids(dead)}); diff != "" {
 		t.Errorf("outbox and dead letter IDs (-want +got):\n%s", diff)
 	}

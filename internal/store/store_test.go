@@ -329,10 +329,10 @@ func TestReopenPersistsEverything(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Outbox, err = s.Outbox(); err != nil {
+		if st.Outbox, err = s.OutboxAfter(0, 0); err != nil {
 			t.Fatal(err)
 		}
-		if st.Dead, err = s.DeadLetters(); err != nil {
+		if st.Dead, err = s.DeadLettersAfter(0, 0); err != nil {
 			t.Fatal(err)
 		}
 		if st.Depth, err = s.OutboxDepth(); err != nil {

@@ -46,7 +46,7 @@ func safely(fn func() error) (err error) {
 // panicError is a panic that safely recovered.
 type panicError struct{ v any }
 
-func (e *panicError) Error() string { return fmt.Sprintf("reading it panics: %v", e.v) }
+func (e *panicError) Error() string { return fmt.Sprintf("its pages do not read back (%v)", e.v) }
 
 // verify reads the whole file once, within the time bound, so that damage
 // shows here as ErrDamaged and not later as a panic: first it walks every
