@@ -1,14 +1,17 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
 // deliveryRows parses the table `deliveries` printed; an empty outbox or
@@ -164,5 +167,79 @@ func TestDeliveriesBadArguments(t *testing.T) {
 				t.Errorf("stdout = %q, want nothing", r.stdout)
 			}
 		})
+	}
+}
+
+// TestDeliveriesPages: `deliveries` lists 100 deliveries, or --limit, after
+// the --after cursor, and says how to ask for the next page; from the
+// store itself and through the daemon alike.
+func TestDeliveriesPages(t *testing.T) {
+	t.Parallel()
+	for _, viaDaemon := range []bool{false, true} {
+		t.Run(fmt.Sprintf("via daemon=%v", viaDaemon), func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			seedOutbox(t, f.params.StorePath, 250) // IDs 1…250
+			if viaDaemon {
+				standInForDaemon(t, f)
+			}
+			tests := []struct {
+				args       []string
+				first, n   int
+				wantMore   string
+				wantAbsent bool
+			}{
+				{nil, 1, 100, "more after ID 100: rtkwatchd deliveries --after 100", false},
+				{[]string{"--after", "100", "--limit", "149"}, 101, 149, "more after ID 249: rtkwatchd deliveries --limit 149 --after 249", false},
+				{[]string{"--after", "249", "--limit", "1"}, 250, 1, "", false},
+				{[]string{"--limit", "250"}, 1, 250, "", false},
+				{[]string{"--after", "250"}, 0, 0, "", true},
+			}
+			for _, tt := range tests {
+				r := f.run("deliveries", tt.args...)
+				r.wantCode(t, exitOK)
+				out, more := r.stdout, ""
+				if i := strings.LastIndex(strings.TrimRight(out, "\n"), "\n"); i >= 0 && strings.HasPrefix(out[i+1:], "more after") {
+					out, more = out[:i+1], strings.TrimSpace(out[i+1:])
+				}
+				if more != tt.wantMore {
+					t.Errorf("deliveries %v: next-page line %q, want %q", tt.args, more, tt.wantMore)
+				}
+				if tt.wantAbsent {
+					if out != "nothing more\n" {
+						t.Errorf("deliveries %v printed %q, want \"nothing more\"", tt.args, out)
+					}
+					continue
+				}
+				ids := column(parseTable(t, out), "ID")
+				if len(ids) != tt.n || ids[0] != fmt.Sprint(tt.first) || ids[len(ids)-1] != fmt.Sprint(tt.first+tt.n-1) {
+					t.Errorf("deliveries %v: %d rows from %s to %s, want %d from %d", tt.args, len(ids), ids[0], ids[len(ids)-1], tt.n, tt.first)
+				}
+			}
+			for _, args := range [][]string{{"--limit", "0"}, {"--limit", "-3"}, {"retry", "--all", "--limit", "5"}, {"retry", "1", "--after", "5"}} {
+				r := f.run("deliveries", args...)
+				r.wantCode(t, exitUsage)
+			}
+		})
+	}
+}
+
+// seedOutbox queues n deliveries for the notifier ops in the store at path.
+func seedOutbox(t *testing.T, path string, n int) {
+	t.Helper()
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []store.NewEvent
+	for i := range n {
+		evs = append(evs, store.NewEvent{ID: fmt.Sprintf("evt_%03d", i), Type: diff.TypeSessionStarted, CreatedAt: time.Now(),
+			Body: []byte(`{}`), Notifiers: []string{"ops"}})
+	}
+	if err := st.Commit([]store.Update{{Key: store.SnapshotKey{Watch: "town-hall", MeetingID: "meeting-1"}, Snapshot: []byte(`{}`), Events: evs}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
