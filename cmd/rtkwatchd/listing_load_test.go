@@ -48,34 +48,21 @@ func TestLoadListing(t *testing.T) {
 	path := filepath.Join(dir, "config.yaml")
 	cfg.write(t, path)
 
-	// The CLI on its own: it opens the store read-only.
-	cmd := exec.Command(bin, "deliveries", "--failed", "--config", path)
-	cmd.Env = childEnv()
-	cmd.Stdout = io.Discard
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("deliveries --failed: %v\n%s", err, stderr.String())
+	// The CLI on its own: it opens the store read-only, and lists the
+	// first page, then all of them.
+	for _, args := range [][]string{nil, {"--limit", strconv.Itoa(listingDeadLetters)}} {
+		rss, took := listingRSS(t, bin, path, args...)
+		t.Logf("CLI alone, deliveries --failed %s: peak RSS %.1f MiB, %s", strings.Join(args, " "), float64(rss)/(1<<20), took.Round(time.Millisecond))
 	}
-	cliRSS := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
-	t.Logf("CLI alone, deliveries --failed: peak RSS %.1f MiB", float64(cliRSS)/(1<<20))
 
 	// The daemon, asked by the CLI through its admin API.
 	d := startDaemon(t, bin, childEnv(), "run", "--config", path)
 	waitReady(t, cfg.Admin)
 	before := processHWM(t, d.pid())
-	cmd = exec.Command(bin, "deliveries", "--failed", "--config", path)
-	cmd.Env = childEnv()
-	cmd.Stdout = io.Discard
-	stderr.Reset()
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		t.Errorf("deliveries --failed through the daemon: %v\n%s", err, stderr.String())
-	}
-	clientRSS := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
+	rss, took := listingRSS(t, bin, path, "--limit", strconv.Itoa(listingDeadLetters))
 	after := processHWM(t, d.pid())
-	t.Logf("daemon: peak RSS %.1f MiB before the listing, %.1f MiB after; the CLI asking it: %.1f MiB",
-		float64(before)/(1<<20), float64(after)/(1<<20), float64(clientRSS)/(1<<20))
+	t.Logf("daemon: peak RSS %.1f MiB before the listing, %.1f MiB after; the CLI asking it for all: %.1f MiB, %s",
+		float64(before)/(1<<20), float64(after)/(1<<20), float64(rss)/(1<<20), took.Round(time.Millisecond))
 	code, _, err := adminGet(cfg.Admin, "/readyz")
 	if err != nil || code != http.StatusOK {
 		t.Errorf("/readyz after the listing: %d %v", code, err)
@@ -84,6 +71,22 @@ func TestLoadListing(t *testing.T) {
 	if code := d.waitExit(30 * time.Second); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0", code)
 	}
+}
+
+// listingRSS runs `deliveries --failed` with args and returns its peak
+// resident set and how long it took.
+func listingRSS(t *testing.T, bin, config string, args ...string) (int64, time.Duration) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"deliveries", "--failed", "--config", config}, args...)...)
+	cmd.Env = childEnv()
+	cmd.Stdout = io.Discard
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Errorf("deliveries --failed %v: %v\n%s", args, err, stderr.String())
+	}
+	return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10, time.Since(start)
 }
 
 // seedDeadLetters writes n dead letters of notifier "hook", each with a

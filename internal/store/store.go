@@ -135,10 +135,35 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: file is empty (never opened read-write by rtkwatchd)", path)
 		}
 	}
+	if within := cmp.Or(opts.CheckWithin, DefaultCheckWithin); within > 0 {
+		if err := verifyFile(path, timeout, within); err != nil {
+			return nil, err
+		}
+	}
+	db, err := openBolt(path, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, path: path, readOnly: opts.ReadOnly}
+	if opts.ReadOnly {
+		err = db.View(s.checkSchema)
+	} else {
+		err = db.Update(s.initSchema)
+	}
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openBolt opens the bbolt file at path, and turns a panic of bbolt while
+// it reads the file's first pages into ErrDamaged.
+func openBolt(path string, opts *bolt.Options) (*bolt.DB, error) {
 	var db *bolt.DB
 	err := safely(func() error {
 		var err error
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
+		db, err = bolt.Open(path, 0o600, opts)
 		return err
 	})
 	if pe := (*panicError)(nil); errors.As(err, &pe) {
@@ -147,20 +172,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, openError(path, opts.ReadOnly, err)
 	}
-	s := &Store{db: db, path: path, readOnly: opts.ReadOnly}
-	if within := cmp.Or(opts.CheckWithin, DefaultCheckWithin); within > 0 {
-		err = s.verify(within)
-	}
-	if err == nil && opts.ReadOnly {
-		err = db.View(s.checkSchema)
-	} else if err == nil {
-		err = db.Update(s.initSchema)
-	}
-	if err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-	return s, nil
+	return db, nil
 }
 
 // openError turns an error of bolt.Open into one that tells an operator what

@@ -31,7 +31,8 @@ type Damage struct {
 // Damages returns the damages a store must survive as an error: the file
 // cut to its two header pages (8 KiB), a leaf page's flags flipped, and a
 // branch page's first child pointer aimed past the file, then at a header
-// page. The file must hold enough data for a branch page (a few hundred
+// page, and aimed at its second child, which then has two parents. The
+// file must hold enough data for a branch page (a few hundred
 // KiB of records in one bucket).
 func Damages() []Damage {
 	return []Damage{
@@ -40,6 +41,8 @@ func Damages() []Damage {
 		{"leaf turned branch", func(t testing.TB, path string) { SetPageFlags(t, path, "leaf", 0x01) }},
 		{"branch pointer past the end", func(t testing.TB, path string) { SetBranchPointer(t, path, 1<<40) }},
 		{"branch pointer at a header page", func(t testing.TB, path string) { SetBranchPointer(t, path, 1) }},
+		// The pages still read; only bbolt's consistency check sees it.
+		{"branch pointers doubled", DoubleBranchChild},
 	}
 }
 
@@ -69,6 +72,24 @@ func SetBranchPointer(t testing.TB, path string, pageID uint64) {
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], pageID)
 	writeAt(t, path, b[:], id*size+headerSize+branchPgidOffset)
+}
+
+// DoubleBranchChild aims the first child pointer of the first branch page
+// in use at its second child, as a misdirected write might.
+func DoubleBranchChild(t testing.TB, path string) {
+	t.Helper()
+	id, size := findPage(t, path, "branch")
+	b := make([]byte, 8)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.ReadAt(b, id*size+headerSize+branchPageElemSize+branchPgidOffset)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAt(t, path, b, id*size+headerSize+branchPgidOffset)
 }
 
 // findPage returns the id of the first page of type typ that is in use, and
