@@ -179,7 +179,7 @@ func TestDeliveriesPages(t *testing.T) {
 		t.Run(fmt.Sprintf("via daemon=%v", viaDaemon), func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
-			seedOutbox(t, f.params.StorePath, 250) // IDs 1…250
+			seedOutbox(t, f.params.StorePath, 1200) // IDs 1…1200, more than a page read at once
 			if viaDaemon {
 				standInForDaemon(t, f)
 			}
@@ -191,9 +191,11 @@ func TestDeliveriesPages(t *testing.T) {
 			}{
 				{nil, 1, 100, "more after ID 100: rtkwatchd deliveries --after 100", false},
 				{[]string{"--after", "100", "--limit", "149"}, 101, 149, "more after ID 249: rtkwatchd deliveries --limit 149 --after 249", false},
-				{[]string{"--after", "249", "--limit", "1"}, 250, 1, "", false},
-				{[]string{"--limit", "250"}, 1, 250, "", false},
-				{[]string{"--after", "250"}, 0, 0, "", true},
+				{[]string{"--limit", "1100", "--after", "50"}, 51, 1100, "more after ID 1150: rtkwatchd deliveries --limit 1100 --after 1150", false},
+				{[]string{"--after", "1199", "--limit", "1"}, 1200, 1, "", false},
+				{[]string{"--after", "200", "--limit", "1000"}, 201, 1000, "", false},
+				{[]string{"--limit", "1200"}, 1, 1200, "", false},
+				{[]string{"--after", "1200"}, 0, 0, "", true},
 			}
 			for _, tt := range tests {
 				r := f.run("deliveries", tt.args...)
@@ -233,7 +235,7 @@ func seedOutbox(t *testing.T, path string, n int) {
 	}
 	var evs []store.NewEvent
 	for i := range n {
-		evs = append(evs, store.NewEvent{ID: fmt.Sprintf("evt_%03d", i), Type: diff.TypeSessionStarted, CreatedAt: time.Now(),
+		evs = append(evs, store.NewEvent{ID: fmt.Sprintf("evt_%04d", i), Type: diff.TypeSessionStarted, CreatedAt: time.Now(),
 			Body: []byte(`{}`), Notifiers: []string{"ops"}})
 	}
 	if err := st.Commit([]store.Update{{Key: store.SnapshotKey{Watch: "town-hall", MeetingID: "meeting-1"}, Snapshot: []byte(`{}`), Events: evs}}); err != nil {

@@ -58,11 +58,11 @@ func TestLoadListing(t *testing.T) {
 	// The daemon, asked by the CLI through its admin API.
 	d := startDaemon(t, bin, childEnv(), "run", "--config", path)
 	waitReady(t, cfg.Admin)
-	before := processHWM(t, d.pid())
+	before := processMemory(t, d.pid())
 	rss, took := listingRSS(t, bin, path, "--limit", strconv.Itoa(listingDeadLetters))
-	after := processHWM(t, d.pid())
-	t.Logf("daemon: peak RSS %.1f MiB before the listing, %.1f MiB after; the CLI asking it for all: %.1f MiB, %s",
-		float64(before)/(1<<20), float64(after)/(1<<20), float64(rss)/(1<<20), took.Round(time.Millisecond))
+	after := processMemory(t, d.pid())
+	t.Logf("daemon before the listing: %s; after: %s", before, after)
+	t.Logf("the CLI asking the daemon for all: peak RSS %.1f MiB, %s", float64(rss)/(1<<20), took.Round(time.Millisecond))
 	code, _, err := adminGet(cfg.Admin, "/readyz")
 	if err != nil || code != http.StatusOK {
 		t.Errorf("/readyz after the listing: %d %v", code, err)
@@ -131,22 +131,35 @@ func seedDeadLetters(t *testing.T, path string, n int) {
 	wg.Wait()
 }
 
-// processHWM returns the peak resident set of process pid, in bytes.
-func processHWM(t *testing.T, pid int) int64 {
+// memory is what /proc/<pid>/status says of a process's resident set.
+type memory struct {
+	rss, hwm int64 // VmRSS (now) and VmHWM (peak), bytes
+	anon     int64 // RssAnon: the part that is not pages of mapped files
+}
+
+func (m memory) String() string {
+	return fmt.Sprintf("RSS %.1f MiB (peak %.1f MiB), of which %.1f MiB not the store file's pages",
+		float64(m.rss)/(1<<20), float64(m.hwm)/(1<<20), float64(m.anon)/(1<<20))
+}
+
+// processMemory reads the resident set of process pid.
+func processMemory(t *testing.T, pid int) memory {
 	t.Helper()
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
+	var m memory
 	for line := range strings.Lines(string(status)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				t.Fatalf("parse VmHWM %q: %v", line, err)
+		for key, to := range map[string]*int64{"VmRSS:": &m.rss, "VmHWM:": &m.hwm, "RssAnon:": &m.anon} {
+			if v, ok := strings.CutPrefix(line, key); ok {
+				kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				if err != nil {
+					t.Fatalf("parse %q: %v", line, err)
+				}
+				*to = kb << 10
 			}
-			return kb << 10
 		}
 	}
-	t.Fatalf("no VmHWM in /proc/%d/status", pid)
-	return 0
+	return m
 }
