@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
 	"github.com/rtkwatchd/rtkwatchd/internal/store/storetest"
 )
 
@@ -15,14 +16,17 @@ import (
 // deliveries for branch pages.
 func damageable(t *testing.T, path string) {
 	t.Helper()
-	s, err := Open(path, Options{})
+	s, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var batch []Update
+	var batch []store.Update
 	for i := range 2000 {
-		batch = append(batch, Update{Key: SnapshotKey{"w", fmt.Sprintf("meeting-%04d", i)}, Snapshot: benchSnapshot,
-			Events: []NewEvent{testEvent(fmt.Sprintf("evt_%d", i), "ops")}})
+		id := fmt.Sprintf("evt_%d", i)
+		batch = append(batch, store.Update{Key: store.SnapshotKey{Watch: "w", MeetingID: fmt.Sprintf("meeting-%04d", i)},
+			Snapshot: []byte(strings.Repeat("s", 600)),
+			Events: []store.NewEvent{{ID: id, Type: "session.started", CreatedAt: time.Now(),
+				Body: []byte(`{"data":{"id":"` + id + `"}}`), Notifiers: []string{"ops"}}}})
 	}
 	if err := s.Commit(batch); err != nil {
 		t.Fatal(err)
@@ -39,12 +43,12 @@ func TestOpenDamaged(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "state.db")
 				damageable(t, path)
 				dmg.Apply(t, path)
-				s, err := Open(path, Options{ReadOnly: readOnly})
+				s, err := store.Open(path, store.Options{ReadOnly: readOnly})
 				if err == nil {
 					s.Close()
 					t.Fatal("Open succeeded on a damaged file, want ErrDamaged")
 				}
-				if !errors.Is(err, ErrDamaged) {
+				if !errors.Is(err, store.ErrDamaged) {
 					t.Fatalf("Open: %v; want ErrDamaged", err)
 				}
 				for _, want := range []string{"open store " + path + ": the store file is damaged: ", "restore the file from a backup, or move it away"} {
@@ -64,7 +68,7 @@ func TestOpenCheckBounded(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	damageable(t, path)
 	for _, within := range []time.Duration{time.Nanosecond, -1, time.Minute} {
-		s, err := Open(path, Options{CheckWithin: within})
+		s, err := store.Open(path, store.Options{CheckWithin: within})
 		if err != nil {
 			t.Fatalf("Open with CheckWithin %s: %v", within, err)
 		}

@@ -1,5 +1,7 @@
-// Package storetest damages store files the way disks and people do, for
-// the tests of the store and of the commands that open it.
+// Package storetest is for the tests of rtkwatchd's state stores: Run
+// runs the contract every store keeps (contract.go), and the damages
+// damage store files the way disks and people do, for the tests of the
+// bbolt store and of the commands that open it.
 package storetest
 
 import (
