@@ -1,13 +1,10 @@
 package main
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/rtkwatchd/rtkwatchd/internal/store"
 	"github.com/rtkwatchd/rtkwatchd/internal/store/storetest"
 )
 
@@ -22,7 +19,7 @@ func TestDamagedStore(t *testing.T) {
 		t.Run(dmg.Name, func(t *testing.T) {
 			t.Parallel()
 			r := newProcRig(t, http.StatusNoContent, procWatch{Name: "w", Meetings: []string{"m1"}})
-			seedStore(t, r.cfg.StorePath)
+			storetest.Fill(t, r.cfg.StorePath)
 			dmg.Apply(t, r.cfg.StorePath)
 			for _, args := range [][]string{{"run"}, {"state"}, {"deliveries", "--failed"}, {"once", "--dry-run"}} {
 				stdout, stderr, code := r.cli(args...)
@@ -41,30 +38,5 @@ func TestDamagedStore(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// seedStore writes a store at path with enough snapshots and pending
-// deliveries for branch pages.
-func seedStore(t *testing.T, path string) {
-	t.Helper()
-	st, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var batch []store.Update
-	for i := range 2000 {
-		meeting := fmt.Sprintf("seed-%04d", i)
-		batch = append(batch, store.Update{
-			Key: store.SnapshotKey{Watch: "seed", MeetingID: meeting}, Snapshot: []byte(strings.Repeat("s", 300)),
-			Events: []store.NewEvent{{ID: "evt_" + meeting, Type: "session.started", CreatedAt: time.Now(),
-				Body: []byte(`{"data":{}}`), Notifiers: []string{"hook"}}},
-		})
-	}
-	if err := st.Commit(batch); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -148,14 +148,7 @@ func TestGroupCommitResults(t *testing.T) {
 	}
 
 	s = reopen(t, s)
-	out, err := s.OutboxAfter(0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead, err := s.DeadLettersAfter(0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, dead := listAll(t, s)
 	type state struct {
 		Outbox, Dead []uint64
 		Attempts2    int
@@ -196,14 +189,7 @@ func TestGroupCommitConcurrent(t *testing.T) {
 			t.Errorf("write of %d: %v", id, err)
 		}
 	}
-	out, err := s.OutboxAfter(0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead, err := s.DeadLettersAfter(0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, dead := listAll(t, s)
 	got := fmt.Sprintf("%d in the outbox, all attempted: %v; %d dead", len(out),
 		!slices.ContainsFunc(out, func(d Delivery) bool { return d.Attempts != 1 }), len(dead))
 	if want := "100 in the outbox, all attempted: true; 100 dead"; got != want {

@@ -54,14 +54,7 @@ func TestMigrateV1(t *testing.T) {
 		{ID: 6, Notifier: "ops", Meeting: m2, EventID: "evt_5", EventType: "session.started", CreatedAt: t0.Add(4 * time.Second),
 			Attempts: 1, NextAttempt: t0.Add(time.Minute), LastError: "410 Gone", DeadAt: t0.Add(2 * time.Minute)},
 	}
-	out, err := s.OutboxAfter(0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead, err := s.DeadLettersAfter(0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, dead := listAll(t, s)
 	noBody := cmpopts.IgnoreFields(Delivery{}, "Body")
 	if diff := cmp.Diff(wantOutbox, out, noBody); diff != "" {
 		t.Errorf("outbox after migration (-want +got):\n%s", diff)

@@ -54,6 +54,20 @@ func reopen(t *testing.T, s *Store) *Store {
 	return mustOpenPath(t, s.Path(), Options{})
 }
 
+// listAll returns every delivery of the outbox and every dead letter, each
+// in ascending ID order.
+func listAll(t *testing.T, s *Store) (outbox, dead []Delivery) {
+	t.Helper()
+	outbox, err := s.OutboxAfter(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dead, err = s.DeadLettersAfter(0, 0); err != nil {
+		t.Fatal(err)
+	}
+	return outbox, dead
+}
+
 // writeBolt creates a bbolt file at path and runs fn on it in one
 // transaction, to set up files this package did not write.
 func writeBolt(t *testing.T, path string, fn func(tx *bolt.Tx) error) {

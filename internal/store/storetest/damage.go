@@ -6,11 +6,15 @@ package storetest
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
 // Offsets in a bbolt page: its header is id (8 bytes), flags (2), count (2)
@@ -34,8 +38,7 @@ type Damage struct {
 // cut to its two header pages (8 KiB), a leaf page's flags flipped, and a
 // branch page's first child pointer aimed past the file, then at a header
 // page, and aimed at its second child, which then has two parents. The
-// file must hold enough data for a branch page (a few hundred
-// KiB of records in one bucket).
+// file must hold enough data for a branch page, as Fill writes.
 func Damages() []Damage {
 	return []Damage{
 		{"truncated to 8 KiB", func(t testing.TB, path string) { Truncate(t, path, 8<<10) }},
@@ -45,6 +48,32 @@ func Damages() []Damage {
 		{"branch pointer at a header page", func(t testing.TB, path string) { SetBranchPointer(t, path, 1) }},
 		// The pages still read; only bbolt's consistency check sees it.
 		{"branch pointers doubled", DoubleBranchChild},
+	}
+}
+
+// Fill writes a store at path, and closes it, with enough snapshots and
+// pending deliveries (2,000 of each, in one bucket each) for branch pages,
+// so that every damage of Damages applies to it.
+func Fill(t testing.TB, path string) {
+	t.Helper()
+	s, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []store.Update
+	for i := range 2000 {
+		meeting := fmt.Sprintf("meeting-%04d", i)
+		batch = append(batch, store.Update{
+			Key: store.SnapshotKey{Watch: "fill", MeetingID: meeting}, Snapshot: []byte(strings.Repeat("s", 600)),
+			Events: []store.NewEvent{{ID: "evt_" + meeting, Type: "session.started", CreatedAt: time.Now(),
+				Body: []byte(`{"data":{"id":"evt_` + meeting + `"}}`), Notifiers: []string{"ops"}}},
+		})
+	}
+	if err := s.Commit(batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 
