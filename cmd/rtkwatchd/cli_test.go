@@ -145,6 +145,9 @@ type configParams struct {
 	HookURL      string
 	Meetings     []string
 	FailingAfter int
+	// ExtraNotifier, when set, names a second webhook notifier to the
+	// same receiver, which no watch routes events to.
+	ExtraNotifier string
 }
 
 // configTemplate is the config of the tests that poll: one webhook
@@ -165,6 +168,12 @@ notifiers:
     url: {{.HookURL}}
     secret: ${RTKWATCHD_WEBHOOK_SECRET}
     headers: {X-Team: video}
+{{- with .ExtraNotifier}}
+  - name: {{.}}
+    type: webhook
+    url: {{$.HookURL}}
+    secret: ${RTKWATCHD_WEBHOOK_SECRET}
+{{- end}}
 delivery: {timeout: 5s, max_attempts: 5, max_age: 1h}
 watches:
   - name: town-hall

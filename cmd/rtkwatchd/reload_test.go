@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
 // connCounter is a loopback TCP proxy to a server that counts the
@@ -151,4 +153,88 @@ func TestReloadClosesIdleConnections(t *testing.T) {
 	pollUntil(t, 10*time.Second, "one open connection to the API and one to the receiver", func() bool {
 		return api.open.Load() == 1 && hook.open.Load() == 1
 	})
+}
+
+// TestReloadRetiresRemovedNotifier: the deliveries of a notifier that a
+// reload removes from the config become dead letters that say so.
+func TestReloadRetiresRemovedNotifier(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.params.ExtraNotifier = "old"
+	f.writeConfig()
+	f.hook.status.Store(http.StatusServiceUnavailable) // old's deliveries wait for a retry
+	seedNotifier(t, f.params.StorePath, "old", 3)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	reload := make(chan struct{})
+	var log lockedBuffer
+	env := &environment{getenv: func(k string) string { return f.env[k] }, stdout: &log, stderr: &log, reload: reload}
+	done := make(chan error, 1)
+	go func() { done <- runEnv(ctx, []string{"run", "--config", f.config}, env) }()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("the daemon ended with %v", err)
+			}
+		}
+	}
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			t.Logf("the daemon's log:\n%s", log.String())
+		}
+	})
+	pollUntil(t, 10*time.Second, "old's first attempts", func() bool { return len(f.hook.take()) > 0 })
+
+	f.params.ExtraNotifier = ""
+	f.writeConfig()
+	reload <- struct{}{}
+	pollUntil(t, 10*time.Second, "the reload", func() bool {
+		return strings.Contains(log.String(), `"message":"config reloaded"`)
+	})
+	stop()
+
+	st, err := store.Open(f.params.StorePath, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if p, err := st.PendingAfter("old", 0, 0); err != nil || len(p) != 0 {
+		t.Errorf("old's outbox after the reload: %d deliveries, %v; want none", len(p), err)
+	}
+	dead, err := st.DeadLettersAfter(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 3 {
+		t.Fatalf("%d dead letters, want old's 3", len(dead))
+	}
+	for _, d := range dead {
+		if d.Notifier != "old" || d.LastError != "notifier old is no longer configured" {
+			t.Errorf("dead letter %d: notifier %s, last error %q; want old's, saying it is no longer configured", d.ID, d.Notifier, d.LastError)
+		}
+	}
+}
+
+// seedNotifier queues n deliveries for notifier in the store at path.
+func seedNotifier(t *testing.T, path, notifier string, n int) {
+	t.Helper()
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []store.NewEvent
+	for i := range n {
+		evs = append(evs, store.NewEvent{ID: fmt.Sprintf("evt_%s_%d", notifier, i), Type: "session.started", CreatedAt: time.Now(),
+			Body: []byte(`{}`), Notifiers: []string{notifier}})
+	}
+	if err := st.Commit([]store.Update{{Key: store.SnapshotKey{Watch: "town-hall", MeetingID: "meeting-1"}, Snapshot: []byte(`{}`), Events: evs}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
