@@ -179,7 +179,7 @@ func TestDeliveriesPages(t *testing.T) {
 		t.Run(fmt.Sprintf("via daemon=%v", viaDaemon), func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
-			seedOutbox(t, f.params.StorePath, 1200) // IDs 1…1200, more than a page read at once
+			seedOutbox(t, f.params.StorePath, "ops", 1200) // IDs 1…1200, more than a page read at once
 			if viaDaemon {
 				standInForDaemon(t, f)
 			}
@@ -226,8 +226,8 @@ func TestDeliveriesPages(t *testing.T) {
 	}
 }
 
-// seedOutbox queues n deliveries for the notifier ops in the store at path.
-func seedOutbox(t *testing.T, path string, n int) {
+// seedOutbox queues n deliveries for notifier in the store at path.
+func seedOutbox(t *testing.T, path, notifier string, n int) {
 	t.Helper()
 	st, err := store.Open(path, store.Options{})
 	if err != nil {
@@ -235,8 +235,8 @@ func seedOutbox(t *testing.T, path string, n int) {
 	}
 	var evs []store.NewEvent
 	for i := range n {
-		evs = append(evs, store.NewEvent{ID: fmt.Sprintf("evt_%04d", i), Type: diff.TypeSessionStarted, CreatedAt: time.Now(),
-			Body: []byte(`{}`), Notifiers: []string{"ops"}})
+		evs = append(evs, store.NewEvent{ID: fmt.Sprintf("evt_%s_%04d", notifier, i), Type: diff.TypeSessionStarted, CreatedAt: time.Now(),
+			Body: []byte(`{}`), Notifiers: []string{notifier}})
 	}
 	if err := st.Commit([]store.Update{{Key: store.SnapshotKey{Watch: "town-hall", MeetingID: "meeting-1"}, Snapshot: []byte(`{}`), Events: evs}}); err != nil {
 		t.Fatal(err)

@@ -163,7 +163,7 @@ func TestReloadRetiresRemovedNotifier(t *testing.T) {
 	f.params.ExtraNotifier = "old"
 	f.writeConfig()
 	f.hook.status.Store(http.StatusServiceUnavailable) // old's deliveries wait for a retry
-	seedNotifier(t, f.params.StorePath, "old", 3)
+	seedOutbox(t, f.params.StorePath, "old", 3)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	reload := make(chan struct{})
@@ -216,25 +216,5 @@ func TestReloadRetiresRemovedNotifier(t *testing.T) {
 		if d.Notifier != "old" || d.LastError != "notifier old is no longer configured" {
 			t.Errorf("dead letter %d: notifier %s, last error %q; want old's, saying it is no longer configured", d.ID, d.Notifier, d.LastError)
 		}
-	}
-}
-
-// seedNotifier queues n deliveries for notifier in the store at path.
-func seedNotifier(t *testing.T, path, notifier string, n int) {
-	t.Helper()
-	st, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var evs []store.NewEvent
-	for i := range n {
-		evs = append(evs, store.NewEvent{ID: fmt.Sprintf("evt_%s_%d", notifier, i), Type: "session.started", CreatedAt: time.Now(),
-			Body: []byte(`{}`), Notifiers: []string{notifier}})
-	}
-	if err := st.Commit([]store.Update{{Key: store.SnapshotKey{Watch: "town-hall", MeetingID: "meeting-1"}, Snapshot: []byte(`{}`), Events: evs}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
 	}
 }
