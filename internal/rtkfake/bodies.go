@@ -64,6 +64,7 @@ type sessionsData struct {
 type sessionsBody struct {
 	Success bool         `json:"success"`
 	Data    sessionsData `json:"data"`
+	Paging  *paging      `json:"paging,omitempty"`
 }
 
 func mustMarshal(v any) []byte {

@@ -32,12 +32,15 @@ const (
 	// UnroutedNotFound answers 404 with the v4 envelope, code 7003, as the
 	// gateway does for a path it cannot route.
 	UnroutedNotFound
+	// Body answers 200 with Fault.Body as application/json, whatever it
+	// holds: a test scripts values the API should never send.
+	Body
 )
 
 var faultNames = map[FaultKind]string{
 	Unauthorized: "Unauthorized", Forbidden: "Forbidden", RateLimited: "RateLimited",
 	ServerError: "ServerError", BadGatewayHTML: "BadGatewayHTML", TruncatedJSON: "TruncatedJSON",
-	Garbage: "Garbage", Hang: "Hang", UnroutedNotFound: "UnroutedNotFound",
+	Garbage: "Garbage", Hang: "Hang", UnroutedNotFound: "UnroutedNotFound", Body: "Body",
 }
 
 // String returns the kind's name.
@@ -56,6 +59,8 @@ type Fault struct {
 	// Times is how many requests fail before the fault clears itself;
 	// 0 means until [Server.ClearFault].
 	Times int
+	// Body is the answer of a Body fault.
+	Body string
 }
 
 // Route names one of the routes the fake serves, for faults and counts.
@@ -64,6 +69,7 @@ type Route string
 // The routes.
 const (
 	RouteActiveSession Route = "active-session"
+	RouteMeeting       Route = "meeting"
 	RouteSessions      Route = "sessions"
 	RouteRecordings    Route = "recordings"
 	RouteLivestreams   Route = "livestreams"
@@ -77,10 +83,10 @@ type faultScope struct {
 }
 
 // SetFault makes requests fail, on every route. The scope is an app and a
-// meeting: active-session requests for that meeting, sessions requests
-// whose associated_id is that meeting, and recordings requests whose
-// meeting_id is. An empty meetingID covers every request of the app, and
-// an empty appID every request. When several faults match, the narrowest
+// meeting: active-session and meeting requests for that meeting, sessions
+// requests whose associated_id is that meeting, and recordings requests
+// whose meeting_id is. An empty meetingID covers every request of the app,
+// and an empty appID every request. When several faults match, the narrowest
 // wins (see [Server.SetRouteFault]). Faults apply before the token is
 // checked, as a failing gateway would.
 func (s *Server) SetFault(appID, meetingID string, f Fault) {
@@ -190,6 +196,8 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f Fault, sam
 		panic(http.ErrAbortHandler)
 	case UnroutedNotFound:
 		writeJSON(w, http.StatusNotFound, unrouted(r.URL.Path))
+	case Body:
+		writeJSON(w, http.StatusOK, []byte(f.Body))
 	default:
 		writeJSON(w, http.StatusInternalServerError, rtkError(500, "rtkfake: unknown fault kind "+f.Kind.String()))
 	}

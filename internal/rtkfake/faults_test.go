@@ -26,6 +26,7 @@ func TestFaultResponses(t *testing.T) {
 		{Fault{Kind: TruncatedJSON}, 200, "application/json", false, "", `{"success":true,"data":{`},
 		{Fault{Kind: Garbage}, 200, "text/html", false, "", "<!DOCTYPE html>"},
 		{Fault{Kind: UnroutedNotFound}, 404, "application/json", true, "", `"code":7003`},
+		{Fault{Kind: Body, Body: `{"success":true,"data":{"id":12345}}`}, 200, "application/json", true, "", `"id":12345`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fault.Kind.String(), func(t *testing.T) {

@@ -16,7 +16,9 @@ const DefaultPerPage = 20
 // rtkwatchd uses: status (LIVE or ENDED; absent means both),
 // associated_id, page_no (1-based; 0 means 1), per_page, sort_by
 // (createdAt or minutesConsumed; by default started_at) and sort_order
-// (ASC or DESC). Ties are broken by session ID, so pages are stable.
+// (ASC or DESC). Ties are broken by session ID, so pages are stable. The
+// answer carries the top-level "paging" object of the API's newer schema.
+// [Server.SetPaging] changes all of this into what other servers do.
 func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request) {
 	appID := r.PathValue("app_id")
 	q := r.URL.Query()
@@ -69,8 +71,14 @@ func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request) {
 	s.mu.RUnlock()
 
 	slices.SortFunc(found, less)
-	page, _ := pageOf(found, pageNo, perPage)
-	writeJSON(w, http.StatusOK, mustMarshal(sessionsBody{Success: true, Data: sessionsData{Sessions: page}}))
+	rawPageNo, _ := wholeNumber(q.Get("page_no")) // checked by pageParams
+	mode, seed := s.pagingMode()
+	page, paging := sessionsPage(found, rawPageNo, perPage, mode, seed, q.Get("sort_by") != "")
+	body := mustMarshal(sessionsBody{Success: true, Data: sessionsData{Sessions: page}, Paging: paging})
+	if mode.AfterPage != nil {
+		mode.AfterPage(appID, pageNo)
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // wholeNumber parses an optional non-negative whole number, which the SDK

@@ -6,16 +6,21 @@
 // SDK's types):
 //
 //	GET /client/v4/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/active-session
+//	GET /client/v4/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}
 //	GET /client/v4/accounts/{account_id}/realtime/kit/{app_id}/sessions
 //	GET /client/v4/accounts/{account_id}/realtime/kit/{app_id}/recordings
 //	GET /client/v4/accounts/{account_id}/realtime/kit/{app_id}/livestreams
 //	GET /client/v4/accounts/{account_id}/realtime/kit/{app_id}/analytics/daywise
 //
-// Tests script it meeting by meeting ([Server.StartSession],
-// [Server.UpdateSession], [Server.EndSession]), recording by recording
-// ([Server.AddRecording], [Server.SetRecordingStatus]), livestream by
-// livestream ([Server.AddLivestream], [Server.SetLivestreamStatus]) and day
-// by day ([Server.SetDailyUsage]), and inject failures ([Server.SetFault],
+// The sessions list pages as the API's published schema says; tests make
+// it page as other servers do with [Server.SetPaging].
+//
+// Tests script it meeting by meeting ([Server.CreateMeeting],
+// [Server.StartSession], [Server.UpdateSession], [Server.EndSession]),
+// recording by recording ([Server.AddRecording],
+// [Server.SetRecordingStatus]), livestream by livestream
+// ([Server.AddLivestream], [Server.SetLivestreamStatus]) and day by day
+// ([Server.SetDailyUsage]), and inject failures ([Server.SetFault],
 // [Server.SetRouteFault]). Every method is safe to call while clients poll.
 //
 // Requests are checked in this order: routing (anything else is a 404 with
@@ -70,6 +75,10 @@ type Server struct {
 	faultMu sync.Mutex
 	faults  map[faultScope]*Fault
 
+	pagingMu sync.Mutex
+	listMode PagingMode
+	shuffles uint64 // sessions requests since SetPaging, the seed of ShuffleUnsorted
+
 	counts counters
 }
 
@@ -79,8 +88,8 @@ type scope struct{ app, meeting string }
 
 // counters are the request counts reported by [Server.Counts].
 type counters struct {
-	total, active, sessions, unrouted, rejected, faulted atomic.Int64
-	recordings, livestreams, analytics                   atomic.Int64
+	total, active, sessions, meetings, unrouted, rejected, faulted atomic.Int64
+	recordings, livestreams, analytics                             atomic.Int64
 
 	mu         sync.Mutex
 	perMeeting map[scope]int
@@ -102,6 +111,8 @@ type Counts struct {
 	ActiveSession int
 	// Sessions counts requests to the sessions route.
 	Sessions int
+	// Meetings counts requests to the meeting route (GET …/meetings/{id}).
+	Meetings int
 	// Unrouted counts requests to any other path (answered 404, code 7003).
 	Unrouted int
 	// Rejected counts requests refused for their token or account (401/403).
@@ -142,6 +153,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/recordings", s.serveRecordings)
 	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/livestreams", s.serveLivestreams)
 	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/analytics/daywise", s.serveAnalytics)
+	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}", s.serveMeeting)
 	mux.HandleFunc("/", s.serveUnrouted)
 	s.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.counts.total.Add(1)
@@ -177,6 +189,7 @@ func (s *Server) Counts() Counts {
 		Total:         int(s.counts.total.Load()),
 		ActiveSession: int(s.counts.active.Load()),
 		Sessions:      int(s.counts.sessions.Load()),
+		Meetings:      int(s.counts.meetings.Load()),
 		Unrouted:      int(s.counts.unrouted.Load()),
 		Rejected:      int(s.counts.rejected.Load()),
 		Faulted:       int(s.counts.faulted.Load()),

@@ -130,7 +130,7 @@ func TestRejections(t *testing.T) {
 		{"token without Bearer", activePath("app", "m-1"), testToken, response{401, "application/json", auth, ""}},
 		{"wrong account", "accounts/acc-2/realtime/kit/app/meetings/m-1/active-session", "", response{403, "application/json", auth, ""}},
 		{"wrong account on sessions", "accounts/acc-2/realtime/kit/app/sessions", "", response{403, "application/json", auth, ""}},
-		{"unknown path", "accounts/" + testAccount + "/realtime/kit/app/meetings/m-1", "", response{404, "application/json", unrouted("accounts/" + testAccount + "/realtime/kit/app/meetings/m-1"), ""}},
+		{"unknown path", "accounts/" + testAccount + "/realtime/kit/app/meetings/m-1/participants", "", response{404, "application/json", unrouted("accounts/" + testAccount + "/realtime/kit/app/meetings/m-1/participants"), ""}},
 		{"unknown path without token", "zones", "-", response{404, "application/json", unrouted("zones"), ""}},
 	}
 	for _, tt := range tests {

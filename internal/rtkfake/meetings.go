@@ -1,0 +1,55 @@
+package rtkfake
+
+import "net/http"
+
+// CreateMeeting makes a meeting exist without a session, as creating it
+// through the API would; a meeting also exists once a session of it has
+// started ([Server.StartSession]). It reports whether the meeting is new.
+func (s *Server) CreateMeeting(appID, meetingID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.apps[appID]; a != nil && a.meetings[meetingID] != nil {
+		return false
+	}
+	s.meeting(appID, meetingID)
+	return true
+}
+
+// meetingBody is the part of a meeting the fake describes.
+type meetingBody struct {
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	Status    string `json:"status"`
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
+}
+
+type meetingResponse struct {
+	Success bool        `json:"success"`
+	Data    meetingBody `json:"data"`
+}
+
+// serveMeeting answers GET …/meetings/{meeting_id}: the meeting, or
+// RealtimeKit's own 404 for a meeting that does not exist.
+func (s *Server) serveMeeting(w http.ResponseWriter, r *http.Request) {
+	appID, meetingID := r.PathValue("app_id"), r.PathValue("meeting_id")
+	s.counts.meetings.Add(1)
+	body := func() []byte {
+		now := s.now().UTC().Format(TimeFormat)
+		return mustMarshal(meetingResponse{Success: true, Data: meetingBody{
+			ID: meetingID, Title: meetingID, Status: "ACTIVE", CreatedAt: now, UpdatedAt: now,
+		}})
+	}
+	if !s.admit(w, r, RouteMeeting, appID, meetingID, body) {
+		return
+	}
+	s.mu.RLock()
+	a := s.apps[appID]
+	exists := a != nil && a.meetings[meetingID] != nil
+	s.mu.RUnlock()
+	if !exists {
+		writeJSON(w, http.StatusNotFound, rtkError(404, "Meeting not found"))
+		return
+	}
+	writeJSON(w, http.StatusOK, body())
+}
