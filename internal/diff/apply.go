@@ -58,7 +58,12 @@ import (
 //     else: the session if it is LIVE, the thresholds it has already
 //     reached, so that they neither fire now nor again later, and the start
 //     of an idle stretch.
-//   - After that, a LIVE session where there was none emits session.started;
+//   - After that, a LIVE session where there was none emits session.started,
+//     unless it is a session never seen before that started (started_at)
+//     more than LateBaselineSlack before the meeting's baseline
+//     (BaselineAt): it was live then, and the baseline missed it (a paged
+//     list that shifted while it was read), so it is recorded silently, as
+//     at a baseline. Otherwise,
 //     a stored session that is now absent, not LIVE, or replaced by another
 //     id emits session.ended (then session.started for the new id). A new
 //     session is checked against every threshold from zero, so its first
@@ -220,6 +225,12 @@ func (s *step) good() {
 		s.learnThresholds()
 		return
 	}
+	if old == nil && cur.ID != s.next.LastEndedSessionID && s.lateBaseline(cur) {
+		s.forgetLastEnded()
+		s.learnThresholds()
+		s.adopt(cur)
+		return
+	}
 	stored := copySession(cur)
 	s.next.Session = stored
 	if old == nil || old.ID != cur.ID {
@@ -248,12 +259,37 @@ func (s *step) good() {
 // baseline records the first good poll of a meeting, silently.
 func (s *step) baseline(cur *Session) {
 	s.next.Baselined = true
+	s.next.BaselineAt = s.obs.At
 	s.forgetSession()
 	s.forgetLastEnded()
 	s.learnThresholds()
-	if cur == nil {
-		return
+	if cur != nil {
+		s.adopt(cur)
 	}
+}
+
+// LateBaselineSlack is how long before a meeting's baseline a session must
+// have started to be taken for one that the baseline missed rather than a
+// new one. It covers the time a paged read takes and the difference
+// between the API's clock and ours: a session that started just before the
+// baseline is announced, as one that started just after it would be.
+const LateBaselineSlack = time.Minute
+
+// lateBaseline reports whether cur, a session where the snapshot holds
+// none, started long enough before the meeting's baseline to have been
+// live, unseen, at that baseline.
+func (s *step) lateBaseline(cur *Session) bool {
+	if s.next.BaselineAt.IsZero() {
+		return false
+	}
+	started, err := time.Parse(time.RFC3339Nano, cur.StartedAt)
+	return err == nil && started.Before(s.next.BaselineAt.Add(-LateBaselineSlack))
+}
+
+// adopt records cur as the meeting's session without an event, as a
+// baseline does: the thresholds it is already past are armed for a later
+// down crossing or reached, and an idle stretch starts if it is idle.
+func (s *step) adopt(cur *Session) {
 	s.next.Session = copySession(cur)
 	s.next.SessionSeenAt = s.obs.At
 	for _, t := range s.participantTh {

@@ -164,6 +164,7 @@ func TestApplyScenarios(t *testing.T) {
 func TestApplyBaselineSnapshot(t *testing.T) {
 	known := func(s Snapshot) Snapshot {
 		s.KnownParticipants, s.KnownMinutes, s.KnownDuration = []int{50, 100}, []float64{600, 1200}, []int64{}
+		s.BaselineAt = at(0)
 		return s
 	}
 	tests := []struct {

@@ -129,7 +129,7 @@ func TestStartedData(t *testing.T) {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 	wantSnap := Snapshot{
-		Meeting: testMeeting, Baselined: true, Session: s, Sequence: 1,
+		Meeting: testMeeting, Baselined: true, BaselineAt: at(0), Session: s, Sequence: 1,
 		SessionSeenAt: at(30), LastGoodPoll: at(30),
 		KnownParticipants: []int{50, 100}, KnownMinutes: []float64{600, 1200}, KnownDuration: []int64{},
 	}

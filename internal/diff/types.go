@@ -185,6 +185,10 @@ type Snapshot struct {
 	Meeting
 	// Baselined is true once one good poll has been recorded.
 	Baselined bool `json:"baselined"`
+	// BaselineAt is the time of that first good poll; zero in a snapshot
+	// stored before this field existed, and then no session is taken for
+	// a late baseline (see Apply).
+	BaselineAt time.Time `json:"baseline_at,omitzero"`
 	// Session is the session seen at the last good poll; nil when none.
 	Session *Session `json:"session"`
 	// Sequence is the sequence number of the last event emitted for this
