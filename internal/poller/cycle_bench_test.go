@@ -35,7 +35,7 @@ func BenchmarkPollCycle(b *testing.B) {
 			w := testWatch(ids...)
 			p := h.poller(func(o *Options) { o.Logger = zerolog.Nop() })
 			if !bc.viaList {
-				p.notePages(w.Name, len(ids)) // make the list look too dear
+				p.pages[w.Name] = len(ids) // make the list look too dear
 			}
 			h.poll(p, w) // the baseline
 			counts := h.fake.Counts()

@@ -261,8 +261,10 @@ func participants(n int) func(*rtkfake.Session) {
 // observerFunc adapts a function to Observer.
 type observerFunc func(watch string, obs diff.Observation)
 
-func (f observerFunc) Polled(watch string, obs diff.Observation, _ time.Duration) { f(watch, obs) }
-func (f observerFunc) Emitted(string, diff.Event)                                 {}
+func (f observerFunc) Polled(watch string, obs diff.Observation, _ bool, _ time.Duration) {
+	f(watch, obs)
+}
+func (f observerFunc) Emitted(string, diff.Event) {}
 
 // waitFor checks cond every millisecond until it holds, for at most five
 // seconds.

@@ -47,34 +47,33 @@ func (p *Poller) useList(w Watch) bool {
 	return p.fallbacks[w.Name]%reprobeEvery == 0
 }
 
-func (p *Poller) notePages(watch string, pages int) {
-	if pages <= 0 {
-		return
-	}
-	p.mu.Lock()
-	p.pages[watch] = pages
-	p.mu.Unlock()
-}
-
 // pollList observes meetings through the sessions list (status=LIVE): every
 // live session of the app when only is nil (all_live), else just the
 // meetings in only. An all-live watch records the list's failures against
 // the watch itself (meeting WatchMeetingID), since it knows no meeting for
 // sure; an explicit watchlist records them against each of its meetings,
 // exactly as when they are polled one by one.
+//
+// A list read in pages can miss a session that a change between two pages
+// moved back, into a page already read. So a meeting whose session left
+// the list is asked directly before its session is called ended; an
+// explicit meeting absent from such a list is asked directly before its
+// first observation records "no session"; and a meeting that an all-live
+// watch sees for the first time carries the watch's baseline time, so that
+// a session live since before it is a late baseline (package diff), not a
+// start.
 func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte, only []string) []meetingStep {
-	live, listObs, ok := p.readList(ctx, w)
+	live, listObs, settled, ok := p.readList(ctx, w)
 	if !ok {
 		return nil
 	}
 	var steps []meetingStep
-	listBaselined := false
+	var health diff.Snapshot // an all-live watch's own record, before this cycle
 	switch {
 	case only == nil:
 		// An all-live watch is "baselined" once its list has been read: a
 		// meeting first seen after that has a new session, not a baseline.
-		health := p.decodeSnapshot(w, WatchMeetingID, prevs[WatchMeetingID])
-		listBaselined = health.Baselined
+		health = p.decodeSnapshot(w, WatchMeetingID, prevs[WatchMeetingID])
 		next, events := diff.Apply(p.meeting(w, WatchMeetingID), health, listObs, w.Rules)
 		steps = append(steps, meetingStep{meeting: WatchMeetingID, next: next, events: events})
 		if listObs.Kind == diff.ObservedFailure {
@@ -94,18 +93,21 @@ func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte,
 	}
 	for _, id := range ids {
 		prev := p.decodeSnapshot(w, id, prevs[id])
-		if only == nil && prevs[id] == nil && listBaselined {
-			prev.Baselined = true // a meeting unknown so far: its session is new
+		if only == nil && prevs[id] == nil && health.Baselined {
+			// A meeting unknown so far: its session is new, unless it
+			// started before the watch's baseline.
+			prev.Baselined, prev.BaselineAt = true, health.BaselineAt
 		}
 		obs := diff.Observation{Kind: diff.ObservedNoSession, At: listObs.At}
 		if s, ok := live[id]; ok {
 			obs = diff.Observation{Kind: diff.ObservedSession, At: listObs.At, Session: s}
-		} else if prev.Session != nil {
+		} else if prev.Session != nil || (!prev.Baselined && !settled) {
 			// The list is paged by offset: a session that ended between two
 			// pages can push a live one out of sight. Ask the meeting itself
-			// before calling its session ended.
+			// before calling its session ended, or before its first
+			// observation says it has none.
 			var ok bool
-			if obs, ok = p.confirmEnded(ctx, w, id); !ok {
+			if obs, ok = p.confirmAbsent(ctx, w, id, prev.Session != nil); !ok {
 				continue
 			}
 		} else if only == nil && prev.Baselined {
@@ -131,34 +133,23 @@ func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte,
 
 // readList reads every live session of w's app and indexes them by
 // meeting. listObs is the list's own observation: no session when it was
-// read whole, else its failure. ok is false when ctx ended first.
-func (p *Poller) readList(ctx context.Context, w Watch) (live map[string]*diff.Session, listObs diff.Observation, ok bool) {
+// read whole, else its failure. settled says whether the list was read as
+// it was at one instant (see rtkapi.ListRead.Settled). ok is false when ctx
+// ended first.
+func (p *Poller) readList(ctx context.Context, w Watch) (live map[string]*diff.Session, listObs diff.Observation, settled, ok bool) {
 	start := time.Now()
-	var pages int
-	sessions, err := request(ctx, p, w.Name, func(ctx context.Context) ([]rtkapi.Session, error) {
-		s, n, err := p.api.LiveSessions(ctx, w.AppID, p.opts.PerPage)
-		pages = n
-		return s, err
-	})
+	sessions, r, err := p.liveSessions(ctx, w)
 	if ctx.Err() != nil {
-		return nil, diff.Observation{}, false
+		return nil, diff.Observation{}, false, false
 	}
-	p.notePages(w.Name, pages)
 	listObs = p.observation(nil, err)
 	if err != nil {
 		p.logPoll(w, WatchMeetingID, diff.Snapshot{}, listObs, 0)
 	}
 	if p.opts.Observer != nil {
-		p.opts.Observer.Polled(w.Name, listObs, time.Since(start))
+		p.opts.Observer.Polled(w.Name, listObs, true, time.Since(start))
 	}
-	// The budget paced the first page only: charge the others, so that a
-	// long list slows down the requests after it as the plan counts them.
-	for range pages - 1 {
-		if p.wait(ctx) != nil {
-			break
-		}
-	}
-	return latestPerMeeting(sessions), listObs, true
+	return latestPerMeeting(sessions), listObs, r.Settled(), true
 }
 
 // listedAndKnown returns, sorted, the meetings of an all-live watch to
@@ -177,37 +168,54 @@ func listedAndKnown(live map[string]*diff.Session, prevs map[string][]byte) []st
 	return ids
 }
 
-// confirmEnded polls one meeting whose session dropped out of the sessions
-// list. It returns false when the poll failed, so that the meeting is left
-// as it was until the next cycle.
-func (p *Poller) confirmEnded(ctx context.Context, w Watch, meetingID string) (diff.Observation, bool) {
+// confirmAbsent polls one meeting that the sessions list does not show:
+// its session left the list (left true), or it is an explicit meeting seen
+// for the first time in a list that may have shifted. It returns false when
+// the poll failed, so that the meeting is left as it was until the next
+// cycle.
+func (p *Poller) confirmAbsent(ctx context.Context, w Watch, meetingID string, left bool) (diff.Observation, bool) {
 	obs := p.activeSession(ctx, w, meetingID)
 	if ctx.Err() != nil {
 		return diff.Observation{}, false // interrupted: says nothing
 	}
 	if obs.Kind == diff.ObservedFailure {
-		p.opts.Logger.Warn().Str(logWatch, w.Name).Str(logMeeting, meetingID).Str(logError, obs.Failure.Message).
-			Msg("session left the sessions list, but its meeting could not be asked; trying again next cycle")
+		msg := "meeting is not in the sessions list and could not be asked; trying again next cycle"
+		if left {
+			msg = "session left the sessions list, but its meeting could not be asked; trying again next cycle"
+		}
+		p.opts.Logger.Warn().Str(logWatch, w.Name).Str(logMeeting, meetingID).Str(logError, obs.Failure.Message).Msg(msg)
 		return obs, false
 	}
 	return obs, true
 }
 
-// latestPerMeeting indexes live sessions by meeting, keeping the latest
-// started one when the list briefly holds two for one meeting.
+// latestPerMeeting indexes live sessions by meeting. When the list holds
+// two sessions of one meeting, it keeps the same one whatever their order:
+// the one that started last (by started_at, as a time), and of two that
+// started at the same instant, the one with the greater id.
 func latestPerMeeting(sessions []rtkapi.Session) map[string]*diff.Session {
 	live := make(map[string]*diff.Session, len(sessions))
 	all := make([]diff.Session, len(sessions))
 	for i := range sessions {
 		all[i] = diff.Session(sessions[i])
 		s := &all[i]
-		if s.AssociatedID == "" {
-			continue
-		}
-		if cur, ok := live[s.AssociatedID]; ok && cur.StartedAt >= s.StartedAt {
+		if cur, ok := live[s.AssociatedID]; ok && !startedLater(s, cur) {
 			continue
 		}
 		live[s.AssociatedID] = s
 	}
 	return live
+}
+
+// startedLater reports whether a started after b, or at the same instant
+// with a greater id. The API's started_at may differ in precision or zone
+// between two sessions, so it is compared as a time; the decoder has made
+// sure that it parses.
+func startedLater(a, b *diff.Session) bool {
+	ta, _ := time.Parse(time.RFC3339Nano, a.StartedAt)
+	tb, _ := time.Parse(time.RFC3339Nano, b.StartedAt)
+	if c := ta.Compare(tb); c != 0 {
+		return c > 0
+	}
+	return a.ID > b.ID
 }

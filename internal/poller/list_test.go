@@ -187,7 +187,8 @@ func TestPollAllLivePages(t *testing.T) {
 	}{
 		{0, 1},
 		{99, 1},
-		{100, 2}, // a full page, then an empty one
+		{100, 1}, // a full page, and total_count says that is all
+		{101, 2},
 		{250, 3},
 	}
 	for _, tt := range tests {
@@ -325,7 +326,7 @@ func TestPollExplicitViaList(t *testing.T) {
 			name:   "start",
 			before: func() { h.fake.StartSession(testApp, "e05", rtkfake.Session{LiveParticipants: 6}) },
 			want:   []string{"session.started e05", "participants.threshold_crossed e05 up 5"},
-			check:  wantRequests(2, 0), // a full page, then an empty one
+			check:  wantRequests(1, 0), // a full page, and total_count says that is all
 		},
 		{
 			name:   "end, confirmed by the meeting, final numbers from the ended list",

@@ -68,7 +68,7 @@ func (p *Poller) pollMeeting(ctx context.Context, w Watch, meetingID string, pre
 		}
 	}
 	if p.opts.Observer != nil {
-		p.opts.Observer.Polled(w.Name, obs, time.Since(start))
+		p.opts.Observer.Polled(w.Name, obs, false, time.Since(start))
 	}
 	next, events := diff.Apply(p.meeting(w, meetingID), prev, obs, w.Rules)
 	p.logPoll(w, meetingID, prev, obs, len(events))

@@ -22,7 +22,7 @@ func NewMetrics(reg prometheus.Registerer, budget *Budget) *Metrics {
 	m := &Metrics{
 		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rtkwatchd_polls_total",
-			Help: "Polls of meetings (or of an all-live watch's sessions list), by watch and outcome: session, no_session, or the failure kind.",
+			Help: "Polls of meetings and reads of sessions lists, by watch and outcome: session, no_session, list (a list read whole), or the failure kind.",
 		}, []string{"watch", "outcome"}),
 		pollDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "rtkwatchd_poll_duration_seconds",
@@ -59,16 +59,18 @@ func NewMetrics(reg prometheus.Registerer, budget *Budget) *Metrics {
 }
 
 // Polled implements Observer.
-func (m *Metrics) Polled(watch string, obs diff.Observation, took time.Duration) {
+func (m *Metrics) Polled(watch string, obs diff.Observation, list bool, took time.Duration) {
 	outcome := "session"
-	switch obs.Kind {
-	case diff.ObservedNoSession:
-		outcome = "no_session"
-	case diff.ObservedFailure:
+	switch {
+	case obs.Kind == diff.ObservedFailure:
 		outcome = "failure"
 		if obs.Failure != nil {
 			outcome = string(obs.Failure.Kind)
 		}
+	case list:
+		outcome = "list"
+	case obs.Kind == diff.ObservedNoSession:
+		outcome = "no_session"
 	}
 	m.polls.WithLabelValues(watch, outcome).Inc()
 	m.pollDuration.WithLabelValues(watch).Observe(took.Seconds())

@@ -77,7 +77,7 @@ func TestMetrics(t *testing.T) {
 		`rtkwatchd_polls_total{outcome="session",watch="town-hall"}`:                       5, // m1 three times, m2 twice
 		`rtkwatchd_polls_total{outcome="no_session",watch="town-hall"}`:                    1, // m2's baseline
 		`rtkwatchd_polls_total{outcome="server",watch="town-hall"}`:                        3, // m3
-		`rtkwatchd_polls_total{outcome="no_session",watch="everything"}`:                   3, // the list: a good poll
+		`rtkwatchd_polls_total{outcome="list",watch="everything"}`:                         3, // the list, read whole
 		`rtkwatchd_poll_duration_seconds_count{watch="town-hall"}`:                         9,
 		`rtkwatchd_poll_duration_seconds_count{watch="everything"}`:                        3,
 		`rtkwatchd_events_total{type="session.started",watch="town-hall"}`:                 1,
@@ -125,7 +125,7 @@ func TestMetricsForget(t *testing.T) {
 	m := NewMetrics(reg, nil)
 	at := time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC)
 	for _, w := range []string{"kept", "removed"} {
-		m.Polled(w, diff.Observation{Kind: diff.ObservedNoSession, At: at}, time.Millisecond)
+		m.Polled(w, diff.Observation{Kind: diff.ObservedNoSession, At: at}, false, time.Millisecond)
 		m.Emitted(w, diff.Event{Type: diff.TypeSessionStarted})
 	}
 	m.Forget("removed")

@@ -81,22 +81,6 @@ func (p *Poller) activeSession(ctx context.Context, w Watch, meetingID string) d
 	return p.observation(s, err)
 }
 
-// finalNumbers fetches an ended session's final numbers; nil when the API
-// does not have them (yet) or the request fails: the event goes out without.
-func (p *Poller) finalNumbers(ctx context.Context, w Watch, meetingID, sessionID string) *diff.Session {
-	s, err := request(ctx, p, w.Name, func(ctx context.Context) (*rtkapi.Session, error) {
-		return p.api.EndedSession(ctx, w.AppID, meetingID, sessionID)
-	})
-	if err != nil {
-		if ctx.Err() == nil {
-			p.opts.Logger.Warn().Str(logWatch, w.Name).Str(logMeeting, meetingID).Str(logSession, sessionID).
-				Str(logError, err.Error()).Msg("final numbers of ended session unavailable")
-		}
-		return nil
-	}
-	return session(s)
-}
-
 // observation turns one answer of the API into what package diff
 // understands, stamped with the poller's clock: a session; no session
 // (rtkapi.ErrNoActiveSession, or no error and no session, as a sessions

@@ -37,11 +37,13 @@ import (
 )
 
 // API is what the poller needs of the RealtimeKit API; *rtkapi.Client
-// provides it. Its errors are those of package rtkapi.
+// provides it. Its errors are those of package rtkapi. The poller reads
+// lists page by page (an rtkapi.ListRead says which), so that every page
+// waits for the budget.
 type API interface {
 	ActiveSession(ctx context.Context, appID, meetingID string) (*rtkapi.Session, error)
-	LiveSessions(ctx context.Context, appID string, perPage int) ([]rtkapi.Session, int, error)
-	EndedSession(ctx context.Context, appID, meetingID, sessionID string) (*rtkapi.Session, error)
+	SessionsPage(ctx context.Context, appID string, q rtkapi.ListQuery) (rtkapi.Page, error)
+	Meeting(ctx context.Context, appID, meetingID string) error
 }
 
 // Store is what the poller needs of the state store; *store.Store provides it.
@@ -74,9 +76,10 @@ type Options struct {
 
 // Observer is told what each poll and cycle found, for metrics.
 type Observer interface {
-	// Polled reports one observation of a meeting (or of an all-live
-	// watch's sessions list) and how long the requests behind it took.
-	Polled(watch string, obs diff.Observation, took time.Duration)
+	// Polled reports one observation of a meeting, or of a watch's
+	// sessions list (list true; a list read whole is a good observation
+	// of no session), and how long the requests behind it took.
+	Polled(watch string, obs diff.Observation, list bool, took time.Duration)
 	// Emitted reports one committed event.
 	Emitted(watch string, ev diff.Event)
 }
@@ -89,8 +92,9 @@ type Poller struct {
 	progress sync.Map // watch → *atomic.Int64, Unix nanoseconds of its last API answer
 
 	mu        sync.Mutex
-	pages     map[string]int // watch → pages its last sessions list took
-	fallbacks map[string]int // watch → cycles polled meeting by meeting
+	pages     map[string]int             // watch → pages its last sessions list took
+	hints     map[string]rtkapi.PageHint // watch → what its lists showed of the API's pages
+	fallbacks map[string]int             // watch → cycles polled meeting by meeting
 }
 
 // New returns a Poller over api.
@@ -104,7 +108,10 @@ func New(api API, opts Options) *Poller {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Poller{api: api, opts: opts, pages: make(map[string]int), fallbacks: make(map[string]int)}
+	return &Poller{
+		api: api, opts: opts,
+		pages: make(map[string]int), hints: make(map[string]rtkapi.PageHint), fallbacks: make(map[string]int),
+	}
 }
 
 // Cycle is the outcome of one poll of one watch.

@@ -74,16 +74,17 @@ func (a *schedAPI) ActiveSession(ctx context.Context, _, meetingID string) (*rtk
 	return nil, a.poll(ctx, meetingID)
 }
 
-func (a *schedAPI) LiveSessions(ctx context.Context, appID string, _ int) ([]rtkapi.Session, int, error) {
-	if err := a.poll(ctx, "list:"+appID); err != rtkapi.ErrNoActiveSession {
-		return nil, 1, err
+func (a *schedAPI) SessionsPage(ctx context.Context, appID string, q rtkapi.ListQuery) (rtkapi.Page, error) {
+	if q.Status == rtkapi.StatusEnded {
+		return rtkapi.Page{Sessions: []rtkapi.Session{}}, nil
 	}
-	return nil, 1, nil
+	if err := a.poll(ctx, "list:"+appID); err != rtkapi.ErrNoActiveSession {
+		return rtkapi.Page{}, err
+	}
+	return rtkapi.Page{Sessions: []rtkapi.Session{}}, nil
 }
 
-func (a *schedAPI) EndedSession(context.Context, string, string, string) (*rtkapi.Session, error) {
-	return nil, nil
-}
+func (a *schedAPI) Meeting(context.Context, string, string) error { return nil }
 
 // cycleLog records what OnCycle reports.
 type cycleLog struct {

@@ -177,10 +177,10 @@ func TestClientMisconfigured(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := New(tt.opts)
 			_, aerr := c.ActiveSession(t.Context(), testApp, "m-1")
-			_, _, lerr := c.LiveSessions(t.Context(), testApp, 10)
+			_, _, lerr := c.ReadList(t.Context(), testApp, LiveList(10))
 			_, perr := c.SessionsPage(t.Context(), testApp, ListQuery{PageNo: 1})
-			_, eerr := c.EndedSession(t.Context(), testApp, "m-1", "s-1")
-			for _, err := range []error{aerr, lerr, perr, eerr} {
+			merr := c.Meeting(t.Context(), testApp, "m-1")
+			for _, err := range []error{aerr, lerr, perr, merr} {
 				if e := asError(t, err); e.Kind != KindClient || e.Message != tt.want {
 					t.Errorf("error = %+v, want a client error %q", e, tt.want)
 				}
@@ -194,10 +194,10 @@ func TestClientMisconfigured(t *testing.T) {
 func TestClientEmptyIDs(t *testing.T) {
 	c := New(Options{BaseURL: "http://127.0.0.1:1/client/v4/", AccountID: testAccount, Token: testToken})
 	_, aerr := c.ActiveSession(t.Context(), testApp, "")
-	_, _, lerr := c.LiveSessions(t.Context(), "", 10)
+	_, _, lerr := c.ReadList(t.Context(), "", LiveList(10))
 	_, perr := c.SessionsPage(t.Context(), "", ListQuery{PageNo: 1})
-	_, eerr := c.EndedSession(t.Context(), "", "m-1", "s-1")
-	for i, err := range []error{aerr, lerr, perr, eerr} {
+	merr := c.Meeting(t.Context(), testApp, "")
+	for i, err := range []error{aerr, lerr, perr, merr} {
 		if e := asError(t, err); e.Kind != KindClient || !strings.HasPrefix(e.Message, "empty app") {
 			t.Errorf("call %d: error = %+v, want a client error about an empty id", i, e)
 		}

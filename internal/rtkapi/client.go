@@ -1,12 +1,18 @@
 // Package rtkapi reads Cloudflare RealtimeKit sessions through the official
 // SDK (its realtime_kit and option packages only).
 //
-// Every call makes its requests under its own deadline, with the SDK's
-// retries off: the caller decides when to try again. A call returns the
-// sessions it read, or an error: [ErrNoActiveSession] when a meeting has no
-// active session, or an [*Error] that says what kind of failure it was, with
-// a short message that never holds the API token. Bodies are capped at
-// [MaxResponseBytes] and checked before use.
+// Every call makes one request under its own deadline, with the SDK's
+// retries off: the caller decides when to try again. A call returns what it
+// read, or an error: [ErrNoActiveSession] when a meeting has no active
+// session, [ErrUnknownMeeting] when an app has no such meeting, or an
+// [*Error] that says what kind of failure it was, with a short message that
+// never holds the API token. Bodies are capped at [MaxResponseBytes] and
+// decoded strictly: a value of another JSON type than the SDK documents, or
+// outside its domain (a negative count, 1e308 participants), is a failure
+// of [KindDecode] that names the field and the value, never a number to act
+// on. A [ListRead] says which pages of the sessions list to fetch, one
+// [Client.SessionsPage] at a time, so that the caller paces each page, and
+// tells when the list is complete, or cannot be read whole.
 //
 // The package knows nothing of the rest of rtkwatchd (diff, config, the
 // store): of its packages it imports only the two leaves that every HTTP
@@ -62,6 +68,7 @@ type Options struct {
 type Client struct {
 	active    *realtime_kit.ActiveSessionService
 	sessions  *realtime_kit.SessionService
+	meetings  *realtime_kit.MeetingService
 	accountID string // path-escaped
 	timeout   time.Duration
 	now       func() time.Time
@@ -122,6 +129,7 @@ func New(o Options) *Client {
 	}
 	c.active = realtime_kit.NewActiveSessionService(opts...)
 	c.sessions = realtime_kit.NewSessionService(opts...)
+	c.meetings = realtime_kit.NewMeetingService(opts...)
 	return c
 }
 

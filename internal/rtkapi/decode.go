@@ -2,10 +2,9 @@ package rtkapi
 
 import (
 	"encoding/json"
-	"math"
+	"errors"
 	"strconv"
-
-	"github.com/cloudflare/cloudflare-go/v6/realtime_kit"
+	"strings"
 )
 
 // Session statuses as the API reports them.
@@ -14,11 +13,27 @@ const (
 	StatusEnded = "ENDED"
 )
 
-// Session is one RealtimeKit session as the API describes it: every
-// session the package returns has an ID, a status of [StatusLive] or
-// [StatusEnded], and counts that are whole and not negative.
-// BreakoutRooms and Meta are the API's JSON as sent, nil when absent or
-// null.
+// Bounds of what the API may say about one session. Anything outside them
+// is an answer the API should never send, reported as a decode failure
+// rather than believed: a participant count of 1e308 would otherwise cross
+// every threshold, and a minutes count of 1e308 would use up the
+// once-per-session minutes alerts before the real crossing.
+const (
+	// MaxParticipants bounds live_participants and
+	// max_concurrent_participants, far above any RealtimeKit meeting.
+	MaxParticipants = 1_000_000
+	// MaxMinutesConsumed bounds minutes_consumed: a million participants
+	// for two years.
+	MaxMinutesConsumed = 1e12
+)
+
+// Session is one RealtimeKit session as the API describes it. Every
+// session the package returns passed the checks of its decoder: an ID, a
+// status of [StatusLive] or [StatusEnded], an associated meeting when it
+// comes from the sessions list, whole counts from 0 to [MaxParticipants],
+// minutes_consumed from 0 to [MaxMinutesConsumed], and a started_at (and
+// ended_at, when set) in RFC 3339. BreakoutRooms and Meta are the API's JSON
+// as sent, nil when absent or null.
 type Session struct {
 	ID                        string          `json:"id"`
 	AssociatedID              string          `json:"associated_id"`
@@ -37,60 +52,75 @@ type Session struct {
 	Meta                      json.RawMessage `json:"meta,omitempty"`
 }
 
-// decodeActiveSession decodes a 2xx active-session body with the SDK's own
-// types. The SDK's decoder is lenient (it skips what it cannot read), so
-// the JSON is validated first and the fields rtkwatchd relies on are
-// checked after: success, data.id, status, live_participants and
-// minutes_consumed.
+// activeBody is a 2xx answer of the active-session route.
+type activeBody struct {
+	Success *bool        `json:"success"`
+	Data    *wireSession `json:"data"`
+}
+
+// decodeActiveSession decodes a 2xx active-session body strictly: success
+// true, and a data object that is a session as [Session] describes it.
+// Anything else is a failure that names the field and, for a value of the
+// wrong type or out of bounds, the value.
 func decodeActiveSession(status int, body []byte) (*Session, *Error) {
-	if f := checkJSON(status, body); f != nil {
-		return nil, f
+	var r activeBody
+	if e := unmarshal(status, body, &r); e != nil {
+		return nil, e
 	}
-	var r realtime_kit.ActiveSessionGetActiveSessionResponse
-	if err := r.UnmarshalJSON(body); err != nil {
-		return nil, decodeError(status, "unreadable body")
-	}
-	if !r.Success {
+	if r.Success == nil || !*r.Success {
 		return nil, decodeError(status, "success is not true")
 	}
-	if r.JSON.Data.IsNull() || r.JSON.Data.IsInvalid() {
+	if r.Data == nil {
 		return nil, decodeError(status, "no data object")
 	}
-	s, problem := fromActive(&r.Data).session()
+	s, problem := r.Data.session(false)
 	if problem != "" {
 		return nil, decodeError(status, "data."+problem)
 	}
 	return &s, nil
 }
 
-// decodePage decodes one page of GET …/sessions, checking every session as
-// decodeActiveSession does. One odd entry must not blind a watch to every
-// other session, so it is left out and named in Problem: its meeting then
-// looks absent from the list, and a caller asks that meeting directly
-// before it believes a session ended.
+// pageBody is a 2xx answer of the sessions route.
+type pageBody struct {
+	Success *bool       `json:"success"`
+	Data    *pageData   `json:"data"`
+	Paging  *wirePaging `json:"paging"`
+}
+
+type pageData struct {
+	Sessions []wireSession `json:"sessions"`
+}
+
+// decodePage decodes one page of GET …/sessions strictly, checking every
+// session as decodeActiveSession does. A page without data or without
+// data.sessions lists no session. One odd entry must not blind a watch to
+// every other session, so it is left out and named in Problem: its
+// meeting then looks absent from the list, and a caller asks that meeting
+// directly before it believes a session ended.
 func decodePage(status int, body []byte) (Page, *Error) {
-	if e := checkJSON(status, body); e != nil {
+	var r pageBody
+	if e := unmarshal(status, body, &r); e != nil {
 		return Page{}, e
 	}
-	var r realtime_kit.SessionGetSessionsResponse
-	if err := r.UnmarshalJSON(body); err != nil {
-		return Page{}, decodeError(status, "unreadable body")
-	}
-	if !r.Success {
+	if r.Success == nil || !*r.Success {
 		return Page{}, decodeError(status, "success is not true")
 	}
-	if r.JSON.Data.IsNull() || r.JSON.Data.IsInvalid() || r.Data.JSON.Sessions.IsInvalid() {
-		return Page{}, decodeError(status, "no data.sessions list")
+	var page Page
+	if r.Paging != nil {
+		p, problem := r.Paging.paging()
+		if problem != "" {
+			return Page{}, decodeError(status, "paging."+problem)
+		}
+		page.Paging = &p
 	}
-	if r.Data.JSON.Sessions.IsMissing() {
-		return Page{}, decodeError(status, "no data.sessions list")
+	if r.Data == nil {
+		page.Sessions = []Session{}
+		return page, nil
 	}
-	page := Page{Sessions: make([]Session, 0, len(r.Data.Sessions)), Entries: len(r.Data.Sessions)}
-	if p, ok := r.JSON.ExtraFields["paging"]; ok && !p.IsNull() {
-		page.Paging = json.RawMessage(p.Raw())
-	}
+	page.Entries = len(r.Data.Sessions)
+	page.Sessions = make([]Session, 0, len(r.Data.Sessions))
 	for i := range r.Data.Sessions {
-		s, problem := fromListed(&r.Data.Sessions[i]).session()
+		s, problem := r.Data.Sessions[i].session(true)
 		if problem != "" {
 			if page.Problem == "" {
 				page.Problem = "data.sessions[" + strconv.Itoa(i) + "]." + problem
@@ -102,116 +132,63 @@ func decodePage(status int, body []byte) (Page, *Error) {
 	return page, nil
 }
 
-// checkJSON rejects an empty or malformed body, saying where the JSON
-// broke but quoting none of it.
-func checkJSON(status int, body []byte) *Error {
+// unmarshal decodes body into v, one of the body types above, whose fields
+// below the top level never fail: a type error can only concern the body
+// itself, data, data.sessions, or paging. The message says where the JSON
+// broke but quotes none of it.
+func unmarshal(status int, body []byte, v any) *Error {
 	if len(body) == 0 {
 		return decodeError(status, "empty body")
 	}
-	if json.Valid(body) {
+	err := json.Unmarshal(body, v)
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case err == nil:
 		return nil
-	}
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		return decodeError(status, "invalid JSON: "+err.Error())
+	case errors.As(err, &syntax):
+		return decodeError(status, "invalid JSON: "+syntax.Error())
+	case errors.As(err, &typ):
+		if typ.Field == "data.sessions" {
+			if p, ok := v.(*pageBody); ok && p.Data != nil && p.Data.Sessions != nil {
+				// An entry that is not an object: it stays empty, and
+				// its check names it.
+				return nil
+			}
+		}
+		field := typ.Field
+		if field == "" {
+			field = "the body"
+		}
+		return decodeError(status, field+" is "+article(typ.Value)+", not "+article(jsonKind(typ.Type.Kind().String())))
 	}
 	return decodeError(status, "invalid JSON")
+}
+
+// jsonKind names the JSON type that a Go kind decodes from.
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "struct", "map", "ptr":
+		return "object"
+	case "slice", "array":
+		return "array"
+	case "bool":
+		return "bool"
+	case "string":
+		return "string"
+	}
+	return "number"
+}
+
+// article puts "a" or "an" before a JSON type name.
+func article(what string) string {
+	if strings.HasPrefix(what, "array") || strings.HasPrefix(what, "object") {
+		return "an " + what
+	}
+	return "a " + what
 }
 
 // decodeError reports a response whose body is not what was expected.
 func decodeError(status int, what string) *Error {
 	return &Error{Kind: KindDecode, StatusCode: status, Message: statusLine(status) + " with an unexpected body: " + what}
-}
-
-// wireSession is what both SDK session types carry, with the validity of
-// the fields that rtkwatchd cannot do without.
-type wireSession struct {
-	id, associatedID, displayName, typ, status      string
-	orgID, startedAt, createdAt, updatedAt, endedAt string
-	live, maxConcurrent, minutes                    float64
-	liveOK, minutesOK, statusOK                     bool
-	breakoutRooms, meta                             string // raw JSON; empty when absent or null
-}
-
-func fromActive(d *realtime_kit.ActiveSessionGetActiveSessionResponseData) wireSession {
-	w := wireSession{
-		id: d.ID, associatedID: d.AssociatedID, displayName: d.MeetingDisplayName,
-		typ: string(d.Type), status: string(d.Status), statusOK: d.Status.IsKnown(),
-		orgID: d.OrganizationID, startedAt: d.StartedAt, createdAt: d.CreatedAt,
-		updatedAt: d.UpdatedAt, endedAt: d.EndedAt,
-		live: d.LiveParticipants, maxConcurrent: d.MaxConcurrentParticipants, minutes: d.MinutesConsumed,
-		liveOK:    !d.JSON.LiveParticipants.IsNull() && !d.JSON.LiveParticipants.IsInvalid(),
-		minutesOK: !d.JSON.MinutesConsumed.IsNull() && !d.JSON.MinutesConsumed.IsInvalid(),
-	}
-	if !d.JSON.BreakoutRooms.IsNull() {
-		w.breakoutRooms = d.JSON.BreakoutRooms.Raw()
-	}
-	if !d.JSON.Meta.IsNull() {
-		w.meta = d.JSON.Meta.Raw()
-	}
-	return w
-}
-
-func fromListed(d *realtime_kit.SessionGetSessionsResponseDataSession) wireSession {
-	w := wireSession{
-		id: d.ID, associatedID: d.AssociatedID, displayName: d.MeetingDisplayName,
-		typ: string(d.Type), status: string(d.Status), statusOK: d.Status.IsKnown(),
-		orgID: d.OrganizationID, startedAt: d.StartedAt, createdAt: d.CreatedAt,
-		updatedAt: d.UpdatedAt, endedAt: d.EndedAt,
-		live: d.LiveParticipants, maxConcurrent: d.MaxConcurrentParticipants, minutes: d.MinutesConsumed,
-		liveOK:    !d.JSON.LiveParticipants.IsNull() && !d.JSON.LiveParticipants.IsInvalid(),
-		minutesOK: !d.JSON.MinutesConsumed.IsNull() && !d.JSON.MinutesConsumed.IsInvalid(),
-	}
-	if !d.JSON.BreakoutRooms.IsNull() {
-		w.breakoutRooms = d.JSON.BreakoutRooms.Raw()
-	}
-	if !d.JSON.Meta.IsNull() {
-		w.meta = d.JSON.Meta.Raw()
-	}
-	return w
-}
-
-// session converts to the package's type, or names the field that is
-// missing or unusable.
-func (w wireSession) session() (Session, string) {
-	switch {
-	case w.id == "":
-		return Session{}, "id is missing"
-	case !w.statusOK:
-		return Session{}, "status is not LIVE or ENDED"
-	case !w.liveOK:
-		return Session{}, "live_participants is not a number"
-	case !w.minutesOK:
-		return Session{}, "minutes_consumed is not a number"
-	}
-	s := Session{
-		ID:                        w.id,
-		AssociatedID:              w.associatedID,
-		MeetingDisplayName:        w.displayName,
-		Type:                      w.typ,
-		Status:                    w.status,
-		LiveParticipants:          count(w.live),
-		MaxConcurrentParticipants: count(w.maxConcurrent),
-		MinutesConsumed:           w.minutes,
-		OrganizationID:            w.orgID,
-		StartedAt:                 w.startedAt,
-		CreatedAt:                 w.createdAt,
-		UpdatedAt:                 w.updatedAt,
-		EndedAt:                   w.endedAt,
-	}
-	if w.breakoutRooms != "" {
-		s.BreakoutRooms = json.RawMessage(w.breakoutRooms)
-	}
-	if w.meta != "" {
-		s.Meta = json.RawMessage(w.meta)
-	}
-	return s, ""
-}
-
-// count converts an API count, a JSON number, to an int.
-func count(f float64) int {
-	if math.IsNaN(f) || f <= 0 {
-		return 0
-	}
-	return int(math.Round(min(f, math.MaxInt32)))
 }

@@ -10,6 +10,11 @@ import (
 // session that ended looks on that route. It is an answer, not a failure.
 var ErrNoActiveSession = errors.New("no active session")
 
+// ErrUnknownMeeting is what [Client.Meeting] returns for a meeting that the
+// app does not have: RealtimeKit's own 404 on the meeting's route. It is an
+// answer, not a failure.
+var ErrUnknownMeeting = errors.New("no such meeting")
+
 // Kind classifies a failed request.
 type Kind string
 

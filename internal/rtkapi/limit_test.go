@@ -108,7 +108,7 @@ func TestClientResponseTooLarge(t *testing.T) {
 	tests := []struct {
 		name    string
 		handler http.HandlerFunc
-		list    bool // call LiveSessions rather than ActiveSession
+		list    bool // read the sessions list rather than an active session
 		want    Error
 		maxRead int64
 	}{
@@ -157,7 +157,7 @@ func TestClientResponseTooLarge(t *testing.T) {
 			}
 			var err error
 			if tt.list {
-				_, _, err = c.LiveSessions(t.Context(), testApp, 0)
+				_, _, err = c.ReadList(t.Context(), testApp, LiveList(0))
 			} else {
 				_, err = c.ActiveSession(t.Context(), testApp, "m-1")
 			}
