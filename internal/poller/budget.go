@@ -3,17 +3,25 @@ package poller
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
 // Budget paces every request made with one API token. It combines a token
-// bucket sized from api.requests_per_5m with a pause that a 429 imposes on
-// every poll of the token for its Retry-After (see [Budget.RateLimited]).
+// bucket sized from api.requests_per_5m, optionally a window that holds
+// RealtimeKit's own limit ([Budget.LimitWindow]), and a pause that a 429
+// imposes on every poll of the token (see [Budget.RateLimited], the one
+// place that decides how long).
 type Budget struct {
 	limiter *rate.Limiter
 	now     func() time.Time
+	window  atomic.Pointer[window] // nil: no window
+
+	// streak counts the 429s in a row (see RateLimited); Answered resets
+	// it.
+	streak atomic.Int32
 
 	mu          sync.Mutex
 	pausedUntil time.Time
@@ -43,6 +51,18 @@ func (b *Budget) SetRate(requestsPer5m int) {
 	b.limiter.SetLimit(rate.Limit(float64(requestsPer5m) / 300))
 }
 
+// LimitWindow makes the budget also allow at most n requests in any span
+// of per, as RealtimeKit's own limit of 250 requests per 10 seconds asks,
+// beside the token's requests per 5 minutes; n <= 0 lifts the window.
+// Requests already waiting keep the window they found.
+func (b *Budget) LimitWindow(n int, per time.Duration) {
+	if n <= 0 || per <= 0 {
+		b.window.Store(nil)
+		return
+	}
+	b.window.Store(newWindow(n, per))
+}
+
 // Wait blocks until one request may be made, or ctx is done.
 func (b *Budget) Wait(ctx context.Context) error {
 	for {
@@ -64,7 +84,13 @@ func (b *Budget) Wait(ctx context.Context) error {
 			t.Stop()
 		}
 	}
-	return b.limiter.Wait(ctx)
+	if err := b.limiter.Wait(ctx); err != nil {
+		return err
+	}
+	if w := b.window.Load(); w != nil {
+		return w.wait(ctx, b.now)
+	}
+	return nil
 }
 
 // MaxRetryAfter caps the pause a 429 imposes: every poll of the token
@@ -72,40 +98,76 @@ func (b *Budget) Wait(ctx context.Context) error {
 // Cloudflare's own block of an over-limit token lasts five minutes.
 const MaxRetryAfter = 15 * time.Minute
 
-// defaultRateLimitPause holds requests after a 429 that names no
-// Retry-After.
-const defaultRateLimitPause = 30 * time.Second
+// The pause after a 429 that names no Retry-After: firstRateLimitPause,
+// doubled by each further 429 in a row, up to maxRateLimitPause, the time
+// Cloudflare blocks a token that went over its limit.
+const (
+	firstRateLimitPause = 60 * time.Second
+	maxRateLimitPause   = 5 * time.Minute
+)
 
 // RateLimited pauses every request of the token after a 429 whose
-// Retry-After asked for retryAfter: for 30 seconds when it asked for
-// nothing (0), and for at most [MaxRetryAfter]. A shorter pause than one
-// already in force changes nothing. It returns the pause it applied, when
-// that pause ends, and whether it lengthened the pause in force.
+// Retry-After asked for retryAfter (0: it named none), and returns the
+// pause it applied (0 for none), when that pause ends, and whether it
+// lengthened the pause in force.
+//
+// A 429 that names a Retry-After pauses for it, at most [MaxRetryAfter].
+// One that names none pauses for 60 s the first time, and for twice the
+// previous pause with each further 429 in a row, up to 5 minutes. A 429
+// is one in a row when no other answer came since the last one
+// ([Budget.Answered]). A 429 that comes while a pause is in force was sent
+// before that pause began: it neither counts nor doubles, though a longer
+// Retry-After lengthens the pause. A pause never shortens one in force.
 func (b *Budget) RateLimited(retryAfter time.Duration) (d time.Duration, until time.Time, longer bool) {
+	now := b.now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	paused := now.Before(b.pausedUntil)
+	if paused && retryAfter <= 0 {
+		return 0, b.pausedUntil, false // sent before this pause: says nothing new
+	}
+	streak := b.streak.Load()
+	if !paused {
+		streak = b.streak.Add(1)
+	}
 	d = retryAfter
 	if d <= 0 {
-		d = defaultRateLimitPause
+		d = firstRateLimitPause
+		for i := int32(1); i < streak && d < maxRateLimitPause; i++ {
+			d *= 2
+		}
+		d = min(d, maxRateLimitPause)
 	}
 	d = min(d, MaxRetryAfter)
-	until, longer = b.pause(d)
+	until, longer = b.pauseLocked(now, d)
 	return d, until, longer
+}
+
+// Answered tells the budget that the API answered a request with something
+// other than a 429: a run of 429s is over.
+func (b *Budget) Answered() {
+	if b.streak.Load() != 0 {
+		b.streak.Store(0)
+	}
 }
 
 // Pause holds every request until d from now, unless a longer pause is
 // already in force.
 func (b *Budget) Pause(d time.Duration) {
-	if d > 0 {
-		b.pause(d)
+	if d <= 0 {
+		return
 	}
-}
-
-// pause holds every request until d from now, unless a longer pause is
-// already in force, and reports when d ends and whether it lengthened the
-// pause.
-func (b *Budget) pause(d time.Duration) (time.Time, bool) {
-	until := b.now().Add(d)
+	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.pauseLocked(now, d)
+}
+
+// pauseLocked holds every request until d after now, unless a longer pause
+// is already in force, and reports when d ends and whether it lengthened
+// the pause. The caller holds b.mu.
+func (b *Budget) pauseLocked(now time.Time, d time.Duration) (time.Time, bool) {
+	until := now.Add(d)
 	if !until.After(b.pausedUntil) {
 		return until, false
 	}

@@ -12,8 +12,8 @@ import (
 
 // request makes one API request for watch: it waits for the budget, sends
 // the request, records that the API answered (for [Poller.LastProgress]),
-// and lets a 429 pause every request of the token. Every request of the
-// poller goes through it.
+// lets a 429 pause every request of the token, and any other answer end a
+// run of 429s. Every request of the poller goes through it.
 //
 // When ctx ends before or during the request, the answer says nothing
 // about the API: callers check ctx.Err and drop it.
@@ -28,10 +28,24 @@ func request[T any](ctx context.Context, p *Poller, watch string, send func(cont
 		return zero, ctx.Err()
 	}
 	var e *rtkapi.Error
-	if errors.As(err, &e) && e.Kind == rtkapi.KindRateLimited {
+	switch {
+	case errors.As(err, &e) && e.Kind == rtkapi.KindRateLimited:
 		p.rateLimited(e.RetryAfter)
+	case answered(err) && p.opts.Budget != nil:
+		p.opts.Budget.Answered()
 	}
 	return v, err
+}
+
+// answered reports whether err, the outcome of a request, comes from an
+// answer of the API: no error, an answer such as rtkapi.ErrNoActiveSession,
+// or an *rtkapi.Error with an HTTP status.
+func answered(err error) bool {
+	var e *rtkapi.Error
+	if errors.As(err, &e) {
+		return e.StatusCode != 0
+	}
+	return true
 }
 
 // wait takes one request from the budget.
