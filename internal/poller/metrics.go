@@ -14,6 +14,7 @@ type Metrics struct {
 	pollDuration *prometheus.HistogramVec
 	events       *prometheus.CounterVec
 	lastGoodPoll *prometheus.GaugeVec
+	unknown      *prometheus.GaugeVec
 }
 
 // NewMetrics registers the poller's metrics with reg and, when budget is not
@@ -37,8 +38,12 @@ func NewMetrics(reg prometheus.Registerer, budget *Budget) *Metrics {
 			Name: "rtkwatchd_last_good_poll_timestamp_seconds",
 			Help: "Unix time of the last successful poll, by watch.",
 		}, []string{"watch"}),
+		unknown: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "rtkwatchd_unknown_meetings",
+			Help: "Explicit meetings of a watch that the API says its app does not have, by watch, as of the last check (at start and on reload).",
+		}, []string{"watch"}),
 	}
-	reg.MustRegister(m.polls, m.pollDuration, m.events, m.lastGoodPoll)
+	reg.MustRegister(m.polls, m.pollDuration, m.events, m.lastGoodPoll, m.unknown)
 	if budget != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "rtkwatchd_api_budget_available_requests",
@@ -84,6 +89,12 @@ func (m *Metrics) Emitted(watch string, ev diff.Event) {
 	m.events.WithLabelValues(watch, ev.Type).Inc()
 }
 
+// UnknownMeetings sets how many explicit meetings of watch the API says do
+// not exist.
+func (m *Metrics) UnknownMeetings(watch string, n int) {
+	m.unknown.WithLabelValues(watch).Set(float64(n))
+}
+
 // Forget drops the series of a watch that a config reload removed, so that
 // dashboards do not show it for ever.
 func (m *Metrics) Forget(watch string) {
@@ -92,4 +103,5 @@ func (m *Metrics) Forget(watch string) {
 	m.pollDuration.DeletePartialMatch(l)
 	m.events.DeletePartialMatch(l)
 	m.lastGoodPoll.DeletePartialMatch(l)
+	m.unknown.DeletePartialMatch(l)
 }

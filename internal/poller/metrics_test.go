@@ -127,6 +127,7 @@ func TestMetricsForget(t *testing.T) {
 	for _, w := range []string{"kept", "removed"} {
 		m.Polled(w, diff.Observation{Kind: diff.ObservedNoSession, At: at}, false, time.Millisecond)
 		m.Emitted(w, diff.Event{Type: diff.TypeSessionStarted})
+		m.UnknownMeetings(w, 2)
 	}
 	m.Forget("removed")
 	for name := range gather(t, reg) {
@@ -136,5 +137,8 @@ func TestMetricsForget(t *testing.T) {
 	}
 	if got := gather(t, reg)[`rtkwatchd_polls_total{outcome="no_session",watch="kept"}`]; got != 1 {
 		t.Errorf("kept watch's polls = %v, want 1", got)
+	}
+	if got := gather(t, reg)[`rtkwatchd_unknown_meetings{watch="kept"}`]; got != 2 {
+		t.Errorf("kept watch's unknown meetings = %v, want 2", got)
 	}
 }
