@@ -17,9 +17,10 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/redact"
 )
 
-func cmdCheck(_ context.Context, env *environment, args []string) error {
+func cmdCheck(ctx context.Context, env *environment, args []string) error {
 	fs := newFlags("check", env.stderr)
 	path := configFlag(fs, env.getenv)
+	online := fs.Bool("online", false, "also ask the API whether each meeting exists (one request per meeting, within api.requests_per_5m)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -44,6 +45,12 @@ func cmdCheck(_ context.Context, env *environment, args []string) error {
 	if over := plan.Over(); over > 0 {
 		return usageError(fmt.Errorf("the plan needs %d API requests per 5 minutes, %d more than api.requests_per_5m (%d): poll less often, watch fewer meetings, or use all_live",
 			plan.RequestsPer5m, over, plan.Budget))
+	}
+	if n := explicitMeetings(cfg); n > 0 && !*online {
+		fmt.Fprintf(env.stdout, "\nmeetings (%d) not asked of the API: `rtkwatchd check --online` asks whether each exists (%d requests); `run` asks at start\n", n, n)
+	}
+	if *online && explicitMeetings(cfg) > 0 {
+		return checkOnline(ctx, env.stdout, cfg)
 	}
 	return nil
 }

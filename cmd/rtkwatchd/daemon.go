@@ -60,6 +60,7 @@ type daemon struct {
 
 	pollMetrics   *poller.Metrics
 	notifyMetrics *notify.Metrics
+	known         poller.KnownMeetings // meetings the API said exist
 
 	mu  sync.Mutex
 	gen *generation
@@ -69,9 +70,12 @@ type daemon struct {
 // worker, and the HTTP clients they alone use.
 type generation struct {
 	cfg     *config.Config
+	poller  *poller.Poller
 	sched   *poller.Scheduler
 	worker  *notify.Worker
 	clients []idleCloser // closed by stop, once nothing of gen runs
+	// stopCheck ends the check of gen's meetings and waits for it.
+	stopCheck func()
 
 	stopWorker     context.CancelFunc // no new deliveries
 	stopWorkerHard context.CancelFunc // abandon deliveries in flight
@@ -119,7 +123,7 @@ func runDaemon(ctx context.Context, env *environment, cfg *config.Config, opts d
 			d.log.Error().Err(err).Msg("close store")
 		}
 	}()
-	d.budget = poller.NewBudget(cfg.API.RequestsPer5m, nil)
+	d.budget = newBudget(cfg)
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.reg.MustRegister(storeCollector{st: st, log: d.log})
 	d.pollMetrics = poller.NewMetrics(d.reg, d.budget)
@@ -244,7 +248,7 @@ func (d *daemon) build(cfg *config.Config) (*generation, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &generation{cfg: cfg, sched: sched, worker: worker, clients: clients}, nil
+	return &generation{cfg: cfg, poller: p, sched: sched, worker: worker, clients: clients}, nil
 }
 
 // start runs gen's worker and schedules, and makes it the current one.
@@ -259,6 +263,7 @@ func (d *daemon) start(gen *generation) {
 		_ = gen.worker.RunDrain(wctx, hard)
 	}()
 	gen.sched.Start()
+	d.startMeetingCheck(gen)
 	d.mu.Lock()
 	d.gen = gen
 	d.mu.Unlock()
@@ -271,6 +276,9 @@ func (d *daemon) start(gen *generation) {
 // reload would otherwise leave them to their idle timeout.
 func (d *daemon) stop(gen *generation, hard <-chan struct{}) {
 	defer closeIdle(gen.clients)
+	if gen.stopCheck != nil {
+		gen.stopCheck()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), stopCyclesWithin)
 	go func() {
 		select {

@@ -17,7 +17,7 @@ const defaultConfigPath = "/etc/rtkwatchd/config.yaml"
 // synopses are the usage lines of each subcommand.
 var synopses = map[string]string{
 	"run":        "rtkwatchd run [--config F]",
-	"check":      "rtkwatchd check [--config F]",
+	"check":      "rtkwatchd check [--config F] [--online]",
 	"once":       "rtkwatchd once [--config F] [--dry-run]",
 	"demo":       "rtkwatchd demo",
 	"state":      "rtkwatchd state [--config F] [--json] [MEETING_ID]",

@@ -113,7 +113,8 @@ const usage = `usage: rtkwatchd <command> [flags]
 
 commands:
   run         [--config F]                   run the daemon
-  check       [--config F]                   validate the config and print the plan
+  check       [--config F] [--online]        validate the config and print the plan; --online: ask
+                                             the API whether each meeting exists
   once        [--config F] [--dry-run]       poll every watch once, print events as JSON lines
   demo                                       play a scenario against a built-in fake API
   state       [--config F] [MEETING_ID]      show stored snapshots

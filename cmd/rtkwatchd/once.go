@@ -49,7 +49,7 @@ func cmdOnce(ctx context.Context, env *environment, args []string) error {
 		AccountID: cfg.API.AccountID,
 		Store:     ps,
 		DryRun:    *dryRun,
-		Budget:    poller.NewBudget(cfg.API.RequestsPer5m, nil),
+		Budget:    newBudget(cfg),
 		Logger:    log,
 	})
 	enc := json.NewEncoder(env.stdout)

@@ -41,7 +41,7 @@ func (d *daemon) reloadConfig() {
 	d.stop(old, d.opts.hard)
 	d.prune(gen)
 	d.forgetMetrics(old.cfg, cfg)
-	d.budget.SetRate(cfg.API.RequestsPer5m)
+	setLimits(d.budget, cfg)
 	d.log = d.log.Level(newLogger(cfg.Log, d.env.stdout).GetLevel())
 	d.start(gen)
 	d.log.Info().Int("watches", len(cfg.Watches)).Int("notifiers", len(cfg.Notifiers)).Msg("config reloaded")

@@ -350,6 +350,13 @@ func printable(s string) bool {
 	})
 }
 
+// OnCloudflare reports whether a.BaseURL points at Cloudflare's own API,
+// whose limits apply: 1,200 requests per 5 minutes per token (which caps
+// api.requests_per_5m) and RealtimeKit's 250 requests per 10 seconds.
+// Other targets (a proxy, the fake API of tests and load runs) have their
+// own.
+func (a API) OnCloudflare() bool { return isCloudflareAPI(a.BaseURL) }
+
 // isCloudflareAPI reports whether base points at Cloudflare's own API, whose
 // rate limit caps api.requests_per_5m. Other targets (a proxy, the fake API
 // of tests and load runs) may be given any budget.

@@ -66,6 +66,9 @@ func Run(ctx context.Context, opts Options) error {
 
 	fake := rtkfake.New(rtkfake.Options{Token: demoToken, AccountID: demoAccountID})
 	defer fake.Close()
+	for _, m := range []string{demoTownHall, demoStandup} {
+		fake.CreateMeeting(demoApp, m) // the daemon asks whether they exist
+	}
 	secret, err := newSecret()
 	if err != nil {
 		return err

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
+)
+
+func TestCheckOnline(t *testing.T) {
+	f := newFixture(t, "live-1", "idle-1", "nope")
+	f.api.StartSession(testApp, "live-1", rtkfake.Session{})
+	f.api.CreateMeeting(testApp, "idle-1")
+
+	t.Run("offline: not asked", func(t *testing.T) {
+		r := f.run("check")
+		r.wantCode(t, exitOK)
+		if !strings.Contains(r.stdout, "meetings (3) not asked of the API: `rtkwatchd check --online` asks whether each exists (3 requests)") {
+			t.Errorf("check does not say that the meetings were not asked:\n%s", r.stdout)
+		}
+		if n := f.api.Counts().Total; n != 0 {
+			t.Errorf("check without --online made %d requests", n)
+		}
+	})
+	t.Run("an unknown meeting", func(t *testing.T) {
+		r := f.run("check", "--online")
+		r.wantCode(t, exitUsage)
+		r.noSecrets(t)
+		if !strings.Contains(squeeze(r.stdout), "meetings (3 asked of the API)\n watches[0].meetings[2] nope does not exist in app app-1\n") {
+			t.Errorf("check does not name the unknown meeting:\n%s", r.stdout)
+		}
+		want := "rtkwatchd: 1 meeting(s) do not exist in their app, so they would never have a session: watches[0].meetings[2] (nope)\n"
+		if diff := cmp.Diff(want, r.stderr); diff != "" {
+			t.Errorf("stderr (-want +got):\n%s", diff)
+		}
+		if n := f.api.Counts().Meetings; n != 3 {
+			t.Errorf("%d meeting requests; want one per meeting", n)
+		}
+	})
+	t.Run("every one exists", func(t *testing.T) {
+		f.api.CreateMeeting(testApp, "nope")
+		r := f.run("check", "--online")
+		r.wantCode(t, exitOK)
+		if !strings.Contains(squeeze(r.stdout), "meetings (3 asked of the API)\n every one exists\n") {
+			t.Errorf("check does not say that every meeting exists:\n%s", r.stdout)
+		}
+	})
+	t.Run("the API refuses", func(t *testing.T) {
+		f.api.SetFault("", "", rtkfake.Fault{Kind: rtkfake.Unauthorized})
+		defer f.api.ClearFault("", "")
+		r := f.run("check", "--online")
+		r.wantCode(t, exitFailure)
+		r.noSecrets(t)
+		want := "rtkwatchd: could not ask the API whether 3 meeting(s) exist: 401 Unauthorized: Authentication error (code 10000)\n"
+		if diff := cmp.Diff(want, r.stderr); diff != "" {
+			t.Errorf("stderr (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestRunReportsUnknownMeetings: the daemon asks at start whether its
+// meetings exist, logs each that does not and counts it in
+// rtkwatchd_unknown_meetings; a reload asks again about those alone.
+func TestRunReportsUnknownMeetings(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "meeting-1", "ghost")
+	f.api.CreateMeeting(testApp, "meeting-1")
+	f.params.Admin = freeLoopbackAddr(t)
+	f.writeConfig()
+
+	ctx, cancel := context.WithCancel(t.Context())
+	reload := make(chan struct{})
+	var log lockedBuffer
+	env := &environment{getenv: func(k string) string { return f.env[k] }, stdout: &log, stderr: &log, reload: reload}
+	done := make(chan error, 1)
+	go func() { done <- runEnv(ctx, []string{"run", "--config", f.config}, env) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("the daemon ended with %v", err)
+		}
+		if t.Failed() {
+			t.Logf("the daemon's log:\n%s", log.String())
+		}
+	})
+	unknown := func() string {
+		res, err := http.Get("http://" + f.params.Admin + "/metrics")
+		if err != nil {
+			return ""
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		for line := range strings.Lines(string(b)) {
+			if strings.HasPrefix(line, `rtkwatchd_unknown_meetings{watch="town-hall"}`) {
+				return strings.TrimSpace(line)
+			}
+		}
+		return ""
+	}
+
+	pollUntil(t, 10*time.Second, "the unknown meeting counted", func() bool {
+		return unknown() == `rtkwatchd_unknown_meetings{watch="town-hall"} 1`
+	})
+	named := false
+	for line := range strings.Lines(log.String()) {
+		named = named || strings.Contains(line, `"level":"warn","watch":"town-hall","app":"app-1","meeting":"ghost"`) &&
+			strings.Contains(line, `"message":"the meeting does not exist in its app, so it will never have a session: check its id"`)
+	}
+	if !named {
+		t.Errorf("the log does not name the unknown meeting:\n%s", log.String())
+	}
+	if n := f.api.Counts().Meetings; n != 2 {
+		t.Errorf("%d meeting requests at start; want 2", n)
+	}
+
+	f.api.CreateMeeting(testApp, "ghost")
+	reload <- struct{}{}
+	pollUntil(t, 10*time.Second, "no unknown meeting after the reload", func() bool {
+		return unknown() == `rtkwatchd_unknown_meetings{watch="town-hall"} 0`
+	})
+	if n := f.api.Counts().Meetings; n != 3 {
+		t.Errorf("%d meeting requests in all; want 3: the reload asks about ghost alone", n)
+	}
+}
