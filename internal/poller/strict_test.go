@@ -138,4 +138,3 @@ func TestTwoLiveSessionsInTheList(t *testing.T) {
 		})
 	}
 }
-
