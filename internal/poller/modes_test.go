@@ -30,16 +30,16 @@ func requestsSince(h *harness, before rtkfake.Counts) cycleRequests {
 func TestAllLivePagingModes(t *testing.T) {
 	tests := []struct {
 		name  string
-		mode  rtkfake.Paging
+		mode  rtkfake.PagingMode
 		pages int  // pages the list takes
 		fails bool // the list cannot be read whole
 	}{
 		{name: "as documented", pages: 3},
-		{name: "per_page capped at 25", mode: rtkfake.Paging{MaxPerPage: 25}, pages: 10},
-		{name: "page_no from 0", mode: rtkfake.Paging{ZeroBased: true}, pages: 3},
-		{name: "no paging object", mode: rtkfake.Paging{NoPagingObject: true}, pages: 3},
-		{name: "page_no ignored", mode: rtkfake.Paging{IgnorePageNo: true}, pages: 1, fails: true},
-		{name: "no order without a sort", mode: rtkfake.Paging{ShuffleUnsorted: true}, pages: 3},
+		{name: "per_page capped at 25", mode: rtkfake.PagingMode{MaxPerPage: 25}, pages: 10},
+		{name: "page_no from 0", mode: rtkfake.PagingMode{ZeroBased: true}, pages: 3},
+		{name: "no paging object", mode: rtkfake.PagingMode{NoPagingObject: true}, pages: 3},
+		{name: "page_no ignored", mode: rtkfake.PagingMode{IgnorePageNo: true}, pages: 1, fails: true},
+		{name: "no order without a sort", mode: rtkfake.PagingMode{ShuffleUnsorted: true}, pages: 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,7 +109,7 @@ func TestAllLivePagingModes(t *testing.T) {
 // so that the 101st moves onto page 1 and the first read misses it. The
 // next cycle finds it: a late baseline, never a session.started.
 func TestAllLiveShiftDuringFirstRead(t *testing.T) {
-	for _, mode := range []rtkfake.Paging{{}, {NoPagingObject: true}} {
+	for _, mode := range []rtkfake.PagingMode{{}, {NoPagingObject: true}} {
 		t.Run(fmt.Sprintf("paging object %v", !mode.NoPagingObject), func(t *testing.T) {
 			h := newHarness(t)
 			for i := range 101 {
@@ -157,7 +157,7 @@ func TestExplicitShiftDuringFirstRead(t *testing.T) {
 	}
 	h.clock.Advance(3 * time.Hour)
 	first := true
-	h.fake.SetPaging(rtkfake.Paging{AfterPage: func(_ string, page int) {
+	h.fake.SetPaging(rtkfake.PagingMode{AfterPage: func(_ string, page int) {
 		if page == 1 && first {
 			first = false
 			h.fake.EndSession(testApp, "m000")

@@ -17,28 +17,28 @@ import (
 func TestReadListModes(t *testing.T) {
 	tests := []struct {
 		name     string
-		mode     rtkfake.Paging
+		mode     rtkfake.PagingMode
 		requests int
 		missing  int    // sessions the read cannot see
 		settled  bool   // the read says it saw the list at one instant
 		failure  string // the read fails with this message
 	}{
 		{name: "as documented", requests: 3, settled: true},
-		{name: "per_page capped at 25", mode: rtkfake.Paging{MaxPerPage: 25}, requests: 10, settled: true},
-		{name: "page_no from 0", mode: rtkfake.Paging{ZeroBased: true}, requests: 3, settled: true},
-		{name: "page_no from 0, capped at 25", mode: rtkfake.Paging{ZeroBased: true, MaxPerPage: 25}, requests: 10, settled: true},
-		{name: "no paging object", mode: rtkfake.Paging{NoPagingObject: true}, requests: 3},
-		{name: "no paging object, capped at 25", mode: rtkfake.Paging{NoPagingObject: true, MaxPerPage: 25}, requests: 11},
-		{name: "page_no ignored", mode: rtkfake.Paging{IgnorePageNo: true}, requests: 2,
+		{name: "per_page capped at 25", mode: rtkfake.PagingMode{MaxPerPage: 25}, requests: 10, settled: true},
+		{name: "page_no from 0", mode: rtkfake.PagingMode{ZeroBased: true}, requests: 3, settled: true},
+		{name: "page_no from 0, capped at 25", mode: rtkfake.PagingMode{ZeroBased: true, MaxPerPage: 25}, requests: 10, settled: true},
+		{name: "no paging object", mode: rtkfake.PagingMode{NoPagingObject: true}, requests: 3},
+		{name: "no paging object, capped at 25", mode: rtkfake.PagingMode{NoPagingObject: true, MaxPerPage: 25}, requests: 11},
+		{name: "page_no ignored", mode: rtkfake.PagingMode{IgnorePageNo: true}, requests: 2,
 			failure: "page_no 2 began at entry 0, not 100: the API does not page as asked"},
-		{name: "page_no ignored, no paging object", mode: rtkfake.Paging{IgnorePageNo: true, NoPagingObject: true}, requests: 2,
+		{name: "page_no ignored, no paging object", mode: rtkfake.PagingMode{IgnorePageNo: true, NoPagingObject: true}, requests: 2,
 			failure: "page_no 2 holds only sessions already read: the API seems to ignore page_no"},
-		{name: "no order without a sort", mode: rtkfake.Paging{ShuffleUnsorted: true}, requests: 3, settled: true},
-		{name: "no order without a sort, no paging object", mode: rtkfake.Paging{ShuffleUnsorted: true, NoPagingObject: true}, requests: 3},
+		{name: "no order without a sort", mode: rtkfake.PagingMode{ShuffleUnsorted: true}, requests: 3, settled: true},
+		{name: "no order without a sort, no paging object", mode: rtkfake.PagingMode{ShuffleUnsorted: true, NoPagingObject: true}, requests: 3},
 		// Nothing tells page_no 1 from the second page without a paging
 		// object: the first page goes unread. The poller asks each meeting
 		// whose session leaves the list, so no session is called ended.
-		{name: "page_no from 0, no paging object", mode: rtkfake.Paging{ZeroBased: true, NoPagingObject: true}, requests: 2, missing: 100},
+		{name: "page_no from 0, no paging object", mode: rtkfake.PagingMode{ZeroBased: true, NoPagingObject: true}, requests: 2, missing: 100},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,7 +90,7 @@ func TestReadListModes(t *testing.T) {
 // the page not yet read to the one read. The read does not see it and says
 // that it is not settled.
 func TestReadListShift(t *testing.T) {
-	for _, mode := range []rtkfake.Paging{{}, {NoPagingObject: true}} {
+	for _, mode := range []rtkfake.PagingMode{{}, {NoPagingObject: true}} {
 		t.Run(fmt.Sprintf("paging object %v", !mode.NoPagingObject), func(t *testing.T) {
 			srv := newFake(t, rtkfake.Options{})
 			var ids []string
@@ -122,7 +122,7 @@ func TestReadListShift(t *testing.T) {
 func TestReadListHint(t *testing.T) {
 	tests := []struct {
 		name     string
-		mode     rtkfake.Paging
+		mode     rtkfake.PagingMode
 		live     int
 		hint     PageHint
 		requests int
@@ -132,10 +132,10 @@ func TestReadListHint(t *testing.T) {
 		{name: "as short as the fullest page seen", live: 50, hint: PageHint{Fill: 50}, requests: 2, wantHint: PageHint{Fill: 50}},
 		{name: "shorter than the fullest page seen", live: 49, hint: PageHint{Fill: 50}, requests: 1, wantHint: PageHint{Fill: 50}},
 		{name: "full", live: 100, requests: 2, wantHint: PageHint{Fill: 100}},
-		{name: "capped, learned", mode: rtkfake.Paging{MaxPerPage: 25}, live: 30, requests: 2, wantHint: PageHint{Cap: 25, Fill: 25}},
-		{name: "capped, known", mode: rtkfake.Paging{MaxPerPage: 25}, live: 24, hint: PageHint{Cap: 25, Fill: 25}, requests: 1,
+		{name: "capped, learned", mode: rtkfake.PagingMode{MaxPerPage: 25}, live: 30, requests: 2, wantHint: PageHint{Cap: 25, Fill: 25}},
+		{name: "capped, known", mode: rtkfake.PagingMode{MaxPerPage: 25}, live: 24, hint: PageHint{Cap: 25, Fill: 25}, requests: 1,
 			wantHint: PageHint{Cap: 25, Fill: 25}},
-		{name: "capped at the cap, known", mode: rtkfake.Paging{MaxPerPage: 25}, live: 25, hint: PageHint{Cap: 25, Fill: 25}, requests: 2,
+		{name: "capped at the cap, known", mode: rtkfake.PagingMode{MaxPerPage: 25}, live: 25, hint: PageHint{Cap: 25, Fill: 25}, requests: 2,
 			wantHint: PageHint{Cap: 25, Fill: 25}},
 		{name: "a cap that went away", live: 60, hint: PageHint{Cap: 25, Fill: 25}, requests: 2, wantHint: PageHint{Fill: 60}},
 	}
