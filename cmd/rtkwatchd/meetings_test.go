@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -74,21 +73,7 @@ func TestRunReportsUnknownMeetings(t *testing.T) {
 	f.params.Admin = freeLoopbackAddr(t)
 	f.writeConfig()
 
-	ctx, cancel := context.WithCancel(t.Context())
-	reload := make(chan struct{})
-	var log lockedBuffer
-	env := &environment{getenv: func(k string) string { return f.env[k] }, stdout: &log, stderr: &log, reload: reload}
-	done := make(chan error, 1)
-	go func() { done <- runEnv(ctx, []string{"run", "--config", f.config}, env) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("the daemon ended with %v", err)
-		}
-		if t.Failed() {
-			t.Logf("the daemon's log:\n%s", log.String())
-		}
-	})
+	d := f.runInProcess(t)
 	unknown := func() string {
 		res, err := http.Get("http://" + f.params.Admin + "/metrics")
 		if err != nil {
@@ -108,19 +93,19 @@ func TestRunReportsUnknownMeetings(t *testing.T) {
 		return unknown() == `rtkwatchd_unknown_meetings{watch="town-hall"} 1`
 	})
 	named := false
-	for line := range strings.Lines(log.String()) {
+	for line := range strings.Lines(d.log.String()) {
 		named = named || strings.Contains(line, `"level":"warn","watch":"town-hall","app":"app-1","meeting":"ghost"`) &&
 			strings.Contains(line, `"message":"the meeting does not exist in its app, so it will never have a session: check its id"`)
 	}
 	if !named {
-		t.Errorf("the log does not name the unknown meeting:\n%s", log.String())
+		t.Errorf("the log does not name the unknown meeting:\n%s", d.log.String())
 	}
 	if n := f.api.Counts().Meetings; n != 2 {
 		t.Errorf("%d meeting requests at start; want 2", n)
 	}
 
 	f.api.CreateMeeting(testApp, "ghost")
-	reload <- struct{}{}
+	d.reload(t)
 	pollUntil(t, 10*time.Second, "no unknown meeting after the reload", func() bool {
 		return unknown() == `rtkwatchd_unknown_meetings{watch="town-hall"} 0`
 	})

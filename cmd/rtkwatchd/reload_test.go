@@ -17,6 +17,44 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
+// inProcess is the daemon run by `run` in the test's process.
+type inProcess struct {
+	log     *lockedBuffer
+	reloads chan struct{}
+	done    chan error // holds the daemon's end, once
+}
+
+// runInProcess runs `run` on the fixture's config in this process until
+// the test ends, and then checks that it ended well.
+func (f *fixture) runInProcess(t *testing.T) *inProcess {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	d := &inProcess{log: &lockedBuffer{}, reloads: make(chan struct{}), done: make(chan error, 1)}
+	env := &environment{getenv: func(k string) string { return f.env[k] }, stdout: d.log, stderr: d.log, reload: d.reloads}
+	go func() { d.done <- runEnv(ctx, []string{"run", "--config", f.config}, env) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-d.done; err != nil {
+			t.Errorf("the daemon ended with %v", err)
+		}
+		if t.Failed() {
+			t.Logf("the daemon's log:\n%s", d.log.String())
+		}
+	})
+	return d
+}
+
+// reload asks the daemon to reload its config, as SIGHUP does.
+func (d *inProcess) reload(t *testing.T) {
+	t.Helper()
+	select {
+	case d.reloads <- struct{}{}:
+	case err := <-d.done:
+		d.done <- err // for the cleanup
+		t.Fatalf("the daemon ended with %v", err)
+	}
+}
+
 // connCounter is a loopback TCP proxy to a server that counts the
 // connections open through it: each from its accept until either side
 // closes it.
@@ -108,21 +146,7 @@ func TestReloadClosesIdleConnections(t *testing.T) {
 		}
 	})
 
-	ctx, cancel := context.WithCancel(t.Context())
-	reload := make(chan struct{})
-	var log lockedBuffer
-	env := &environment{getenv: func(k string) string { return f.env[k] }, stdout: &log, stderr: &log, reload: reload}
-	done := make(chan error, 1)
-	go func() { done <- runEnv(ctx, []string{"run", "--config", f.config}, env) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("the daemon ended with %v", err)
-		}
-		if t.Failed() {
-			t.Logf("the daemon's log:\n%s", log.String())
-		}
-	})
+	d := f.runInProcess(t)
 
 	pollUntil(t, 10*time.Second, "the start-up poll", func() bool {
 		return f.api.ActiveSessionRequests(testApp, "meeting-1") > 0
@@ -138,14 +162,10 @@ func TestReloadClosesIdleConnections(t *testing.T) {
 		} else {
 			f.api.EndSession(testApp, "meeting-1")
 		}
-		select {
-		case reload <- struct{}{}:
-		case err := <-done:
-			t.Fatalf("the daemon ended with %v", err)
-		}
+		d.reload(t)
 		pollUntil(t, 10*time.Second, fmt.Sprintf("reload %d and its event delivered", i), func() bool {
 			delivered += len(f.hook.take())
-			return strings.Count(log.String(), `"message":"config reloaded"`) == i && delivered == i
+			return strings.Count(d.log.String(), `"message":"config reloaded"`) == i && delivered == i
 		})
 	}
 	// The running generation keeps its own connection to each; every
