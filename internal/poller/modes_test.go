@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
 )
 
@@ -65,6 +66,11 @@ func TestAllLivePagingModes(t *testing.T) {
 				t.Logf("%s: %d sessions-list and %d active-session requests", name, got.sessions, got.active)
 				if diff := cmp.Diff(want, summary(c.Events)); diff != "" {
 					t.Errorf("%s: events (-want +got):\n%s", name, diff)
+				}
+				for _, ev := range c.Events {
+					if ev.Type == diff.TypeSessionEnded && (ev.Data.Final == nil || ev.Data.Final.Status != diff.StatusEnded) {
+						t.Errorf("%s: %s has final numbers %+v; want the ENDED session", name, ev.Data.MeetingID, ev.Data.Final)
+					}
 				}
 				if limit := tt.pages + 1 + 2*ends; got.sessions+got.active > limit {
 					t.Errorf("%s: %d requests; want at most %d", name, got.sessions+got.active, limit)

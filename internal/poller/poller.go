@@ -15,9 +15,13 @@
 //   - meetings.go: a watch read meeting by meeting;
 //   - list.go: a watch read through the sessions list (all_live, or many
 //     explicit meetings);
+//   - pages.go: a list read page by page, each page through the budget:
+//     the live sessions, and the final numbers of one that ended;
 //   - observe.go: every request to the API, and the one place that turns
 //     an answer, or an error of package rtkapi, into a diff.Observation;
-//   - budget.go: the request budget, and how a 429 pauses it;
+//   - budget.go, window.go: the request budget, RealtimeKit's own window,
+//     and how a 429 pauses them;
+//   - exist.go: whether the watched meetings exist;
 //   - commit.go: snapshots read, and the cycle's result written;
 //   - schedule.go, plan.go, prune.go, watch.go, metrics.go: schedules,
 //     the budget plan of a config, pruning, watches, metrics.
