@@ -75,7 +75,7 @@ func checkOnline(ctx context.Context, w io.Writer, cfg *config.Config) error {
 		return usageError(fmt.Errorf("%d meeting(s) do not exist in their app, so they would never have a session: %s",
 			len(unknown), strings.Join(unknown, ", ")))
 	case len(failed) > 0:
-		return fmt.Errorf("could not ask the API whether %d meeting(s) exist: %w", len(failed), failed[0].Err)
+		return fmt.Errorf("ask the API whether %d meeting(s) exist: %w", len(failed), failed[0].Err)
 	}
 	return nil
 }

@@ -56,7 +56,7 @@ func TestCheckOnline(t *testing.T) {
 		r := f.run("check", "--online")
 		r.wantCode(t, exitFailure)
 		r.noSecrets(t)
-		want := "rtkwatchd: could not ask the API whether 3 meeting(s) exist: 401 Unauthorized: Authentication error (code 10000)\n"
+		want := "rtkwatchd: ask the API whether 3 meeting(s) exist: 401 Unauthorized: Authentication error (code 10000)\n"
 		if diff := cmp.Diff(want, r.stderr); diff != "" {
 			t.Errorf("stderr (-want +got):\n%s", diff)
 		}
