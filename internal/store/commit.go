@@ -16,6 +16,9 @@ type NewEvent struct {
 	CreatedAt time.Time // for delivery.max_age
 	Body      []byte    // the event JSON, sent as is
 	Notifiers []string  // one delivery per notifier name
+	// Silenced are the notifiers a silence holds the event from: the
+	// history records them, nothing is queued for them.
+	Silenced []string
 }
 
 // validate reports why e cannot be queued, or nil.
@@ -34,6 +37,15 @@ func (e NewEvent) validate() error {
 	for i, n := range e.Notifiers {
 		if n == "" {
 			return fmt.Errorf("event %s: notifiers[%d] is empty", e.ID, i)
+		}
+		if seen[n] {
+			return fmt.Errorf("event %s: notifier %q is listed twice", e.ID, n)
+		}
+		seen[n] = true
+	}
+	for i, n := range e.Silenced {
+		if n == "" {
+			return fmt.Errorf("event %s: silenced[%d] is empty", e.ID, i)
 		}
 		if seen[n] {
 			return fmt.Errorf("event %s: notifier %q is listed twice", e.ID, n)
@@ -73,14 +85,17 @@ func (u Update) validate() error {
 
 // Commit writes a batch of updates in ONE bbolt transaction: every snapshot
 // is written or deleted, and every event gets one outbox delivery per
-// notifier, with no attempts yet and due now. An event with no notifiers
-// queues nothing. Either all of it is on disk when Commit returns nil, or
+// notifier, with no attempts yet and due now, and is recorded in the
+// history (history.go) with the notifiers it was queued for and those it
+// was silenced for. An event with no notifiers queues nothing but is
+// recorded all the same. Either all of it is on disk when Commit returns nil, or
 // none of it is.
 //
 // Commit checks every update first and writes nothing if one is invalid: an
 // empty or NUL-containing watch name, an empty meeting ID, a missing snapshot
 // (or one given with Delete), an event without ID, type, creation time or
-// body, or an empty or repeated notifier name. A write error (a full disk,
+// body, or an empty or repeated notifier name (in Notifiers and Silenced
+// together). A write error (a full disk,
 // say) rolls the transaction back and is returned; what earlier commits wrote
 // stays intact. Later updates of the same key in one batch win. Commit keeps
 // no reference to the caller's slices once it returns.
@@ -102,6 +117,10 @@ func (s *Store) Commit(updates []Update) error {
 		if err != nil {
 			return err
 		}
+		h, err := openHistory(tx)
+		if err != nil {
+			return err
+		}
 		for _, u := range updates {
 			if u.Delete {
 				err = snaps.Delete(u.Key.bytes())
@@ -113,6 +132,9 @@ func (s *Store) Commit(updates []Update) error {
 			}
 			for _, e := range u.Events {
 				if err := q.enqueue(u.Key, e); err != nil {
+					return err
+				}
+				if err := h.add(u.Key, e); err != nil {
 					return err
 				}
 			}

@@ -1,6 +1,7 @@
 // Package store keeps rtkwatchd's state in one bbolt file: the last snapshot
-// of every watched meeting, the outbox of deliveries still to make, and the
-// dead letters that could not be delivered.
+// of every watched meeting, the outbox of deliveries still to make, the
+// dead letters that could not be delivered, the history of committed
+// events, and the ad hoc silences.
 //
 // A meeting's next snapshot and the deliveries of the events it implies are
 // written in one transaction, so a crash at any instant either loses both or
@@ -65,6 +66,8 @@ const DefaultLockTimeout = time.Second
 //	snapshots/<watch>\x00<meeting id> → snapshot bytes
 //	outbox/<notifier>/<id>            → record (id: 8 bytes, big-endian)
 //	dead/<id>                         → record
+//	history/…, history_ids/…          → every committed event (history.go)
+//	silences/<id>                     → ad hoc silences (silences.go)
 //
 // A record is a JSON header (notifier, watch and meeting, event id and type,
 // attempts, times, last error) and the body (record.go). Delivery IDs come
@@ -77,7 +80,10 @@ var (
 	bucketDead      = []byte("dead")
 	keySchema       = []byte("schema")
 
-	allBuckets = [][]byte{bucketMeta, bucketSnapshots, bucketOutbox, bucketDead}
+	// Files written before the history and the silences lack their
+	// buckets until a read-write Open creates them; readers take a missing
+	// one as empty.
+	allBuckets = [][]byte{bucketMeta, bucketSnapshots, bucketOutbox, bucketDead, bucketHistory, bucketHistoryIDs, bucketSilences}
 )
 
 // Options tunes Open.

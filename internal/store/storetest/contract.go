@@ -27,6 +27,14 @@ type Store interface {
 	DeadLetterCount() (int, error)
 	Requeue(at time.Time, ids ...uint64) (int, error)
 	RemoveDeadLetters(cutoff time.Time) (int, error)
+	History(q store.HistoryQuery) ([]store.HistoryEvent, error)
+	HistorySize() (events, size int64, err error)
+	PruneHistory(b store.HistoryBounds) (int, error)
+	Replay(notifier string, at time.Time, ids ...string) ([]uint64, error)
+	AddSilence(s store.Silence) (uint64, error)
+	Silences() ([]store.Silence, error)
+	RemoveSilence(id uint64) error
+	PruneSilences(now time.Time) (int, error)
 }
 
 // t0 is when the contract's events happen.
@@ -46,6 +54,11 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"retire a notifier's outbox", retire},
 		{"remove old dead letters", removeOld},
 		{"listings page", listingsPage},
+		{"history beside the outbox", historyBesideOutbox},
+		{"history since a time, filtered, paged", historyListing},
+		{"history pruned by age, count and size", historyPrune},
+		{"replay is all or nothing, with the same ids", replay},
+		{"silences", silences},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
