@@ -47,6 +47,14 @@ const (
 	DefaultRecoverAfter    = 1
 )
 
+// Defaults of the history's bounds: a week, and at most 100,000 events or
+// 256 MiB, whichever is reached first.
+const (
+	DefaultHistory          = 168 * time.Hour
+	DefaultHistoryMaxEvents = 100_000
+	DefaultHistoryMaxMB     = 256
+)
+
 // MinRemindEvery is the shortest remind_every a watch may ask for.
 const MinRemindEvery = time.Minute
 
@@ -73,6 +81,7 @@ type Config struct {
 	Notifiers []Notifier `yaml:"notifiers"`
 	Delivery  Delivery   `yaml:"delivery"`
 	Watches   []Watch    `yaml:"watches"`
+	Silences  []Silence  `yaml:"silences"`
 }
 
 // API configures access to the Cloudflare RealtimeKit API.
@@ -94,6 +103,15 @@ type API struct {
 type Store struct {
 	// Path is the file that holds snapshots, the outbox and dead letters.
 	Path string `yaml:"path"`
+	// History is how long committed events are kept for `rtkwatchd
+	// events` and replay.
+	History time.Duration `yaml:"history"`
+	// HistoryMaxEvents bounds the history's count: the oldest events go
+	// first when it holds more.
+	HistoryMaxEvents int `yaml:"history_max_events"`
+	// HistoryMaxMB bounds the history's size in MiB (its records and
+	// keys): the oldest events go first when it is larger.
+	HistoryMaxMB int `yaml:"history_max_mb"`
 }
 
 // Log configures the daemon's log output.
@@ -249,7 +267,8 @@ func Default() Config {
 			Timeout:       DefaultAPITimeout,
 			RequestsPer5m: DefaultRequestsPer5m,
 		},
-		Store: Store{Path: DefaultStorePath},
+		Store: Store{Path: DefaultStorePath, History: DefaultHistory,
+			HistoryMaxEvents: DefaultHistoryMaxEvents, HistoryMaxMB: DefaultHistoryMaxMB},
 		Log:   Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
 		Admin: Admin{Listen: DefaultAdminListen},
 		Delivery: Delivery{

@@ -71,7 +71,7 @@ func TestLoadGood(t *testing.T) {
 			Timeout:       2 * time.Second,
 			RequestsPer5m: 1200,
 		},
-		Store: Store{Path: "/srv/rtk/state.db"},
+		Store: Store{Path: "/srv/rtk/state.db", History: 72 * time.Hour, HistoryMaxEvents: 5000, HistoryMaxMB: 64},
 		Log:   Log{Level: "debug", Format: "console"},
 		Admin: Admin{Listen: ""},
 		Notifiers: []Notifier{{
@@ -86,6 +86,10 @@ func TestLoadGood(t *testing.T) {
 		}},
 		Delivery: Delivery{Timeout: 3 * time.Second, MaxAttempts: 4, MaxAge: 90 * time.Minute, DeadLetterRetention: 48 * time.Hour},
 		Watches:  []Watch{a, b},
+		Silences: []Silence{
+			{Name: "nightly", Watches: []string{"a"}, Notifiers: []string{"slack-video"}, Schedule: "30 2 * * *", Duration: time.Hour, Timezone: "Europe/Berlin"},
+			{Name: "sundays", Schedule: "0 0 * * 0", Duration: 24 * time.Hour},
+		},
 	}
 
 	tests := []struct {

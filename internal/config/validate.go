@@ -63,6 +63,15 @@ func validate(c *Config, src *sources) Errors {
 	if c.Store.Path == "" {
 		v.add("store.path", "required")
 	}
+	if c.Store.History <= 0 {
+		v.add("store.history", "must be > 0")
+	}
+	if c.Store.HistoryMaxEvents < 1 {
+		v.add("store.history_max_events", "must be >= 1")
+	}
+	if c.Store.HistoryMaxMB < 1 {
+		v.add("store.history_max_mb", "must be >= 1")
+	}
 	if !slices.Contains(logLevels, c.Log.Level) {
 		v.add("log.level", "must be one of %s, got %q", strings.Join(logLevels, ", "), clip(c.Log.Level))
 	}
@@ -88,6 +97,7 @@ func validate(c *Config, src *sources) Errors {
 		v.add("delivery.dead_letter_retention", "must be > 0")
 	}
 	v.watches(c)
+	v.silences(c)
 	return v.errs.sorted()
 }
 
