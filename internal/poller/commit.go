@@ -3,6 +3,7 @@ package poller
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
@@ -93,6 +94,9 @@ func (p *Poller) commit(w Watch, steps []meetingStep) (Cycle, error) {
 	return c, flush()
 }
 
+// update returns the store update of one meeting's step: its next
+// snapshot, and each event queued for the watch's notifiers of its type
+// but those a silence holds it from at the event's time.
 func (p *Poller) update(w Watch, s meetingStep) (store.Update, error) {
 	snap, err := json.Marshal(s.next)
 	if err != nil {
@@ -104,10 +108,29 @@ func (p *Poller) update(w Watch, s meetingStep) (store.Update, error) {
 		if err != nil {
 			return store.Update{}, fmt.Errorf("encode event %s: %w", ev.Data.ID, err)
 		}
+		routes := w.Routes[ev.Type]
+		var silenced []string
+		if p.opts.Silences != nil {
+			silenced = p.opts.Silences.Silenced(ev.Timestamp, w.Name, routes)
+		}
 		u.Events = append(u.Events, store.NewEvent{
 			ID: ev.Data.ID, Type: ev.Type, CreatedAt: ev.Timestamp, Body: body,
-			Notifiers: w.Routes[ev.Type],
+			Notifiers: without(routes, silenced), Silenced: silenced,
 		})
 	}
 	return u, nil
+}
+
+// without returns the names of all that are not in drop, in order.
+func without(all, drop []string) []string {
+	if len(drop) == 0 {
+		return all
+	}
+	out := make([]string, 0, len(all))
+	for _, n := range all {
+		if !slices.Contains(drop, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -73,9 +73,18 @@ type Options struct {
 	PerPage int
 	// Observer is told of every poll; nil means nobody listens.
 	Observer Observer
+	// Silences decides, as a cycle commits, which notifiers each event is
+	// held from; nil means none is.
+	Silences Silencer
 	Logger   zerolog.Logger
 	// Now stamps every observation; default time.Now.
 	Now func() time.Time
+}
+
+// Silencer says which of the notifiers an event of watch at t is held
+// from; *silence.Live provides it.
+type Silencer interface {
+	Silenced(t time.Time, watch string, notifiers []string) []string
 }
 
 // Observer is told what each poll and cycle found, for metrics.
