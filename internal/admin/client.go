@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -60,13 +61,29 @@ func (e *Error) Error() string { return fmt.Sprintf("daemon admin API %s: %s", e
 // do sends one request; out is a func(io.Reader) error that reads the
 // body, or a value the JSON body decodes into.
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, out any) error {
+	return c.send(ctx, method, path, q, nil, out)
+}
+
+// send is do with a JSON request body, when in is not nil.
+func (c *Client) send(ctx context.Context, method, path string, q url.Values, in, out any) error {
 	u := c.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return err
+	}
+	if in != nil {
+		req.Header.Set("content-type", "application/json")
 	}
 	req.Header.Set(cliHeader, "1")
 	res, err := c.hc.Do(req)
@@ -77,6 +94,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, out 
 	if res.StatusCode/100 != 2 {
 		msg, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
 		return &Error{Path: path, StatusCode: res.StatusCode, Message: strings.TrimSpace(string(msg))}
+	}
+	if out == nil {
+		return nil
 	}
 	if fn, ok := out.(func(io.Reader) error); ok {
 		return fn(res.Body)

@@ -40,6 +40,7 @@ func newRig(t *testing.T) *rig {
 	r.srv, err = Start("127.0.0.1:0", Handlers{
 		Registry: prometheus.NewRegistry(), Store: st, Healthy: up, Ready: up,
 		Requeued: func() { r.requeued.Add(1) }, Log: zerolog.Nop(),
+		Watch: known, Notifier: known,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -50,6 +51,9 @@ func newRig(t *testing.T) *rig {
 	}
 	return r
 }
+
+// known is the rig's config: every name but those starting with "unknown".
+func known(name string) bool { return !strings.HasPrefix(name, "unknown") }
 
 // commit stores a snapshot of meeting in watch, with one event for the
 // notifier "ops".

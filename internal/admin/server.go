@@ -3,8 +3,8 @@
 //
 // The daemon serves /metrics, /healthz and /readyz to anyone its listener
 // lets in, and, on loopback only, the endpoints the CLI needs while the
-// daemon holds the store's lock: /v1/state, /v1/deliveries and
-// /v1/deliveries/retry. [Start] runs the server; [Client] asks it.
+// daemon holds the store's lock: /v1/state, /v1/deliveries,
+// /v1/deliveries/retry, /v1/events, /v1/events/replay and /v1/silences. [Start] runs the server; [Client] asks it.
 package admin
 
 import (
@@ -45,8 +45,12 @@ type Handlers struct {
 	Healthy func() (bool, string)
 	// Ready reports whether the daemon polls and delivers (readiness).
 	Ready func() (bool, string)
-	// Requeued, when set, is called after dead letters were queued again.
+	// Requeued, when set, is called after dead letters were queued again,
+	// or events replayed.
 	Requeued func()
+	// Watch and Notifier, when set, report whether the daemon's config has
+	// a watch or notifier of that name; silences and replays name them.
+	Watch, Notifier func(name string) bool
 	// Log receives the server's own failures.
 	Log zerolog.Logger
 }
@@ -66,6 +70,11 @@ func Start(addr string, h Handlers) (*Server, error) {
 	mux.Handle("GET /v1/state", loopbackOnly(h.state))
 	mux.Handle("GET /v1/deliveries", loopbackOnly(h.deliveries))
 	mux.Handle("POST /v1/deliveries/retry", loopbackOnly(h.retry))
+	mux.Handle("GET /v1/events", loopbackOnly(h.events))
+	mux.Handle("POST /v1/events/replay", loopbackOnly(h.replay))
+	mux.Handle("GET /v1/silences", loopbackOnly(h.listSilences))
+	mux.Handle("POST /v1/silences", loopbackOnly(h.addSilence))
+	mux.Handle("DELETE /v1/silences/{id}", loopbackOnly(h.removeSilence))
 	s := &Server{
 		ln: ln,
 		srv: &http.Server{
