@@ -81,4 +81,3 @@ func (h Handlers) removeSilence(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
-
