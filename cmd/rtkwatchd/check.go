@@ -15,6 +15,7 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/poller"
 	"github.com/rtkwatchd/rtkwatchd/internal/redact"
+	"github.com/rtkwatchd/rtkwatchd/internal/silence"
 )
 
 func cmdCheck(ctx context.Context, env *environment, args []string) error {
@@ -42,6 +43,11 @@ func cmdCheck(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "config %s is valid\n\n", *path)
 	}
 	printPlan(env.stdout, cfg, plan)
+	windows, err := silence.Windows(cfg)
+	if err != nil {
+		return usageError(err)
+	}
+	printWindows(env.stdout, windows, time.Now())
 	if over := plan.Over(); over > 0 {
 		return usageError(fmt.Errorf("the plan needs %d API requests per 5 minutes, %d more than api.requests_per_5m (%d): poll less often, watch fewer meetings, or use all_live",
 			plan.RequestsPer5m, over, plan.Budget))
@@ -66,6 +72,8 @@ func printPlan(w io.Writer, cfg *config.Config, plan poller.Plan) {
 	fmt.Fprintf(tw, "api\t%s\taccount %s\ttimeout %s\n", redactBaseURL(cfg.API.BaseURL), cfg.API.AccountID, shortDuration(cfg.API.Timeout))
 	fmt.Fprintf(tw, "budget\t%d of %d requests per 5 minutes (%d%%)\n", plan.RequestsPer5m, plan.Budget, pct)
 	fmt.Fprintf(tw, "store\t%s\n", cfg.Store.Path)
+	fmt.Fprintf(tw, "history\t%s, at most %d events or %d MiB (the oldest go first)\n",
+		shortDuration(cfg.Store.History), cfg.Store.HistoryMaxEvents, cfg.Store.HistoryMaxMB)
 	admin := cfg.Admin.Listen
 	if admin == "" {
 		admin = "disabled"

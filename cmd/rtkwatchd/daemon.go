@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
 	"github.com/rtkwatchd/rtkwatchd/internal/notify"
 	"github.com/rtkwatchd/rtkwatchd/internal/poller"
+	"github.com/rtkwatchd/rtkwatchd/internal/silence"
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
@@ -135,12 +137,22 @@ func runDaemon(ctx context.Context, env *environment, cfg *config.Config, opts d
 	}
 	d.prune(gen)
 	d.start(gen)
+	mctx, stopMaintain := context.WithCancel(context.Background())
+	maintained := make(chan struct{})
+	go func(log zerolog.Logger) {
+		defer close(maintained)
+		d.maintain(mctx, log)
+	}(d.log)
+	defer func() {
+		stopMaintain()
+		<-maintained
+	}()
 
 	var adm *admin.Server
 	if cfg.Admin.Listen != "" {
 		adm, err = admin.Start(cfg.Admin.Listen, admin.Handlers{
 			Registry: d.reg, Store: st, Healthy: d.healthy, Ready: d.ready, Log: d.log,
-			Requeued: d.wake,
+			Requeued: d.wake, Watch: d.hasWatch, Notifier: d.hasNotifier,
 		})
 		if err != nil {
 			d.stop(gen, nil)
@@ -225,6 +237,10 @@ func (d *daemon) build(cfg *config.Config) (*generation, error) {
 		Logger:              log,
 		Metrics:             d.notifyMetrics,
 	})
+	windows, err := silence.Windows(cfg)
+	if err != nil {
+		return nil, err
+	}
 	client := newAPIClient(cfg)
 	clients = append(clients, client)
 	p := poller.New(client, poller.Options{
@@ -232,6 +248,7 @@ func (d *daemon) build(cfg *config.Config) (*generation, error) {
 		Store:     d.st,
 		Budget:    d.budget,
 		Observer:  d.pollMetrics,
+		Silences:  silence.NewLive(windows, d.st, log),
 		Logger:    log,
 	})
 	sched, err := poller.NewScheduler(p, poller.Watches(cfg), poller.SchedulerOptions{
@@ -315,6 +332,22 @@ func (d *daemon) wake() {
 	if d.gen != nil {
 		d.gen.worker.Wake()
 	}
+}
+
+// hasWatch reports whether the running config has a watch of that name.
+func (d *daemon) hasWatch(name string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.ContainsFunc(d.gen.cfg.Watches, func(w config.Watch) bool { return w.Name == name })
+}
+
+// hasNotifier reports whether the running config has a notifier of that
+// name.
+func (d *daemon) hasNotifier(name string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.gen.cfg.Notifier(name)
+	return ok
 }
 
 // healthy reports whether the schedules make progress.

@@ -121,6 +121,11 @@ commands:
   deliveries  [--config F] [--failed]        show the outbox, or the dead letters, 100 at a time
               [--limit N] [--after ID]       (--after: the cursor the last page printed)
   deliveries  [--config F] retry ID…|--all   queue dead letters again
+  events      [--config F] [--since D|T] [--watch W] [--meeting M] [--type T]
+              [--json] [--limit N] [--after C]   the history of committed events
+  events      replay --notifier N (--since D|T | ID…)   deliver events again, same ids
+  silence     add --watch W [--notifier N] --for D [--reason R]   silence a watch from now
+  silence     list | remove ID               the ad hoc silences, and the config's windows
   version                                    print version information
 
 The default config is /etc/rtkwatchd/config.yaml, or $RTKWATCHD_CONFIG when set.
@@ -153,6 +158,10 @@ func runEnv(ctx context.Context, args []string, env *environment) error {
 		return cmdState(ctx, env, rest)
 	case "deliveries":
 		return cmdDeliveries(ctx, env, rest)
+	case "events":
+		return cmdEvents(ctx, env, rest)
+	case "silence":
+		return cmdSilence(ctx, env, rest)
 	case "version", "--version", "-version":
 		if len(rest) > 0 {
 			return usageError(fmt.Errorf("version takes no arguments, got %q", rest))

@@ -12,6 +12,7 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
 	"github.com/rtkwatchd/rtkwatchd/internal/poller"
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkapi"
+	"github.com/rtkwatchd/rtkwatchd/internal/silence"
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
@@ -45,9 +46,18 @@ func cmdOnce(ctx context.Context, env *environment, args []string) error {
 		defer st.Close()
 		ps = st
 	}
+	windows, err := silence.Windows(cfg)
+	if err != nil {
+		return usageError(err)
+	}
+	var adhoc silence.Lister
+	if st != nil {
+		adhoc = st
+	}
 	p := poller.New(newAPIClient(cfg), poller.Options{
 		AccountID: cfg.API.AccountID,
 		Store:     ps,
+		Silences:  silence.NewLive(windows, adhoc, log),
 		DryRun:    *dryRun,
 		Budget:    newBudget(cfg),
 		Logger:    log,
