@@ -22,20 +22,27 @@ type eventsFlags struct {
 }
 
 func cmdEvents(ctx context.Context, env *environment, args []string) error {
-	if len(args) > 0 && args[0] == "replay" {
-		return cmdReplay(ctx, env, args[1:])
-	}
 	fset := newFlags("events", env.stderr)
 	path := configFlag(fset, env.getenv)
 	sel := selectFlags(fset)
 	asJSON := fset.Bool("json", false, "print one JSON object per line, with the event as delivered under \"body\"")
 	limit := fset.Int("limit", defaultListLimit, "list at most this many events")
+	notifier := fset.String("notifier", "", "with replay: the notifier to deliver the events to")
 	pos, err := parseInterleaved(fset, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
+	if len(pos) > 0 && pos[0] == "replay" {
+		if flagSet(fset, "json") || flagSet(fset, "limit") {
+			return usageError(errors.New("events replay: --json and --limit go with a listing"))
+		}
+		return replayEvents(ctx, env, *path, *notifier, sel, pos[1:])
+	}
+	switch {
+	case len(pos) > 0:
 		return usageError(fmt.Errorf("unknown events argument %q (want replay, or flags)", pos[0]))
+	case *notifier != "":
+		return usageError(errors.New("--notifier goes with replay"))
 	}
 	if *limit < 1 {
 		return usageError(fmt.Errorf("--limit %d: want 1 or more", *limit))

@@ -10,19 +10,13 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
-// cmdReplay is `rtkwatchd events replay --notifier N (--since D|T | ID…)`:
-// it queues events of the history again for one notifier, with their ids
-// unchanged. An unknown notifier is a usage error (exit 2); an id the
-// history does not hold a failure (exit 1) that queues none of the ids.
-func cmdReplay(ctx context.Context, env *environment, args []string) error {
-	fset := newFlags("events replay", env.stderr)
-	path := configFlag(fset, env.getenv)
-	notifier := fset.String("notifier", "", "the notifier to deliver the events to (required)")
-	sel := selectFlags(fset)
-	ids, err := parseInterleaved(fset, args)
-	if err != nil {
-		return err
-	}
+// replayEvents is `rtkwatchd events replay --notifier N (--since D|T |
+// ID…)`: it queues events of the history again for one notifier, with
+// their ids unchanged. An unknown notifier is a usage error (exit 2); an
+// id the history does not hold a failure (exit 1) that queues none of the
+// ids of its page (1,000 ids).
+func replayEvents(ctx context.Context, env *environment, cfgPath, notifierName string, sel eventsFlags, ids []string) error {
+	notifier, path := &notifierName, &cfgPath
 	switch {
 	case *notifier == "":
 		return usageError(errors.New("events replay: --notifier is required"))

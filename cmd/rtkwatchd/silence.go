@@ -19,23 +19,27 @@ import (
 // cmdSilence is `rtkwatchd silence add|list|remove`: the ad hoc silences,
 // in the store, or through the daemon's admin API while it runs.
 func cmdSilence(ctx context.Context, env *environment, args []string) error {
-	if len(args) == 0 {
-		return usageError(errors.New("silence: want add, list or remove"))
-	}
-	sub, args := args[0], args[1:]
-	fset := newFlags("silence "+sub, env.stderr)
+	fset := newFlags("silence", env.stderr)
 	path := configFlag(fset, env.getenv)
-	var watch, notifier, reason *string
-	var dur *time.Duration
-	if sub == "add" {
-		watch = fset.String("watch", "", "the watch to silence (required)")
-		notifier = fset.String("notifier", "", "silence this notifier only (default: every notifier)")
-		dur = fset.Duration("for", 0, "how long the silence lasts, from now (required), e.g. 2h")
-		reason = fset.String("reason", "", "why, for `silence list`")
-	}
+	watch := fset.String("watch", "", "add: the watch to silence (required)")
+	notifier := fset.String("notifier", "", "add: silence this notifier only (default: every notifier)")
+	dur := fset.Duration("for", 0, "add: how long the silence lasts, from now (required), e.g. 2h")
+	reason := fset.String("reason", "", "add: why, for `silence list`")
 	pos, err := parseInterleaved(fset, args)
 	if err != nil {
 		return err
+	}
+	if len(pos) == 0 {
+		return usageError(errors.New("silence: want add, list or remove"))
+	}
+	sub := pos[0]
+	pos = pos[1:]
+	if sub != "add" {
+		for _, name := range []string{"watch", "notifier", "for", "reason"} {
+			if flagSet(fset, name) {
+				return usageError(fmt.Errorf("silence %s: --%s goes with add", sub, name))
+			}
+		}
 	}
 	var id uint64
 	switch sub {
