@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"net"
 	"strings"
@@ -23,39 +22,6 @@ func freeAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
-}
-
-// inProcessDaemon runs `run` on f's config in this process; reload asks
-// it to reload (and so to poll at once), stop ends it and waits.
-type inProcessDaemon struct {
-	reload chan struct{}
-	stop   func()
-	log    *lockedBuffer
-}
-
-func startInProcess(t *testing.T, f *fixture) *inProcessDaemon {
-	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	d := &inProcessDaemon{reload: make(chan struct{}), log: &lockedBuffer{}}
-	env := &environment{getenv: func(k string) string { return f.env[k] }, stdout: d.log, stderr: d.log, reload: d.reload}
-	done := make(chan error, 1)
-	go func() { done <- runEnv(ctx, []string{"run", "--config", f.config}, env) }()
-	stopped := false
-	d.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("the daemon ended with %v", err)
-		}
-		if t.Failed() {
-			t.Logf("the daemon's log:\n%s", d.log.String())
-		}
-	}
-	t.Cleanup(d.stop)
-	return d
 }
 
 // eventsJSON runs `events --json` with args and decodes its lines.
@@ -87,7 +53,7 @@ func TestSilenceHistoryReplay(t *testing.T) {
 	f := newFixture(t)
 	f.params.Admin = freeAddr(t)
 	f.writeConfig()
-	d := startInProcess(t, f)
+	d := f.runInProcess(t)
 	pollUntil(t, 10*time.Second, "the start-up poll", func() bool {
 		return f.api.ActiveSessionRequests(testApp, "meeting-1") > 0
 	})
@@ -105,10 +71,10 @@ func TestSilenceHistoryReplay(t *testing.T) {
 
 	// A session starts and ends; each reload polls at once.
 	f.api.StartSession(testApp, "meeting-1", rtkfake.Session{LiveParticipants: 12})
-	d.reload <- struct{}{}
+	d.reload(t)
 	pollUntil(t, 10*time.Second, "session.started in the history", func() bool { return len(eventsJSON(t, f)) >= 1 })
 	f.api.EndSession(testApp, "meeting-1")
-	d.reload <- struct{}{}
+	d.reload(t)
 	var evs []admin.Event
 	pollUntil(t, 10*time.Second, "session.ended in the history", func() bool {
 		evs = eventsJSON(t, f)
@@ -157,7 +123,7 @@ func TestSilenceHistoryReplay(t *testing.T) {
 		t.Errorf("history after the daemon stopped: %d events, want %d", n, len(evs))
 	}
 	requests := f.api.ActiveSessionRequests(testApp, "meeting-1")
-	d = startInProcess(t, f)
+	d = f.runInProcess(t)
 	pollUntil(t, 10*time.Second, "the start-up poll after the restart", func() bool {
 		return f.api.ActiveSessionRequests(testApp, "meeting-1") > requests
 	})

@@ -22,17 +22,18 @@ type inProcess struct {
 	log     *lockedBuffer
 	reloads chan struct{}
 	done    chan error // holds the daemon's end, once
+	stop    func()     // ends the daemon and checks that it ended well
 }
 
 // runInProcess runs `run` on the fixture's config in this process until
-// the test ends, and then checks that it ended well.
+// the test ends, or its stop, and then checks that it ended well.
 func (f *fixture) runInProcess(t *testing.T) *inProcess {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	d := &inProcess{log: &lockedBuffer{}, reloads: make(chan struct{}), done: make(chan error, 1)}
 	env := &environment{getenv: func(k string) string { return f.env[k] }, stdout: d.log, stderr: d.log, reload: d.reloads}
 	go func() { d.done <- runEnv(ctx, []string{"run", "--config", f.config}, env) }()
-	t.Cleanup(func() {
+	d.stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-d.done; err != nil {
 			t.Errorf("the daemon ended with %v", err)
@@ -41,6 +42,7 @@ func (f *fixture) runInProcess(t *testing.T) *inProcess {
 			t.Logf("the daemon's log:\n%s", d.log.String())
 		}
 	})
+	t.Cleanup(d.stop)
 	return d
 }
 
