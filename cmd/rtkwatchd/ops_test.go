@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/admin"
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
 // freeAddr returns a loopback address no one listens on now.
@@ -140,5 +142,52 @@ func TestSilenceHistoryReplay(t *testing.T) {
 	}
 	if extra := f.hook.take(); len(extra) > 0 {
 		t.Errorf("after the restart the receiver got %d more requests, want none", len(extra))
+	}
+}
+
+// TestDaemonPrunesHistoryAndSilences: at start the daemon removes the
+// events older than store.history (168h by default) and the ad hoc
+// silences that have ended, and keeps the rest.
+func TestDaemonPrunesHistoryAndSilences(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	st, err := store.Open(f.params.StorePath, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	var evs []store.NewEvent
+	for i, age := range []time.Duration{169 * time.Hour, 167 * time.Hour} {
+		evs = append(evs, store.NewEvent{ID: fmt.Sprintf("evt_%d", i), Type: diff.TypeSessionStarted, CreatedAt: now.Add(-age), Body: []byte(`{}`)})
+	}
+	if err := st.Commit([]store.Update{{Key: store.SnapshotKey{Watch: "town-hall", MeetingID: "meeting-1"}, Snapshot: []byte(`{}`), Events: evs}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, end := range []time.Time{now.Add(-time.Minute), now.Add(time.Hour)} {
+		if _, err := st.AddSilence(store.Silence{Watch: "town-hall", Start: now.Add(-2 * time.Hour), End: end}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d := f.runInProcess(t)
+	pollUntil(t, 10*time.Second, "the prune at start", func() bool {
+		return strings.Contains(d.log.String(), `"message":"removed ended silences"`) &&
+			strings.Contains(d.log.String(), `"message":"pruned the history"`)
+	})
+	d.stop()
+	st, err = store.Open(f.params.StorePath, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h, err := st.History(store.HistoryQuery{})
+	if err != nil || len(h) != 1 || h[0].EventID != "evt_1" {
+		t.Errorf("history after the prune = %+v, %v; want evt_1 alone", h, err)
+	}
+	list, err := st.Silences()
+	if err != nil || len(list) != 1 || list[0].ID != 2 {
+		t.Errorf("silences after the prune = %+v, %v; want the second alone", list, err)
 	}
 }
