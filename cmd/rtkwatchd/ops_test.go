@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -13,18 +12,6 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
-
-// freeAddr returns a loopback address no one listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
 
 // eventsJSON runs `events --json` with args and decodes its lines.
 func eventsJSON(t *testing.T, f *fixture, args ...string) []admin.Event {
@@ -53,7 +40,7 @@ func eventsJSON(t *testing.T, f *fixture, args ...string) []admin.Event {
 func TestSilenceHistoryReplay(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.params.Admin = freeAddr(t)
+	f.params.Admin = freeLoopbackAddr(t)
 	f.writeConfig()
 	d := f.runInProcess(t)
 	pollUntil(t, 10*time.Second, "the start-up poll", func() bool {
