@@ -71,6 +71,14 @@ func TestCommitWriteErrorLosesNothing(t *testing.T) {
 	if diff := cmp.Diff([]uint64{1}, ids(out)); diff != "" {
 		t.Errorf("outbox IDs after the failed commit (-want +got):\n%s", diff)
 	}
+	// The history disagrees with the outbox in nothing: it too holds the
+	// first commit's event alone, and counts it alone.
+	if h, err := s.History(HistoryQuery{}); err != nil || len(h) != 1 || h[0].EventID != "evt_kept" {
+		t.Errorf("history after the failed commit = %d events, %v; want evt_kept alone", len(h), err)
+	}
+	if n, _, err := s.HistorySize(); n != 1 || err != nil {
+		t.Errorf("HistorySize after the failed commit = %d, %v; want 1", n, err)
+	}
 
 	// With room again, the same batch goes through, and survives a reopen.
 	if err := s.Commit(big); err != nil {
@@ -79,6 +87,9 @@ func TestCommitWriteErrorLosesNothing(t *testing.T) {
 	s = reopen(t, s)
 	if d, err := s.OutboxDepth(); err != nil || d["ops"] != 2001 {
 		t.Errorf("OutboxDepth after reopening = %v, %v; want ops: 2001", d, err)
+	}
+	if n, _, err := s.HistorySize(); n != 2001 || err != nil {
+		t.Errorf("HistorySize after reopening = %d, %v; want 2001", n, err)
 	}
 }
 
