@@ -133,6 +133,7 @@ func TestPrintWindows(t *testing.T) {
 	cfg := &config.Config{Silences: []config.Silence{
 		{Name: "nightly", Watches: []string{"town-hall"}, Schedule: "30 2 * * *", Duration: time.Hour, Timezone: "Europe/Berlin"},
 		{Name: "weekly", Notifiers: []string{"ops"}, Schedule: "0 0 * * 0", Duration: 24 * time.Hour},
+		{Name: "never", Schedule: "0 0 30 2 *", Duration: time.Hour},
 	}}
 	windows, err := silence.Windows(cfg)
 	if err != nil {
@@ -144,10 +145,11 @@ func TestPrintWindows(t *testing.T) {
 	// until Sunday 00:00 UTC.
 	printWindows(&b, windows, time.Date(2026, 3, 28, 20, 0, 0, 0, time.UTC))
 	want := `
-silences (2)
+silences (3)
   NAME     WATCHES    NOTIFIERS  NOW  NEXT WINDOW                                       IN UTC
   nightly  town-hall  (all)      -    2026-03-30 02:30 CEST → 2026-03-30 03:30 CEST (Europe/Berlin)  2026-03-30T00:30:00Z
   weekly   (all)      ops        -    2026-03-29 00:00 UTC → 2026-03-30 00:00 UTC (UTC)             2026-03-29T00:00:00Z
+  never    (all)      (all)      -    never (the schedule matches no date)  -
 `
 	if squeeze(b.String()) != squeeze(want) {
 		t.Errorf("printWindows printed\n%s\nwant\n%s", b.String(), want)

@@ -176,10 +176,13 @@ func printWindows(w io.Writer, windows []silence.Window, now time.Time) {
 		if win.Active(now) {
 			state = "silenced"
 		}
-		start, end := win.Next(now)
-		const layout = "2006-01-02 15:04 MST"
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s → %s (%s)\t%s\n", win.Name, all(win.Watches), all(win.Notifiers), state,
-			start.Format(layout), end.Format(layout), win.Location, formatTime(start))
+		next, utc := "never (the schedule matches no date)", "-"
+		if start, end := win.Next(now); !start.IsZero() {
+			const layout = "2006-01-02 15:04 MST"
+			next = fmt.Sprintf("%s → %s (%s)", start.Format(layout), end.Format(layout), win.Location)
+			utc = formatTime(start)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", win.Name, all(win.Watches), all(win.Notifiers), state, next, utc)
 	}
 	tw.Flush()
 }
