@@ -83,6 +83,21 @@ func TestLoadGood(t *testing.T) {
 			Events:  []string{"watch.failing", "watch.recovered"},
 		}, {
 			Name: "slack-video", Type: "slack", URL: NewSecret(testSlackURL),
+			Template: Template{Title: "{{.Title}} ({{.Watch}})", Text: "{{.Meeting}}: {{default \"-\" .Data.live_participants}} live\n"},
+			Group:    Group{Wait: 30 * time.Second, Max: 10},
+		}, {
+			Name: "teams", Type: "teams", URL: NewSecret("https://example.webhook.office.com/workflows/abc?sig=teams-sig"),
+			Group: Group{Wait: time.Minute, Max: DefaultGroupMax},
+		}, {
+			Name: "oncall", Type: "pagerduty", URL: NewSecret(DefaultPagerDutyURL),
+			RoutingKey: NewSecret("R0ut1ng-Key-From-File-0123456789"), Severity: "critical",
+		}, {
+			Name: "discord", Type: "discord", URL: NewSecret("https://discord.com/api/webhooks/1/discord-token"),
+		}, {
+			Name: "mail", Type: "email",
+			SMTP: SMTP{Host: "smtp.example.com", Port: 465, TLS: "tls", Username: "rtk", Password: NewSecret("smtp-password from file")},
+			From: "rtkwatchd <rtkwatchd@example.com>", To: []string{"video-ops@example.com", "oncall@example.com"},
+			Template: Template{Title: "[rtk] {{.Title}}"},
 		}},
 		Delivery: Delivery{Timeout: 3 * time.Second, MaxAttempts: 4, MaxAge: 90 * time.Minute, DeadLetterRetention: 48 * time.Hour},
 		Watches:  []Watch{a, b},
