@@ -34,11 +34,15 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden files under te
 // The secrets of the tests. Every test that prints asserts that none of
 // them reaches stdout or stderr.
 const (
-	testToken     = "cf-test-token-Zq8vXw3mN7pL1kR4"
-	testSecret    = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTI0Ynl0ZXMh" // base64 of 24 bytes
-	testSlackURL  = "https://hooks.slack.com/services/T00SECRET/B00SECRET/XXXXslackSECRETpath"
-	testAccountID = "023e105f4ecef8ad9ca31a8372d0c353"
-	testApp       = "app-1"
+	testToken        = "cf-test-token-Zq8vXw3mN7pL1kR4"
+	testSecret       = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTI0Ynl0ZXMh" // base64 of 24 bytes
+	testSlackURL     = "https://hooks.slack.com/services/T00SECRET/B00SECRET/XXXXslackSECRETpath"
+	testRoutingKey   = "R0UTINGkeySECRET0123456789abcdef"
+	testSMTPPassword = "smtp-PASSWORD-secret"
+	testTeamsURL     = "https://example.webhook.office.com/workflows/TEAMSsecretFLOW/triggers/manual?sig=TEAMSsigSECRET"
+	testDiscordURL   = "https://discord.com/api/webhooks/123/DISCORDtokenSECRET"
+	testAccountID    = "023e105f4ecef8ad9ca31a8372d0c353"
+	testApp          = "app-1"
 )
 
 // secretEnv is an environment holding every test secret, as a systemd unit
@@ -48,6 +52,10 @@ func secretEnv() map[string]string {
 		"CLOUDFLARE_API_TOKEN":     testToken,
 		"RTKWATCHD_WEBHOOK_SECRET": testSecret,
 		"SLACK_WEBHOOK_URL":        testSlackURL,
+		"PD_ROUTING_KEY":           testRoutingKey,
+		"SMTP_PASSWORD":            testSMTPPassword,
+		"TEAMS_WEBHOOK_URL":        testTeamsURL,
+		"DISCORD_WEBHOOK_URL":      testDiscordURL,
 	}
 }
 
@@ -83,6 +91,7 @@ func (r result) noSecrets(t *testing.T, extra ...string) {
 	secrets := append([]string{
 		testToken, testSecret, strings.TrimPrefix(testSecret, "whsec_"),
 		testSlackURL, "T00SECRET", "slackSECRETpath",
+		testRoutingKey, testSMTPPassword, "TEAMSsecretFLOW", "TEAMSsigSECRET", "DISCORDtokenSECRET",
 	}, extra...)
 	for _, s := range secrets {
 		if s == "" {

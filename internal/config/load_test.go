@@ -312,6 +312,11 @@ func TestSyntaxErrorLines(t *testing.T) {
 		{"a:\n  b: 1\n  c: d: e\n", "line 3: invalid YAML: mapping values are not allowed in this context"},
 		{"a:\n  b: 1\n  c: @x\n", "line 3: invalid YAML: found character that cannot start any token"},
 		{"a: 1\nb: *nope\n", "line 2: invalid YAML: unknown anchor 'nope' referenced"},
+		// SPEC §9's own example: the } of ${VAR} ends the flow mapping.
+		{"smtp: {host: h, password: ${SMTP_PASSWORD}}\n", `line 1: invalid YAML: did not find expected ',' or '}'; inside { } or [ ], quote a ${VAR}: "${VAR}"`},
+		{"smtp: {host: h,\n  password: ${P}, x: [y\n", `line 2: invalid YAML: did not find expected ',' or '}' (while parsing a flow mapping that starts at line 1); inside { } or [ ], quote a ${VAR}: "${VAR}"`},
+		{"smtp: {host: h, password: \"${P}\", x: [y\n", "line 2: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence that starts at line 1)"},
+		{"a: ${B}\nc: [d\n", "line 3: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence that starts at line 2)"},
 	}
 	for _, tt := range tests {
 		_, err := Load(strings.NewReader(tt.doc), LoadOptions{})
