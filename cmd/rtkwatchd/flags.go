@@ -17,12 +17,13 @@ const defaultConfigPath = "/etc/rtkwatchd/config.yaml"
 
 // synopses are the usage lines of each subcommand.
 var synopses = map[string]string{
-	"run":        "rtkwatchd run [--config F]",
-	"check":      "rtkwatchd check [--config F] [--online]",
-	"once":       "rtkwatchd once [--config F] [--dry-run]",
-	"demo":       "rtkwatchd demo",
-	"state":      "rtkwatchd state [--config F] [--json] [MEETING_ID]",
-	"deliveries": "rtkwatchd deliveries [--config F] [--failed] [--limit N] [--after ID]\n       rtkwatchd deliveries [--config F] retry ID… | retry --all",
+	"run":         "rtkwatchd run [--config F]",
+	"check":       "rtkwatchd check [--config F] [--online]",
+	"once":        "rtkwatchd once [--config F] [--dry-run]",
+	"demo":        "rtkwatchd demo",
+	"state":       "rtkwatchd state [--config F] [--json] [MEETING_ID]",
+	"deliveries":  "rtkwatchd deliveries [--config F] [--failed] [--limit N] [--after ID]\n       rtkwatchd deliveries [--config F] retry ID… | retry --all",
+	"notify test": "rtkwatchd notify test NAME [--type T] [--config F]",
 }
 
 // newFlags returns a flag set for a subcommand that reports to stderr.

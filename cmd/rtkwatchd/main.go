@@ -1,5 +1,6 @@
 // Command rtkwatchd watches Cloudflare RealtimeKit meetings and delivers
-// signed webhooks and Slack messages when something happens in them.
+// signed webhooks, chat messages, PagerDuty events and emails when something
+// happens in them.
 //
 // This package only wires: it parses flags, loads the config, opens the
 // store and starts the pieces that live under internal/.
@@ -121,6 +122,7 @@ commands:
   deliveries  [--config F] [--failed]        show the outbox, or the dead letters, 100 at a time
               [--limit N] [--after ID]       (--after: the cursor the last page printed)
   deliveries  [--config F] retry ID…|--all   queue dead letters again
+  notify test NAME [--type T] [--config F]   send a sample event through one notifier
   version                                    print version information
 
 The default config is /etc/rtkwatchd/config.yaml, or $RTKWATCHD_CONFIG when set.
@@ -153,6 +155,8 @@ func runEnv(ctx context.Context, args []string, env *environment) error {
 		return cmdState(ctx, env, rest)
 	case "deliveries":
 		return cmdDeliveries(ctx, env, rest)
+	case "notify":
+		return cmdNotify(ctx, env, rest)
 	case "version", "--version", "-version":
 		if len(rest) > 0 {
 			return usageError(fmt.Errorf("version takes no arguments, got %q", rest))
