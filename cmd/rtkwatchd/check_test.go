@@ -251,8 +251,9 @@ func TestCheckInvalid(t *testing.T) {
 			new: "    events: [session.started, session.ended, watch.failing]\n" +
 				"    template:\n      title: \"{{.Title}}\"\n      text: |\n        {{.Meeting}}\n        {{index .Data.previous \"live_participants\"}}\n",
 			want: []string{
-				"\n  notifiers[1].template: event session.started: template: slack-video.text:2:2: executing \"slack-video.text\" at <index .Data.previous \"live_participants\">: error calling index: index of untyped nil\n",
-				"\n  notifiers[1].template: event watch.failing: template: slack-video.text:2:",
+				"is invalid (1 problem):\n",
+				"\n  notifiers[1].template: events session.started, watch.failing, watch.recovered, usage.threshold_crossed, notifier.failing and notifier.recovered: " +
+					"template: slack-video.text:2:2: executing \"slack-video.text\" at <index .Data.previous \"live_participants\">: error calling index: index of untyped nil\n",
 			},
 		},
 		{

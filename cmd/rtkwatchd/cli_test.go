@@ -104,10 +104,11 @@ func (r result) noSecrets(t *testing.T, extra ...string) {
 }
 
 // receiver is a webhook endpoint that records every request and answers
-// with a status the test chooses.
+// with a status the test chooses, or as its answer function says.
 type receiver struct {
 	srv    *httptest.Server
 	status atomic.Int32
+	answer http.HandlerFunc // nil: status, no body
 
 	mu   sync.Mutex
 	reqs []receivedRequest
@@ -121,13 +122,24 @@ type receivedRequest struct {
 
 func newReceiver(t *testing.T) *receiver {
 	t.Helper()
-	r := &receiver{}
+	return newAnsweringReceiver(t, nil)
+}
+
+// newAnsweringReceiver is a receiver that answers as answer says (which
+// finds the request's body read), or with its status when answer is nil.
+func newAnsweringReceiver(t *testing.T, answer http.HandlerFunc) *receiver {
+	t.Helper()
+	r := &receiver{answer: answer}
 	r.status.Store(http.StatusNoContent)
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		r.reqs = append(r.reqs, receivedRequest{header: req.Header.Clone(), body: body})
 		r.mu.Unlock()
+		if r.answer != nil {
+			r.answer(w, req)
+			return
+		}
 		w.WriteHeader(int(r.status.Load()))
 	}))
 	t.Cleanup(r.srv.Close)

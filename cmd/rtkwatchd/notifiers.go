@@ -29,17 +29,10 @@ func buildNotifiers(cfg *config.Config) ([]notify.Notifier, []idleCloser, error)
 		errs    []error
 	)
 	slackPace := map[string]*rate.Limiter{}
-	for i, n := range cfg.Notifiers {
-		tmpl, err := notifierTemplate(n)
-		if err != nil {
-			for _, e := range flatten(err) {
-				errs = append(errs, fmt.Errorf("notifiers[%d].template: %w", i, e))
-			}
-			continue
-		}
-		nt, hc, err := buildNotifier(n, tmpl, slackPace)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("notifiers[%d]: %w", i, err))
+	for i := range cfg.Notifiers {
+		nt, hc, problems := configuredNotifier(cfg, i, slackPace)
+		if len(problems) > 0 {
+			errs = append(errs, problems...)
 			continue
 		}
 		out = append(out, nt)
@@ -52,6 +45,26 @@ func buildNotifiers(cfg *config.Config) ([]notify.Notifier, []idleCloser, error)
 		return nil, nil, err
 	}
 	return out, clients, nil
+}
+
+// configuredNotifier builds the i-th notifier of cfg (see buildNotifier),
+// or returns its problems, each naming its field: the template's renders,
+// or what the notifier's constructor refused.
+func configuredNotifier(cfg *config.Config, i int, slackPace map[string]*rate.Limiter) (notify.Notifier, *http.Client, []error) {
+	n := cfg.Notifiers[i]
+	tmpl, err := notifierTemplate(n)
+	if err != nil {
+		var problems []error
+		for _, e := range flatten(err) {
+			problems = append(problems, fmt.Errorf("notifiers[%d].template: %w", i, e))
+		}
+		return nil, nil, problems
+	}
+	nt, hc, err := buildNotifier(n, tmpl, slackPace)
+	if err != nil {
+		return nil, nil, []error{fmt.Errorf("notifiers[%d]: %w", i, err)}
+	}
+	return nt, hc, nil
 }
 
 // flatten returns the errors that err joins, or err alone.

@@ -40,10 +40,11 @@ func cmdNotify(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, ok := cfg.Notifier(pos[0])
-	if !ok {
+	i := slices.IndexFunc(cfg.Notifiers, func(n config.Notifier) bool { return n.Name == pos[0] })
+	if i < 0 {
 		return usageError(fmt.Errorf("no notifier %q in %s; its notifiers: %s", pos[0], *path, notifierNames(cfg)))
 	}
+	n := cfg.Notifiers[i]
 	eventType := *typ
 	if eventType == "" {
 		eventType = defaultTestType(n)
@@ -52,13 +53,9 @@ func cmdNotify(ctx context.Context, env *environment, args []string) error {
 	if !ok {
 		return usageError(fmt.Errorf("--type %q: no such event type; one of %s", eventType, strings.Join(notify.SampleEventTypes(), ", ")))
 	}
-	tmpl, err := notifierTemplate(n)
-	if err != nil {
-		return invalidConfig(*path, flatten(err))
-	}
-	nt, hc, err := buildNotifier(n, tmpl, map[string]*rate.Limiter{})
-	if err != nil {
-		return usageError(fmt.Errorf("notifier %s: %w", n.Name, err))
+	nt, hc, problems := configuredNotifier(cfg, i, map[string]*rate.Limiter{})
+	if len(problems) > 0 {
+		return invalidConfig(*path, problems)
 	}
 	if hc != nil {
 		defer hc.CloseIdleConnections()
