@@ -149,6 +149,13 @@ func newAnsweringReceiver(t *testing.T, answer http.HandlerFunc) *receiver {
 // URL is the receiver's endpoint.
 func (r *receiver) URL() string { return r.srv.URL + "/hooks/rtk" }
 
+// count returns how many requests wait to be taken.
+func (r *receiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.reqs)
+}
+
 // take returns the requests received since the last take.
 func (r *receiver) take() []receivedRequest {
 	r.mu.Lock()

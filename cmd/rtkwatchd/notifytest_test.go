@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
@@ -339,4 +340,50 @@ func TestNotifyTestUsage(t *testing.T) {
 	if n := len(rc.take()); n != 0 {
 		t.Errorf("usage errors sent %d requests", n)
 	}
+}
+
+// TestNotifyTestEmailSTARTTLSProcess runs the binary against a mail server
+// that offers STARTTLS and requires AUTH, as a real one does: the binary
+// trusts the test's certificate through SSL_CERT_FILE, as it would a
+// system CA. The password authenticates and appears in no output, neither
+// when it is right nor when the server refuses it.
+func TestNotifyTestEmailSTARTTLSProcess(t *testing.T) {
+	bin := daemonBinary(t)
+	ts := smtptest.Start(t, smtptest.StartTLS, func(s *smtptest.Server) { s.User, s.Pass = "rtk", testSMTPPassword })
+	dir := t.TempDir()
+	ca := writeFile(t, dir, "ca.pem", string(ts.CertPEM()))
+	host, port := ts.HostPort(t)
+	path := notifyConfig(t, fmt.Sprintf(`  - name: mail
+    type: email
+    smtp:
+      host: %s
+      port: %d
+      username: rtk
+      password: ${SMTP_PASSWORD}
+    from: rtkwatchd@example.com
+    to: [video-ops@example.com]`, host, port))
+	env := func(password string) []string {
+		return childEnv("SSL_CERT_FILE="+ca, "CLOUDFLARE_API_TOKEN="+testToken, "SMTP_PASSWORD="+password)
+	}
+
+	stdout, stderr, code := runBinary(t, bin, env(testSMTPPassword), 30*time.Second, "notify", "test", "mail", "--config", path)
+	r := result{stdout: stdout, stderr: stderr, code: code}
+	r.wantCode(t, exitOK)
+	r.noSecrets(t)
+	mails := ts.Received()
+	if len(mails) != 1 || mails[0].User != "rtk" || !mails[0].TLS {
+		t.Fatalf("server accepted %+v, want one message over TLS from user rtk", mails)
+	}
+
+	stdout, stderr, code = runBinary(t, bin, env("wrong-"+testSMTPPassword), 30*time.Second, "notify", "test", "mail", "--config", path)
+	r = result{stdout: stdout, stderr: stderr, code: code}
+	r.wantCode(t, exitFailure)
+	r.noSecrets(t, "wrong-")
+	wantLines(t, r.stdout, "result:  failed, not retryable", "error:   send mail via "+ts.Addr()+": ")
+
+	stdout, stderr, code = runBinary(t, bin, env(testSMTPPassword), 30*time.Second, "check", "--config", path)
+	r = result{stdout: stdout, stderr: stderr, code: code}
+	r.wantCode(t, exitOK)
+	r.noSecrets(t)
+	wantLines(t, squeeze(r.stdout), fmt.Sprintf("mail email smtp://%s:%d all events tls starttls, with auth; from rtkwatchd@example.com; to video-ops@example.com\n", host, port))
 }
