@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,28 +13,6 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
 	"github.com/rtkwatchd/rtkwatchd/internal/smtptest"
 )
-
-// runInProcess runs the daemon in-process on the config at path, with
-// env as its environment, until the test ends. It returns the daemon's
-// log, which the test's cleanup shows when the test failed.
-func runInProcess(t *testing.T, path string, env map[string]string) *lockedBuffer {
-	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	var log lockedBuffer
-	e := &environment{getenv: func(k string) string { return env[k] }, stdout: &log, stderr: &log}
-	done := make(chan error, 1)
-	go func() { done <- runEnv(ctx, []string{"run", "--config", path}, e) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("the daemon ended with %v", err)
-		}
-		if t.Failed() {
-			t.Logf("the daemon's log:\n%s", log.String())
-		}
-	})
-	return &log
-}
 
 // TestChannelsEndToEnd is a new user's first hour with the new channels:
 // the daemon on a fake RealtimeKit API, a participants threshold crossed
@@ -94,7 +71,7 @@ watches:
     thresholds: {participants: [10], hysteresis: 2}
 `, testAccountID, api.URL(), filepath.Join(dir, "state.db"), pd.srv.URL, host, port, testApp))
 
-	log := runInProcess(t, path, env)
+	d := runInProcessAt(t, path, env)
 	pollUntil(t, 10*time.Second, "the baseline poll", func() bool {
 		return api.ActiveSessionRequests(testApp, "meeting-1") > 0
 	})
@@ -169,7 +146,7 @@ watches:
 			t.Errorf("email does not name the meeting:\n%s", m.Data)
 		}
 	}
-	result{stdout: log.String()}.noSecrets(t, "/hooks/rtk")
+	result{stdout: d.log.String()}.noSecrets(t, "/hooks/rtk")
 }
 
 // countAction counts the PagerDuty events of one action.
@@ -205,23 +182,12 @@ delivery:`, f.hook.URL()), 1)
 	r.wantCode(t, exitUsage)
 	wantLines(t, r.stderr, want)
 
-	ctx, cancel := context.WithCancel(t.Context())
-	reload := make(chan struct{})
-	var log lockedBuffer
-	env := &environment{getenv: func(k string) string { return f.env[k] }, stdout: &log, stderr: &log, reload: reload}
-	done := make(chan error, 1)
-	go func() { done <- runEnv(ctx, []string{"run", "--config", f.config}, env) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("the daemon ended with %v", err)
-		}
-	}()
-	pollUntil(t, 10*time.Second, "the daemon running", func() bool { return strings.Contains(log.String(), `"message":"rtkwatchd running"`) })
+	d := f.runInProcess(t)
+	pollUntil(t, 10*time.Second, "the daemon running", func() bool { return strings.Contains(d.log.String(), `"message":"rtkwatchd running"`) })
 	writeFile(t, f.dir, "config.yaml", broken)
-	reload <- struct{}{}
+	d.reload(t)
 	pollUntil(t, 10*time.Second, "the reload rejected", func() bool {
-		return strings.Contains(log.String(), "reload rejected; the running config stays in force")
+		return strings.Contains(d.log.String(), "reload rejected; the running config stays in force")
 	})
-	wantLines(t, log.String(), strings.ReplaceAll(want, `"`, `\"`))
+	wantLines(t, d.log.String(), strings.ReplaceAll(want, `"`, `\"`))
 }
