@@ -83,11 +83,12 @@ func flatten(err error) []error {
 // (nil: the defaults), and returns the HTTP client it uses (nil for
 // email). slackPace holds the limiter of each Slack URL.
 func buildNotifier(n config.Notifier, tmpl *notify.Template, slackPace map[string]*rate.Limiter) (notify.Notifier, *http.Client, error) {
+	group := notify.Group{Wait: n.Group.Wait, Max: n.Group.Max}
 	if n.Type == config.TypeEmail {
 		e, err := notify.NewEmail(notify.EmailOptions{
 			Name: n.Name, Host: n.SMTP.Host, Port: n.SMTP.Port, TLS: n.SMTP.TLS,
 			Username: n.SMTP.Username, Password: n.SMTP.Password.Value(),
-			From: n.From, To: n.To, Template: tmpl,
+			From: n.From, To: n.To, Template: tmpl, Group: group,
 		})
 		if err != nil {
 			return nil, nil, err
@@ -120,15 +121,15 @@ func buildNotifier(n config.Notifier, tmpl *notify.Template, slackPace map[strin
 			slackPace[n.URL.Value()] = lim
 		}
 		nt, err = notify.NewSlack(notify.SlackOptions{
-			Name: n.Name, URL: n.URL.Value(), UserAgent: userAgent(), Client: hc, Limiter: lim, Template: tmpl,
+			Name: n.Name, URL: n.URL.Value(), UserAgent: userAgent(), Client: hc, Limiter: lim, Template: tmpl, Group: group,
 		})
 	case config.TypeTeams:
 		nt, err = notify.NewTeams(notify.TeamsOptions{
-			Name: n.Name, URL: n.URL.Value(), UserAgent: userAgent(), Client: hc, Template: tmpl,
+			Name: n.Name, URL: n.URL.Value(), UserAgent: userAgent(), Client: hc, Template: tmpl, Group: group,
 		})
 	case config.TypeDiscord:
 		nt, err = notify.NewDiscord(notify.DiscordOptions{
-			Name: n.Name, URL: n.URL.Value(), UserAgent: userAgent(), Client: hc, Template: tmpl,
+			Name: n.Name, URL: n.URL.Value(), UserAgent: userAgent(), Client: hc, Template: tmpl, Group: group,
 		})
 	case config.TypePagerDuty:
 		nt, err = notify.NewPagerDuty(notify.PagerDutyOptions{
