@@ -191,3 +191,69 @@ delivery:`, f.hook.URL()), 1)
 	})
 	wantLines(t, d.log.String(), strings.ReplaceAll(want, `"`, `\"`))
 }
+
+// TestGroupedSlackEndToEnd: twelve meetings of a watch go live at once;
+// their twelve session.started reach Slack as one or two messages (one per
+// poll that found them), not twelve.
+func TestGroupedSlackEndToEnd(t *testing.T) {
+	t.Parallel()
+	api := rtkfake.New(rtkfake.Options{Token: testToken, AccountID: testAccountID})
+	t.Cleanup(api.Close)
+	slack := newAnsweringReceiver(t, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") })
+	var meetings []string
+	for i := range 12 {
+		meetings = append(meetings, fmt.Sprintf("meeting-%02d", i))
+	}
+	dir := t.TempDir()
+	env := secretEnv()
+	env["SLACK_WEBHOOK_URL"] = slack.srv.URL + "/services/T00SECRET/B00SECRET/XXXXslackSECRETpath"
+	path := writeFile(t, dir, "config.yaml", fmt.Sprintf(`api:
+  account_id: %s
+  token: ${CLOUDFLARE_API_TOKEN}
+  base_url: %s
+  requests_per_5m: 5000
+store: {path: %s}
+log: {level: debug, format: json}
+admin: {listen: ""}
+notifiers:
+  - name: slack-video
+    type: slack
+    url: ${SLACK_WEBHOOK_URL}
+    group: {wait: 3s, max: 20}
+watches:
+  - name: town-hall
+    app_id: %s
+    meetings: [%s]
+    schedule: "@every 1s"
+`, testAccountID, api.URL(), filepath.Join(dir, "state.db"), testApp, strings.Join(meetings, ", ")))
+
+	d := runInProcessAt(t, path, env)
+	pollUntil(t, 10*time.Second, "the baseline poll of every meeting", func() bool {
+		return strings.Contains(d.log.String(), `"polls":12,"failed":0,"events":0`)
+	})
+	for _, m := range meetings {
+		api.StartSession(testApp, m, rtkfake.Session{LiveParticipants: 3})
+	}
+	shown := func() int {
+		n := 0
+		for _, r := range slack.reqs {
+			n += strings.Count(string(r.body), `"type":"section"`)
+		}
+		return n
+	}
+	pollUntil(t, 20*time.Second, "twelve session.started in Slack", func() bool {
+		slack.mu.Lock()
+		defer slack.mu.Unlock()
+		return shown() >= 12
+	})
+	reqs := slack.take()
+	if len(reqs) < 1 || len(reqs) > 2 {
+		t.Errorf("slack got %d messages for 12 events, want one or two", len(reqs))
+	}
+	for _, r := range reqs {
+		if !strings.Contains(string(r.body), ":bell: ") || !strings.Contains(string(r.body), "events in watch town-hall") {
+			t.Errorf("a message is not a group:\n%s", r.body)
+		}
+	}
+	result{stdout: d.log.String()}.noSecrets(t)
+}
