@@ -36,7 +36,8 @@ type DiscordOptions struct {
 	Now func() time.Time
 }
 
-// Discord posts one embed per event to a Discord channel's webhook: the
+// Discord posts one embed per event (a group of events is one message of
+// up to ten embeds, see NotifyGroup) to a Discord channel's webhook: the
 // title, the meeting and watch (or the template's text), the event's
 // numbers as fields, a colour for good news, warnings and trouble, and the
 // event's time; within Discord's limits on every text and 6,000 characters

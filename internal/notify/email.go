@@ -64,11 +64,12 @@ type EmailOptions struct {
 	Now func() time.Time
 }
 
-// Email sends one message per event over SMTP: a subject (the title, or
-// the template's), and a plain-text body with an HTML alternative. Each
-// attempt opens its own connection and ends with the attempt's context.
-// Its Message-ID derives from the event and the notifier, so that a
-// redelivery is recognisably the same message.
+// Email sends one message per event (or per group of events, see
+// NotifyGroup) over SMTP: a subject (the title, or the template's), and a
+// plain-text body with an HTML alternative. Each attempt opens its own
+// connection and ends with the attempt's context. Its Message-ID derives
+// from the event (or group) and the notifier, so that a redelivery is
+// recognisably the same message.
 //
 // Failures follow SMTP's own meaning: a 4xx reply, a network error, a
 // timeout or a TLS failure is retried; a 5xx reply (a recipient refused,

@@ -35,7 +35,8 @@ type SlackOptions struct {
 	Limiter *rate.Limiter
 }
 
-// Slack posts one Block Kit message per event to a Slack incoming webhook.
+// Slack posts one Block Kit message per event, or per group of events
+// (NotifyGroup), to a Slack incoming webhook.
 //
 // When Slack says the webhook can no longer be used (403, 404 or 410:
 // revoked, channel gone or archived), the notifier turns broken: that

@@ -29,10 +29,10 @@ type TeamsOptions struct {
 	Now func() time.Time
 }
 
-// Teams posts one Adaptive Card per event to a Microsoft Teams Workflows
-// webhook: the title, the facts (meeting, watch, the event's numbers,
-// session), the error if any, and the event's id and time, within Teams'
-// 28 KB.
+// Teams posts one Adaptive Card per event (or per group of events, see
+// NotifyGroup) to a Microsoft Teams Workflows webhook: the title, the facts
+// (meeting, watch, the event's numbers, session), the error if any, and
+// the event's id and time, within Teams' 28 KB.
 //
 // A 2xx is success (Workflows answers 202); 408, 429 (after its
 // Retry-After) and 5xx are retried; any other status is a dead letter. A

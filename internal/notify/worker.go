@@ -158,6 +158,8 @@ func (o WorkerOptions) withDefaults() WorkerOptions {
 // overtake each other, and one meeting that keeps failing does not hold
 // back the others. A lane looks at most 4096 deliveries deep into its
 // notifier's outbox, so only while all of those wait does anything newer.
+// A lane whose notifier groups events is stricter (see groupPass): one
+// delivery at a time, in ID order, since a group mixes meetings.
 //
 // A lane reads the outbox, attempts what is due and waits for those
 // attempts to finish, and their outcomes to be recorded, before it reads
