@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -157,6 +158,26 @@ func TestNotifierTarget(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.n.Target(); got != tt.want {
 			t.Errorf("%s Target() = %q, want %q", tt.n.Type, got, tt.want)
+		}
+	}
+}
+
+// TestGroupWaitUnderMaxAge: a group must go out before its events are too
+// old to retry.
+func TestGroupWaitUnderMaxAge(t *testing.T) {
+	for _, tt := range []struct {
+		maxAge time.Duration
+		want   string
+	}{
+		{time.Hour + time.Nanosecond, ""},
+		{time.Hour, "notifiers[1].group.wait: must be shorter than delivery.max_age (1h0m0s)"},
+	} {
+		c := validConfig()
+		c.Delivery.MaxAge = tt.maxAge
+		c.Notifiers[1].Group = Group{Wait: time.Hour, Max: 2}
+		err := c.Validate()
+		if got := fmt.Sprint(err); tt.want == "" && err != nil || tt.want != "" && got != tt.want {
+			t.Errorf("max_age %s: Validate() = %v, want %q", tt.maxAge, err, tt.want)
 		}
 	}
 }

@@ -69,7 +69,7 @@ func validate(c *Config, src *sources) Errors {
 			v.add("admin.listen", "%v", err)
 		}
 	}
-	v.notifiers(c.Notifiers)
+	v.notifiers(c.Notifiers, c.Delivery.MaxAge)
 	if c.Delivery.Timeout <= 0 {
 		v.add("delivery.timeout", "must be > 0")
 	}

@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/stdwebhooks"
@@ -47,7 +48,7 @@ var typedKeys = []typedKey{
 // keys its type takes, and the rules of its type. Templates are not parsed
 // here: their language and helpers belong to the notify package, and
 // `check` renders every one.
-func (v *validator) notifiers(ns []Notifier) {
+func (v *validator) notifiers(ns []Notifier, maxAge time.Duration) {
 	first := make(map[string]int)
 	for i := range ns {
 		n := &ns[i]
@@ -74,7 +75,7 @@ func (v *validator) notifiers(ns []Notifier) {
 			v.email(p, n)
 		}
 		if n.ChatLike() && !n.Group.IsZero() {
-			v.group(p+".group", n.Group)
+			v.group(p+".group", n.Group, maxAge)
 		}
 		each(v, p+".events", n.Events, "event type %q", func(ep, e string) {
 			if !slices.Contains(diff.EventTypes, e) {
@@ -199,13 +200,17 @@ func validHost(h string) bool {
 	return net.ParseIP(h) != nil || printable(h) && !strings.ContainsAny(h, "/:@[]?#")
 }
 
-// group checks a chat-like notifier's group.
-func (v *validator) group(p string, g Group) {
+// group checks a chat-like notifier's group. Its wait must be shorter
+// than delivery.max_age (when that is valid), or a group's first attempt
+// would come when its events are already too old to retry.
+func (v *validator) group(p string, g Group, maxAge time.Duration) {
 	switch {
 	case g.Wait <= 0:
 		v.add(p+".wait", "must be > 0, such as 30s (leave group out to send every event alone)")
 	case g.Wait > MaxGroupWait:
 		v.add(p+".wait", "must be at most %s", MaxGroupWait)
+	case maxAge > 0 && g.Wait >= maxAge:
+		v.add(p+".wait", "must be shorter than delivery.max_age (%s)", maxAge)
 	}
 	switch {
 	case g.Max < 2:
