@@ -131,15 +131,18 @@ func TestCheckRedactsBaseURL(t *testing.T) {
 	}
 }
 
+// invalidCase is one mistake in checkBase and what check must say of it.
+type invalidCase struct {
+	name    string
+	old     string // replaced in checkBase by new
+	new     string
+	env     map[string]string // set over secretEnv(); "" unsets
+	want    []string          // in stderr
+	secrets []string          // further strings that must not be printed
+}
+
 func TestCheckInvalid(t *testing.T) {
-	tests := []struct {
-		name    string
-		old     string // replaced in checkBase by new
-		new     string
-		env     map[string]string // set over secretEnv(); "" unsets
-		want    []string          // in stderr
-		secrets []string          // further strings that must not be printed
-	}{
+	checkInvalid(t, []invalidCase{
 		{
 			name: "unknown key",
 			old:  "    failing_after: 3\n", new: "    failing_after: 3\n    retries: 4\n",
@@ -240,52 +243,6 @@ func TestCheckInvalid(t *testing.T) {
 			want: []string{"line 6: api.requests_per_5m: must be at most 1200 (Cloudflare's limit per token)"},
 		},
 		{
-			name: "template that does not parse",
-			old:  "    events: [session.started, session.ended, watch.failing]\n",
-			new:  "    events: [session.started, session.ended, watch.failing]\n    template: {title: \"{{.Title | bogus}}\"}\n",
-			want: []string{"is invalid (1 problem):\n", "\n  notifiers[1].template: template: slack-video.title:1: function \"bogus\" not defined"},
-		},
-		{
-			name: "template that breaks on some event types",
-			old:  "    events: [session.started, session.ended, watch.failing]\n",
-			new: "    events: [session.started, session.ended, watch.failing]\n" +
-				"    template:\n      title: \"{{.Title}}\"\n      text: |\n        {{.Meeting}}\n        {{index .Data.previous \"live_participants\"}}\n",
-			want: []string{
-				"is invalid (1 problem):\n",
-				"\n  notifiers[1].template: events session.started, watch.failing, watch.recovered, usage.threshold_crossed, notifier.failing and notifier.recovered: " +
-					"template: slack-video.text:2:2: executing \"slack-video.text\" at <index .Data.previous \"live_participants\">: error calling index: index of untyped nil\n",
-			},
-		},
-		{
-			name: "routing key on a slack notifier",
-			old:  "    events: [session.started, session.ended, watch.failing]\n",
-			new:  "    events: [session.started, session.ended, watch.failing]\n    routing_key: ${PD_ROUTING_KEY}\n",
-			want: []string{"line 19: notifiers[1].routing_key: a slack notifier takes no routing key; only pagerduty notifiers do"},
-		},
-		{
-			name: "group on a webhook",
-			old:  "    secret: ${RTKWATCHD_WEBHOOK_SECRET}\n",
-			new:  "    secret: ${RTKWATCHD_WEBHOOK_SECRET}\n    group: {wait: 30s, max: 10}\n",
-			want: []string{"line 15: notifiers[0].group: a webhook notifier takes no group; only slack, teams, discord or email notifiers do"},
-		},
-		{
-			name: "pagerduty without a routing key",
-			old:  "  - name: slack-video\n", new: "  - name: oncall\n    type: pagerduty\n    routing_key: ${PD_ROUTING_KEY}\n    severity: fatal\n  - name: slack-video\n",
-			env: map[string]string{"PD_ROUTING_KEY": "has a SPACE"},
-			want: []string{
-				"line 17: notifiers[1].routing_key: must not contain spaces or control characters",
-				`line 18: notifiers[1].severity: must be one of critical, error, warning, info, got "fatal"`,
-			},
-			secrets: []string{"has a SPACE"},
-		},
-		{
-			name: "email password over plaintext",
-			old:  "  - name: slack-video\n",
-			new: "  - name: mail\n    type: email\n    smtp:\n      host: 127.0.0.1\n      tls: none\n      username: rtk\n      password: ${SMTP_PASSWORD}\n" +
-				"    from: rtkwatchd@example.com\n    to: [ops@example.com]\n  - name: slack-video\n",
-			want: []string{"line 21: notifiers[1].smtp.password: needs tls starttls or tls: a password is never sent in plaintext"},
-		},
-		{
 			name: "several mistakes at once",
 			old:  "timeout: 10s\n  requests_per_5m: 1000", new: "timeout: -1s\n  requests_per_5m: 0",
 			env: map[string]string{"RTKWATCHD_WEBHOOK_SECRET": "plainSECRETvalue0123456789"},
@@ -297,7 +254,13 @@ func TestCheckInvalid(t *testing.T) {
 			},
 			secrets: []string{"plainSECRETvalue0123456789"},
 		},
-	}
+	})
+}
+
+// checkInvalid runs check on checkBase with each case's mistake: exit 2,
+// every wanted line in stderr, no secret, no plan.
+func checkInvalid(t *testing.T, tests []invalidCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			text := checkBase
