@@ -33,6 +33,13 @@ func cmdCheck(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Build the notifiers as the daemon would, without sending anything:
+	// this renders every template against a sample of every event type.
+	_, clients, err := loadNotifiers(*path, cfg)
+	if err != nil {
+		return err
+	}
+	closeIdle(clients)
 	plan, err := poller.MakePlan(cfg)
 	if err != nil {
 		return usageError(err)
@@ -90,17 +97,7 @@ func printPlan(w io.Writer, cfg *config.Config, plan poller.Plan) {
 		if len(n.Events) > 0 {
 			events = strings.Join(n.Events, ", ")
 		}
-		extra := ""
-		if n.Type == "webhook" {
-			extra = fmt.Sprintf("%d signing secret", len(n.SigningSecrets()))
-			if len(n.SigningSecrets()) != 1 {
-				extra += "s"
-			}
-			if len(n.Headers) > 0 { // their names only: values may be credentials
-				extra += "; headers " + strings.Join(slices.Sorted(maps.Keys(n.Headers)), ", ")
-			}
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", n.Name, n.Type, n.RedactedURL(), events, extra)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", n.Name, n.Type, n.Target(), events, describeNotifier(n))
 	}
 	tw.Flush()
 
@@ -127,6 +124,46 @@ func printPlan(w io.Writer, cfg *config.Config, plan poller.Plan) {
 			wc.Name, wc.AppID, meetings, wc.Schedule, wp.PollsPer5m, reqs, describeRules(wc), notify)
 	}
 	tw.Flush()
+}
+
+// describeNotifier summarises the settings of a notifier, without a
+// secret: header names without their values, no routing key, password or
+// URL path.
+func describeNotifier(n config.Notifier) string {
+	var parts []string
+	switch n.Type {
+	case config.TypeWebhook:
+		s := fmt.Sprintf("%d signing secret", len(n.SigningSecrets()))
+		if len(n.SigningSecrets()) != 1 {
+			s += "s"
+		}
+		parts = append(parts, s)
+		if len(n.Headers) > 0 { // their names only: values may be credentials
+			parts = append(parts, "headers "+strings.Join(slices.Sorted(maps.Keys(n.Headers)), ", "))
+		}
+	case config.TypePagerDuty:
+		parts = append(parts, "severity "+n.Severity)
+	case config.TypeEmail:
+		s := "tls " + n.SMTP.TLS
+		if n.SMTP.Username != "" {
+			s += ", with auth"
+		}
+		parts = append(parts, s, "from "+n.From, "to "+strings.Join(n.To, ", "))
+	}
+	if !n.Template.IsZero() {
+		var which []string
+		if n.Template.Title != "" {
+			which = append(which, "title")
+		}
+		if n.Template.Text != "" {
+			which = append(which, "text")
+		}
+		parts = append(parts, "template ("+strings.Join(which, ", ")+") renders every event type")
+	}
+	if !n.Group.IsZero() {
+		parts = append(parts, fmt.Sprintf("group: up to %d events within %s", n.Group.Max, shortDuration(n.Group.Wait)))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // describeRules summarises a watch's thresholds in a few words.

@@ -131,15 +131,18 @@ func TestCheckRedactsBaseURL(t *testing.T) {
 	}
 }
 
+// invalidCase is one mistake in checkBase and what check must say of it.
+type invalidCase struct {
+	name    string
+	old     string // replaced in checkBase by new
+	new     string
+	env     map[string]string // set over secretEnv(); "" unsets
+	want    []string          // in stderr
+	secrets []string          // further strings that must not be printed
+}
+
 func TestCheckInvalid(t *testing.T) {
-	tests := []struct {
-		name    string
-		old     string // replaced in checkBase by new
-		new     string
-		env     map[string]string // set over secretEnv(); "" unsets
-		want    []string          // in stderr
-		secrets []string          // further strings that must not be printed
-	}{
+	checkInvalid(t, []invalidCase{
 		{
 			name: "unknown key",
 			old:  "    failing_after: 3\n", new: "    failing_after: 3\n    retries: 4\n",
@@ -251,7 +254,13 @@ func TestCheckInvalid(t *testing.T) {
 			},
 			secrets: []string{"plainSECRETvalue0123456789"},
 		},
-	}
+	})
+}
+
+// checkInvalid runs check on checkBase with each case's mistake: exit 2,
+// every wanted line in stderr, no secret, no plan.
+func checkInvalid(t *testing.T, tests []invalidCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			text := checkBase

@@ -6,17 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"io"
 	"io/fs"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"text/template"
 
@@ -34,11 +29,15 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden files under te
 // The secrets of the tests. Every test that prints asserts that none of
 // them reaches stdout or stderr.
 const (
-	testToken     = "cf-test-token-Zq8vXw3mN7pL1kR4"
-	testSecret    = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTI0Ynl0ZXMh" // base64 of 24 bytes
-	testSlackURL  = "https://hooks.slack.com/services/T00SECRET/B00SECRET/XXXXslackSECRETpath"
-	testAccountID = "023e105f4ecef8ad9ca31a8372d0c353"
-	testApp       = "app-1"
+	testToken        = "cf-test-token-Zq8vXw3mN7pL1kR4"
+	testSecret       = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTI0Ynl0ZXMh" // base64 of 24 bytes
+	testSlackURL     = "https://hooks.slack.com/services/T00SECRET/B00SECRET/XXXXslackSECRETpath"
+	testRoutingKey   = "R0UTINGkeySECRET0123456789abcdef"
+	testSMTPPassword = "smtp-PASSWORD-secret"
+	testTeamsURL     = "https://example.webhook.office.com/workflows/TEAMSsecretFLOW/triggers/manual?sig=TEAMSsigSECRET"
+	testDiscordURL   = "https://discord.com/api/webhooks/123/DISCORDtokenSECRET"
+	testAccountID    = "023e105f4ecef8ad9ca31a8372d0c353"
+	testApp          = "app-1"
 )
 
 // secretEnv is an environment holding every test secret, as a systemd unit
@@ -48,6 +47,10 @@ func secretEnv() map[string]string {
 		"CLOUDFLARE_API_TOKEN":     testToken,
 		"RTKWATCHD_WEBHOOK_SECRET": testSecret,
 		"SLACK_WEBHOOK_URL":        testSlackURL,
+		"PD_ROUTING_KEY":           testRoutingKey,
+		"SMTP_PASSWORD":            testSMTPPassword,
+		"TEAMS_WEBHOOK_URL":        testTeamsURL,
+		"DISCORD_WEBHOOK_URL":      testDiscordURL,
 	}
 }
 
@@ -83,6 +86,7 @@ func (r result) noSecrets(t *testing.T, extra ...string) {
 	secrets := append([]string{
 		testToken, testSecret, strings.TrimPrefix(testSecret, "whsec_"),
 		testSlackURL, "T00SECRET", "slackSECRETpath",
+		testRoutingKey, testSMTPPassword, "TEAMSsecretFLOW", "TEAMSsigSECRET", "DISCORDtokenSECRET",
 	}, extra...)
 	for _, s := range secrets {
 		if s == "" {
@@ -92,49 +96,6 @@ func (r result) noSecrets(t *testing.T, extra ...string) {
 			t.Errorf("output contains the secret %q\nstdout:\n%s\nstderr:\n%s", s, r.stdout, r.stderr)
 		}
 	}
-}
-
-// receiver is a webhook endpoint that records every request and answers
-// with a status the test chooses.
-type receiver struct {
-	srv    *httptest.Server
-	status atomic.Int32
-
-	mu   sync.Mutex
-	reqs []receivedRequest
-}
-
-// receivedRequest is one request a receiver got.
-type receivedRequest struct {
-	header http.Header
-	body   []byte
-}
-
-func newReceiver(t *testing.T) *receiver {
-	t.Helper()
-	r := &receiver{}
-	r.status.Store(http.StatusNoContent)
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		r.reqs = append(r.reqs, receivedRequest{header: req.Header.Clone(), body: body})
-		r.mu.Unlock()
-		w.WriteHeader(int(r.status.Load()))
-	}))
-	t.Cleanup(r.srv.Close)
-	return r
-}
-
-// URL is the receiver's endpoint.
-func (r *receiver) URL() string { return r.srv.URL + "/hooks/rtk" }
-
-// take returns the requests received since the last take.
-func (r *receiver) take() []receivedRequest {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	reqs := r.reqs
-	r.reqs = nil
-	return reqs
 }
 
 // configParams fill configTemplate.

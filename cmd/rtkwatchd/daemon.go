@@ -225,7 +225,7 @@ func checkBudget(cfg *config.Config) error {
 // build makes the scheduler and delivery worker of cfg without starting them.
 func (d *daemon) build(cfg *config.Config) (*generation, error) {
 	log := d.log.Level(newLogger(cfg.Log, d.env.stdout).GetLevel())
-	notifiers, clients, err := buildNotifiers(cfg, log)
+	notifiers, clients, err := loadNotifiers(d.opts.configPath, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -12,12 +12,7 @@ import (
 
 // deliverOnce gives every due delivery in the outbox one attempt, as `once`
 // promises; what fails stays in the outbox for the daemon to retry.
-func deliverOnce(ctx context.Context, cfg *config.Config, st *store.Store, log zerolog.Logger) error {
-	notifiers, clients, err := buildNotifiers(cfg, log)
-	if err != nil {
-		return err
-	}
-	defer closeIdle(clients)
+func deliverOnce(ctx context.Context, cfg *config.Config, notifiers []notify.Notifier, st *store.Store, log zerolog.Logger) error {
 	w := notify.NewWorker(st, notifiers, notify.WorkerOptions{
 		Timeout:     cfg.Delivery.Timeout,
 		MaxAttempts: cfg.Delivery.MaxAttempts,

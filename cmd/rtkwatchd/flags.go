@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
+	"github.com/rtkwatchd/rtkwatchd/internal/notify"
 )
 
 // defaultConfigPath is where `run` and friends look without --config.
@@ -16,12 +17,13 @@ const defaultConfigPath = "/etc/rtkwatchd/config.yaml"
 
 // synopses are the usage lines of each subcommand.
 var synopses = map[string]string{
-	"run":        "rtkwatchd run [--config F]",
-	"check":      "rtkwatchd check [--config F] [--online]",
-	"once":       "rtkwatchd once [--config F] [--dry-run]",
-	"demo":       "rtkwatchd demo",
-	"state":      "rtkwatchd state [--config F] [--json] [MEETING_ID]",
-	"deliveries": "rtkwatchd deliveries [--config F] [--failed] [--limit N] [--after ID]\n       rtkwatchd deliveries [--config F] retry ID… | retry --all",
+	"run":         "rtkwatchd run [--config F]",
+	"check":       "rtkwatchd check [--config F] [--online]",
+	"once":        "rtkwatchd once [--config F] [--dry-run]",
+	"demo":        "rtkwatchd demo",
+	"state":       "rtkwatchd state [--config F] [--json] [MEETING_ID]",
+	"deliveries":  "rtkwatchd deliveries [--config F] [--failed] [--limit N] [--after ID]\n       rtkwatchd deliveries [--config F] retry ID… | retry --all",
+	"notify test": "rtkwatchd notify test NAME [--type T] [--config F]",
 }
 
 // newFlags returns a flag set for a subcommand that reports to stderr.
@@ -77,17 +79,11 @@ func loadConfig(env *environment, path string) (*config.Config, error) {
 	if err != nil {
 		var errs config.Errors
 		if errors.As(err, &errs) {
-			var b strings.Builder
-			fmt.Fprintf(&b, "config %s is invalid (%d problem", path, len(errs))
-			if len(errs) != 1 {
-				b.WriteString("s")
+			problems := make([]error, len(errs))
+			for i, e := range errs {
+				problems[i] = e
 			}
-			b.WriteString("):")
-			for _, e := range errs {
-				b.WriteString("\n  ")
-				b.WriteString(e.Error())
-			}
-			return nil, usageError(errors.New(b.String()))
+			return nil, invalidConfig(path, problems)
 		}
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, usageError(fmt.Errorf("config %s: no such file (use --config)", path))
@@ -95,4 +91,30 @@ func loadConfig(env *environment, path string) (*config.Config, error) {
 		return nil, usageError(fmt.Errorf("config %s: %w", path, err))
 	}
 	return cfg, nil
+}
+
+// invalidConfig is the usage error (exit 2) of a config with problems:
+// one line each, under a line that counts them.
+func invalidConfig(path string, problems []error) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "config %s is invalid (%d problem", path, len(problems))
+	if len(problems) != 1 {
+		b.WriteString("s")
+	}
+	b.WriteString("):")
+	for _, e := range problems {
+		b.WriteString("\n  ")
+		b.WriteString(e.Error())
+	}
+	return usageError(errors.New(b.String()))
+}
+
+// loadNotifiers builds the notifiers of cfg, loaded from path; their
+// problems (a template that breaks) are a usage error, as loadConfig's are.
+func loadNotifiers(path string, cfg *config.Config) ([]notify.Notifier, []idleCloser, error) {
+	ns, clients, err := buildNotifiers(cfg)
+	if err != nil {
+		return nil, nil, invalidConfig(path, flatten(err))
+	}
+	return ns, clients, nil
 }

@@ -1,5 +1,6 @@
 // Command rtkwatchd watches Cloudflare RealtimeKit meetings and delivers
-// signed webhooks and Slack messages when something happens in them.
+// signed webhooks, chat messages, PagerDuty events and emails when something
+// happens in them.
 //
 // This package only wires: it parses flags, loads the config, opens the
 // store and starts the pieces that live under internal/.
@@ -126,6 +127,7 @@ commands:
   events      replay --notifier N (--since D|T | ID…)   deliver events again, same ids
   silence     add --watch W [--notifier N] --for D [--reason R]   silence a watch from now
   silence     list | remove ID               the ad hoc silences, and the config's windows
+  notify test NAME [--type T] [--config F]   send a sample event through one notifier
   version                                    print version information
 
 The default config is /etc/rtkwatchd/config.yaml, or $RTKWATCHD_CONFIG when set.
@@ -162,6 +164,8 @@ func runEnv(ctx context.Context, args []string, env *environment) error {
 		return cmdEvents(ctx, env, rest)
 	case "silence":
 		return cmdSilence(ctx, env, rest)
+	case "notify":
+		return cmdNotify(ctx, env, rest)
 	case "version", "--version", "-version":
 		if len(rest) > 0 {
 			return usageError(fmt.Errorf("version takes no arguments, got %q", rest))

@@ -35,6 +35,11 @@ func cmdOnce(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	notifiers, clients, err := loadNotifiers(*path, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeIdle(clients)
 	log := newLogger(cfg.Log, env.stderr)
 
 	st, err := openStoreFor(cfg, *dryRun)
@@ -82,7 +87,7 @@ func cmdOnce(ctx context.Context, env *environment, args []string) error {
 	}
 	log.Info().Int("polls", polls).Int("failed", failures).Bool("dry_run", *dryRun).Msg("polled every watch once")
 	if !*dryRun && st != nil {
-		if err := deliverOnce(ctx, cfg, st, log); err != nil {
+		if err := deliverOnce(ctx, cfg, notifiers, st, log); err != nil {
 			return err
 		}
 	}

@@ -29,10 +29,17 @@ type inProcess struct {
 // the test ends, or its stop, and then checks that it ended well.
 func (f *fixture) runInProcess(t *testing.T) *inProcess {
 	t.Helper()
+	return runInProcessAt(t, f.config, f.env)
+}
+
+// runInProcessAt runs `run` on the config at path, with env as the whole
+// environment, as runInProcess does.
+func runInProcessAt(t *testing.T, path string, environ map[string]string) *inProcess {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	d := &inProcess{log: &lockedBuffer{}, reloads: make(chan struct{}), done: make(chan error, 1)}
-	env := &environment{getenv: func(k string) string { return f.env[k] }, stdout: d.log, stderr: d.log, reload: d.reloads}
-	go func() { d.done <- runEnv(ctx, []string{"run", "--config", f.config}, env) }()
+	env := &environment{getenv: func(k string) string { return environ[k] }, stdout: d.log, stderr: d.log, reload: d.reloads}
+	go func() { d.done <- runEnv(ctx, []string{"run", "--config", path}, env) }()
 	d.stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-d.done; err != nil {

@@ -26,7 +26,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/rtkwatchd/rtkwatchd/internal/redact"
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkapi"
 )
 
@@ -65,12 +64,6 @@ const DefaultDeadLetterRetention = 720 * time.Hour
 // minutes; api.requests_per_5m may not exceed it while api.base_url points at
 // Cloudflare.
 const MaxRequestsPer5m = 1200
-
-// Notifier types.
-const (
-	TypeWebhook = "webhook"
-	TypeSlack   = "slack"
-)
 
 // Config is rtkwatchd's whole configuration.
 type Config struct {
@@ -127,54 +120,6 @@ type Log struct {
 type Admin struct {
 	// Listen is a host:port; the empty string disables the listener.
 	Listen string `yaml:"listen"`
-}
-
-// Notifier is one destination of events: a Standard Webhooks endpoint or a
-// Slack incoming webhook.
-type Notifier struct {
-	// Name identifies the notifier in watches[].notify and in the store.
-	Name string `yaml:"name"`
-	// Type is TypeWebhook or TypeSlack.
-	Type string `yaml:"type"`
-	// URL is where events are posted. It is a Secret because a Slack URL is
-	// a credential and a webhook URL may embed one.
-	URL Secret `yaml:"url"`
-	// Secret is a webhook's signing secret, "whsec_" followed by base64.
-	Secret Secret `yaml:"secret"`
-	// Secrets are more signing secrets of a webhook. More than one lets a
-	// receiver rotate keys; every one signs. See SigningSecrets.
-	Secrets []Secret `yaml:"secrets"`
-	// Headers are extra HTTP headers of a webhook, by name. Their values
-	// may hold credentials, so they are Secrets too.
-	Headers map[string]Secret `yaml:"headers"`
-	// Events, when not empty, limits the notifier to these event types,
-	// from diff.EventTypes.
-	Events []string `yaml:"events"`
-}
-
-// Wants reports whether the notifier takes events of the given type.
-func (n Notifier) Wants(eventType string) bool {
-	return len(n.Events) == 0 || slices.Contains(n.Events, eventType)
-}
-
-// SigningSecrets returns a webhook's signing secrets: Secret, when set,
-// then Secrets.
-func (n Notifier) SigningSecrets() []Secret {
-	if n.Secret.IsZero() {
-		return slices.Clone(n.Secrets)
-	}
-	return append([]Secret{n.Secret}, n.Secrets...)
-}
-
-// RedactedURL returns the scheme and host of the notifier's URL, such as
-// "https://hooks.slack.com/…", for output that must not reveal the path or
-// query, which may hold a token. It returns "[redacted]" when the URL does
-// not parse.
-func (n Notifier) RedactedURL() string {
-	if r := redact.URL(n.URL.Value()); r != "" {
-		return r + "/…"
-	}
-	return redacted
 }
 
 // Delivery configures retries of notifications.

@@ -101,12 +101,12 @@ func parse(data []byte) (*yaml.Node, error) {
 	case errors.Is(err, io.EOF):
 		return nil, nil
 	case err != nil:
-		return nil, syntaxError(err)
+		return nil, syntaxError(err, data)
 	}
 	switch err := l.Load(&next); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		return nil, syntaxError(err)
+		return nil, syntaxError(err, data)
 	default:
 		return nil, Errors{{Line: next.Line, Err: errors.New("more than one YAML document; rtkwatchd reads exactly one")}}
 	}
@@ -121,8 +121,10 @@ func parse(data []byte) (*yaml.Node, error) {
 
 // syntaxError turns the YAML parser's error into Errors, at the line where
 // the parser found the problem, and names the line where the construct it
-// was reading began when that is another one.
-func syntaxError(err error) error {
+// was reading began when that is another one. When that construct is a
+// { } or [ ] whose lines hold an unquoted ${VAR} (whose braces end a flow
+// mapping), it says to quote it.
+func syntaxError(err error, data []byte) error {
 	var e *yaml.LoadError
 	if !errors.As(err, &e) {
 		return Errors{{Err: fmt.Errorf("invalid YAML: %w", err)}}
@@ -131,7 +133,23 @@ func syntaxError(err error) error {
 	if e.ContextMsg != "" && e.ContextMark.Line > 0 && e.ContextMark.Line != e.Mark.Line {
 		msg += fmt.Sprintf(" (%s that starts at line %d)", e.ContextMsg, e.ContextMark.Line)
 	}
+	if strings.Contains(e.ContextMsg, "flow") && unquotedVar(data, e.ContextMark.Line, e.Mark.Line) {
+		msg += `; inside { } or [ ], quote a ${VAR}: "${VAR}"`
+	}
 	return Errors{{Line: e.Mark.Line, Err: errors.New(msg)}}
+}
+
+// unquotedVar reports whether lines from to to (1-based) of data hold a
+// ${ that no quote comes before on its line.
+func unquotedVar(data []byte, from, to int) bool {
+	lines := strings.Split(string(data), "\n")
+	for i := max(from, 1); i <= min(to, len(lines)); i++ {
+		line := lines[i-1]
+		if j := strings.Index(line, "${"); j >= 0 && !strings.ContainsAny(line[:j], `"'`) {
+			return true
+		}
+	}
+	return false
 }
 
 // sources remember where each field of a loaded Config came from, so that

@@ -83,6 +83,21 @@ func TestLoadGood(t *testing.T) {
 			Events:  []string{"watch.failing", "watch.recovered"},
 		}, {
 			Name: "slack-video", Type: "slack", URL: NewSecret(testSlackURL),
+			Template: Template{Title: "{{.Title}} ({{.Watch}})", Text: "{{.Meeting}}: {{default \"-\" .Data.live_participants}} live\n"},
+			Group:    Group{Wait: 30 * time.Second, Max: 10},
+		}, {
+			Name: "teams", Type: "teams", URL: NewSecret("https://example.webhook.office.com/workflows/abc?sig=teams-sig"),
+			Group: Group{Wait: time.Minute, Max: DefaultGroupMax},
+		}, {
+			Name: "oncall", Type: "pagerduty", URL: NewSecret(DefaultPagerDutyURL),
+			RoutingKey: NewSecret("R0ut1ng-Key-From-File-0123456789"), Severity: "critical",
+		}, {
+			Name: "discord", Type: "discord", URL: NewSecret("https://discord.com/api/webhooks/1/discord-token"),
+		}, {
+			Name: "mail", Type: "email",
+			SMTP: SMTP{Host: "smtp.example.com", Port: 465, TLS: "tls", Username: "rtk", Password: NewSecret("smtp-password from file")},
+			From: "rtkwatchd <rtkwatchd@example.com>", To: []string{"video-ops@example.com", "oncall@example.com"},
+			Template: Template{Title: "[rtk] {{.Title}}"},
 		}},
 		Delivery: Delivery{Timeout: 3 * time.Second, MaxAttempts: 4, MaxAge: 90 * time.Minute, DeadLetterRetention: 48 * time.Hour},
 		Watches:  []Watch{a, b},
@@ -165,35 +180,6 @@ func wantLines(t *testing.T, file string) []string {
 		}
 	}
 	return wants
-}
-
-func TestLoadExample(t *testing.T) {
-	cfg, err := LoadFile("../../config.example.yaml", LoadOptions{Getenv: testEnv(t)})
-	if err != nil {
-		t.Fatalf("LoadFile: %v", err)
-	}
-	if got, want := cfg.API.Token.Value(), testToken; got != want {
-		t.Errorf("token = %q, want %q", got, want)
-	}
-	slack, ok := cfg.Notifier("slack-video")
-	if !ok || slack.URL.Value() != testSlackURL {
-		t.Errorf("slack-video notifier = %+v, %v; want URL from SLACK_WEBHOOK_URL", slack, ok)
-	}
-	ops, _ := cfg.Notifier("ops")
-	if diff := cmp.Diff([]Secret{NewSecret(testWebhookSecret)}, ops.SigningSecrets()); diff != "" {
-		t.Errorf("ops secrets (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{"town-hall"}, watchNames(cfg.Watches)); diff != "" {
-		t.Errorf("watches (-want +got):\n%s", diff)
-	}
-}
-
-func watchNames(ws []Watch) []string {
-	var names []string
-	for _, w := range ws {
-		names = append(names, w.Name)
-	}
-	return names
 }
 
 // TestLoadDefaults checks that keys left out take Default's values and keys
@@ -301,6 +287,11 @@ func TestSyntaxErrorLines(t *testing.T) {
 		{"a:\n  b: 1\n  c: d: e\n", "line 3: invalid YAML: mapping values are not allowed in this context"},
 		{"a:\n  b: 1\n  c: @x\n", "line 3: invalid YAML: found character that cannot start any token"},
 		{"a: 1\nb: *nope\n", "line 2: invalid YAML: unknown anchor 'nope' referenced"},
+		// SPEC §9's own example: the } of ${VAR} ends the flow mapping.
+		{"smtp: {host: h, password: ${SMTP_PASSWORD}}\n", `line 1: invalid YAML: did not find expected ',' or '}'; inside { } or [ ], quote a ${VAR}: "${VAR}"`},
+		{"smtp: {host: h,\n  password: ${P}, x: [y\n", `line 2: invalid YAML: did not find expected ',' or '}' (while parsing a flow mapping that starts at line 1); inside { } or [ ], quote a ${VAR}: "${VAR}"`},
+		{"smtp: {host: h, password: \"${P}\", x: [y\n", "line 2: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence that starts at line 1)"},
+		{"a: ${B}\nc: [d\n", "line 3: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence that starts at line 2)"},
 	}
 	for _, tt := range tests {
 		_, err := Load(strings.NewReader(tt.doc), LoadOptions{})

@@ -68,6 +68,7 @@ func TestSecretInLogs(t *testing.T) {
 		Stringer("stringer", s).
 		Interface("config", Config{API: API{Token: s}, Notifiers: []Notifier{{
 			URL: s, Secret: s, Secrets: []Secret{s}, Headers: map[string]Secret{"Authorization": s},
+			RoutingKey: s, SMTP: SMTP{Password: s},
 		}}}).
 		Msg("")
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "secret", s, "any", any(s))
@@ -77,8 +78,8 @@ func TestSecretInLogs(t *testing.T) {
 	if strings.Contains(out, leak) {
 		t.Fatalf("log output contains the secret:\n%s", out)
 	}
-	if n := strings.Count(out, "[redacted]"); n != 11 {
-		t.Errorf("log output has %d redactions, want 11:\n%s", n, out)
+	if n := strings.Count(out, "[redacted]"); n != 13 {
+		t.Errorf("log output has %d redactions, want 13:\n%s", n, out)
 	}
 }
 
@@ -87,7 +88,8 @@ func TestSecretWholeConfig(t *testing.T) {
 	cfg.API.Token = NewSecret(leak)
 	cfg.Notifiers = []Notifier{{
 		Name: "n", URL: NewSecret(leak), Secret: NewSecret(leak), Secrets: []Secret{NewSecret(leak)},
-		Headers: map[string]Secret{"Authorization": NewSecret(leak)},
+		Headers:    map[string]Secret{"Authorization": NewSecret(leak)},
+		RoutingKey: NewSecret(leak), SMTP: SMTP{Password: NewSecret(leak)},
 	}}
 	for _, out := range []string{
 		fmt.Sprintf("%v", cfg),

@@ -3,18 +3,13 @@ package config
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"net"
-	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/rtkwatchd/rtkwatchd/internal/diff"
-	"github.com/rtkwatchd/rtkwatchd/internal/stdwebhooks"
 )
 
 var (
@@ -83,7 +78,7 @@ func validate(c *Config, src *sources) Errors {
 			v.add("admin.listen", "%v", err)
 		}
 	}
-	v.notifiers(c.Notifiers)
+	v.notifiers(c.Notifiers, c.Delivery.MaxAge)
 	if c.Delivery.Timeout <= 0 {
 		v.add("delivery.timeout", "must be > 0")
 	}
@@ -125,83 +120,6 @@ func (v *validator) api(a *API) {
 		v.add("api.requests_per_5m", "must be > 0")
 	case a.RequestsPer5m > MaxRequestsPer5m && isCloudflareAPI(a.BaseURL):
 		v.add("api.requests_per_5m", "must be at most %d (Cloudflare's limit per token)", MaxRequestsPer5m)
-	}
-}
-
-func (v *validator) notifiers(ns []Notifier) {
-	first := make(map[string]int)
-	for i, n := range ns {
-		p := fmt.Sprintf("notifiers[%d]", i)
-		v.name(p, n.Name, first, "notifiers", i)
-		switch n.Type {
-		case TypeWebhook, TypeSlack:
-		case "":
-			v.add(p+".type", "required: webhook or slack")
-		default:
-			v.add(p+".type", "must be webhook or slack, got %q", clip(n.Type))
-		}
-		if err := checkHTTPURL(n.URL.Value()); n.URL.IsZero() {
-			v.add(p+".url", "required: set url or url_file")
-		} else if err != nil {
-			v.add(p+".url", "%v", err)
-		}
-		switch n.Type {
-		case TypeWebhook:
-			if n.Secret.IsZero() && len(n.Secrets) == 0 {
-				v.add(p+".secret", "required for a webhook: set secret, secret_file or secrets")
-			}
-			if !n.Secret.IsZero() {
-				v.signingSecret(p+".secret", n.Secret)
-			}
-			for j, s := range n.Secrets {
-				v.signingSecret(fmt.Sprintf("%s.secrets[%d]", p, j), s)
-			}
-			v.headers(p+".headers", n.Headers)
-		case TypeSlack:
-			switch {
-			case !n.Secret.IsZero():
-				v.add(p+".secret", "a slack notifier takes no signing secret")
-			case len(n.Secrets) > 0:
-				v.add(p+".secrets", "a slack notifier takes no signing secret")
-			}
-			if len(n.Headers) > 0 {
-				v.add(p+".headers", "a slack notifier takes no headers")
-			}
-		}
-		each(v, p+".events", n.Events, "event type %q", func(ep, e string) {
-			if !slices.Contains(diff.EventTypes, e) {
-				v.add(ep, "unknown event type %q; known: %s", clip(e), strings.Join(diff.EventTypes, ", "))
-			}
-		})
-	}
-}
-
-// signingSecret checks a webhook's signing secret, never quoting it.
-func (v *validator) signingSecret(path string, s Secret) {
-	if _, err := stdwebhooks.DecodeSecret(s.Value()); err != nil {
-		v.add(path, "%v", err)
-	}
-}
-
-// headers checks a webhook's extra headers. Their values may be
-// credentials and never appear in a message.
-func (v *validator) headers(path string, h map[string]Secret) {
-	canonical := make(map[string]string)
-	for _, name := range slices.Sorted(maps.Keys(h)) {
-		hp := path + "." + name
-		c := http.CanonicalHeaderKey(name)
-		switch {
-		case !headerPattern.MatchString(name):
-			v.add(hp, "not a valid header name")
-		case stdwebhooks.Reserved(name):
-			v.add(hp, "set by rtkwatchd; it cannot be overridden")
-		case canonical[c] != "":
-			v.add(hp, "duplicate header (also %s)", canonical[c])
-		}
-		canonical[c] = name
-		if strings.ContainsAny(h[name].Value(), "\r\n\x00") {
-			v.add(hp, "value must not contain line breaks or NUL")
-		}
 	}
 }
 

@@ -24,6 +24,9 @@ type DiscordOptions struct {
 	Username string
 	// Template replaces the default title and text; nil keeps them.
 	Template *Template
+	// Group gathers events into one message; the zero Group sends each
+	// alone.
+	Group Group
 	// UserAgent is the user-agent header; "rtkwatchd" when empty.
 	UserAgent string
 	// Client makes the requests; when nil, a client that does not follow
@@ -33,7 +36,8 @@ type DiscordOptions struct {
 	Now func() time.Time
 }
 
-// Discord posts one embed per event to a Discord channel's webhook: the
+// Discord posts one embed per event (a group of events is one message of
+// up to ten embeds, see NotifyGroup) to a Discord channel's webhook: the
 // title, the meeting and watch (or the template's text), the event's
 // numbers as fields, a colour for good news, warnings and trouble, and the
 // event's time; within Discord's limits on every text and 6,000 characters
@@ -50,6 +54,7 @@ type Discord struct {
 	httpTarget
 	username string
 	template *Template
+	group    Group
 	broken   latch
 }
 
@@ -60,7 +65,7 @@ func NewDiscord(opts DiscordOptions) (*Discord, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Discord{httpTarget: h, username: opts.Username, template: opts.Template}, nil
+	return &Discord{httpTarget: h, username: opts.Username, template: opts.Template, group: opts.Group}, nil
 }
 
 // Concurrency returns 1, for the Worker: embeds reach the channel in the
@@ -73,10 +78,25 @@ func (d *Discord) Broken() error { return d.broken.get() }
 
 // Notify renders m.Body (an event) as an embed and posts it once.
 func (d *Discord) Notify(ctx context.Context, m Message) Result {
+	return d.send(ctx, func() ([]byte, error) { return renderDiscord(m.Body, d.template, d.username) })
+}
+
+// Grouping returns how the Worker should group this notifier's events.
+func (d *Discord) Grouping() Group { return d.group }
+
+// NotifyGroup renders g as one message of up to ten embeds and posts it
+// once.
+func (d *Discord) NotifyGroup(ctx context.Context, g GroupMessage) Result {
+	return d.send(ctx, func() ([]byte, error) { return renderDiscordGroup(g, d.template, d.username) })
+}
+
+// send renders a payload and posts it once, unless the notifier is
+// broken.
+func (d *Discord) send(ctx context.Context, render func() ([]byte, error)) Result {
 	if err := d.broken.get(); err != nil {
 		return Result{Err: err, Broken: true}
 	}
-	payload, err := renderDiscord(m.Body, d.template, d.username)
+	payload, err := render()
 	if err != nil {
 		return Result{Err: err}
 	}

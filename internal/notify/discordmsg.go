@@ -33,9 +33,11 @@ const (
 	discordRed    = 0xe74c3c
 )
 
-// discordMessage is an execute-webhook payload with one embed. Mentions are
+// discordMessage is an execute-webhook payload: one embed per event, and
+// for a group a content line that sums it up. Mentions are
 // switched off, so that no name or error can ping @everyone.
 type discordMessage struct {
+	Content         string          `json:"content,omitempty"`
 	Username        string          `json:"username,omitempty"`
 	AllowedMentions discordMentions `json:"allowed_mentions"`
 	Embeds          []discordEmbed  `json:"embeds"`
@@ -70,50 +72,78 @@ func renderDiscord(body []byte, t *Template, username string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode event for discord: %w", err)
 	}
-	title, text := ev.title(), ev.plainText()
-	if t != nil {
-		title, text = t.renderOrDefault(ev)
-	}
-	facts := ev.facts()
-	if len(facts) > discordFieldsMax {
-		facts = facts[:discordFieldsMax]
-	}
-	footer := "event " + ev.d.ID + " #" + strconv.FormatUint(ev.d.Sequence, 10)
-
-	title = discordText.within(discordTitleMax).fitRaw(title)
-	text = discordText.within(discordDescriptionMax).fitRaw(text)
-	footer = textLimit{max: discordFooterMax, count: countRunes}.fitRaw(footer)
-	texts := []*string{&title, &text}
-	for i := range facts {
-		facts[i].label = discordText.within(discordFieldNameMax).fitRaw(facts[i].label)
-		facts[i].value = discordText.within(discordFieldValueMax).fitRaw(facts[i].value)
-		texts = append(texts, &facts[i].value)
-	}
-	build := func() discordEmbed {
-		e := discordEmbed{
-			Title:       discordText.escaped(title),
-			Description: discordText.escaped(text),
-			Color:       discordColour(ev.tone()),
-			Footer:      &discordFooter{Text: footer},
-		}
-		if !ev.Timestamp.IsZero() {
-			e.Timestamp = ev.Timestamp.UTC().Format(time.RFC3339)
-		}
-		for _, f := range facts {
-			e.Fields = append(e.Fields, discordField{Name: discordText.escaped(f.label), Value: discordText.escaped(f.value), Inline: true})
-		}
-		return e
-	}
+	p := discordPartsFor(ev, t)
 	var embed discordEmbed
-	shrink(texts, discordText, discordEmbedTotalMax, func() int {
-		embed = build()
+	shrink(p.texts(), discordText, discordEmbedTotalMax, func() int {
+		embed = p.embed()
 		return embedSize(embed)
 	})
-	msg := discordMessage{
+	return encodeDiscord(discordMessage{
 		Username:        textLimit{max: discordUsernameMax, count: countRunes}.fit(username),
 		AllowedMentions: discordMentions{Parse: []string{}},
 		Embeds:          []discordEmbed{embed},
+	})
+}
+
+// discordParts are the texts of one event's embed before escaping, each
+// within its own limit, so that they can be cut further to fit a message.
+type discordParts struct {
+	ev                  event
+	title, text, footer string
+	facts               []fact
+}
+
+// discordPartsFor chooses an event's embed texts: the title and text (the
+// template's or the defaults), the facts as fields, and a footer with the
+// event's id.
+func discordPartsFor(ev event, t *Template) *discordParts {
+	p := &discordParts{ev: ev, title: ev.title(), text: ev.plainText()}
+	if t != nil {
+		p.title, p.text = t.renderOrDefault(ev)
 	}
+	p.facts = ev.facts()
+	if len(p.facts) > discordFieldsMax {
+		p.facts = p.facts[:discordFieldsMax]
+	}
+	p.title = discordText.within(discordTitleMax).fitRaw(p.title)
+	p.text = discordText.within(discordDescriptionMax).fitRaw(p.text)
+	p.footer = textLimit{max: discordFooterMax, count: countRunes}.fitRaw("event " + ev.d.ID + " #" + strconv.FormatUint(ev.d.Sequence, 10))
+	for i := range p.facts {
+		p.facts[i].label = discordText.within(discordFieldNameMax).fitRaw(p.facts[i].label)
+		p.facts[i].value = discordText.within(discordFieldValueMax).fitRaw(p.facts[i].value)
+	}
+	return p
+}
+
+// texts are the texts that shrink may cut: the title, the text and the
+// facts' values.
+func (p *discordParts) texts() []*string {
+	texts := []*string{&p.title, &p.text}
+	for i := range p.facts {
+		texts = append(texts, &p.facts[i].value)
+	}
+	return texts
+}
+
+// embed builds the embed of p, escaping every text.
+func (p *discordParts) embed() discordEmbed {
+	e := discordEmbed{
+		Title:       discordText.escaped(p.title),
+		Description: discordText.escaped(p.text),
+		Color:       discordColour(p.ev.tone()),
+		Footer:      &discordFooter{Text: p.footer},
+	}
+	if !p.ev.Timestamp.IsZero() {
+		e.Timestamp = p.ev.Timestamp.UTC().Format(time.RFC3339)
+	}
+	for _, f := range p.facts {
+		e.Fields = append(e.Fields, discordField{Name: discordText.escaped(f.label), Value: discordText.escaped(f.value), Inline: true})
+	}
+	return e
+}
+
+// encodeDiscord encodes a payload as it is sent, without HTML escapes.
+func encodeDiscord(msg discordMessage) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

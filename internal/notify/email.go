@@ -51,6 +51,9 @@ type EmailOptions struct {
 	To   []string
 	// Template replaces the default subject and text; nil keeps them.
 	Template *Template
+	// Group gathers events into one email; the zero Group sends each
+	// alone.
+	Group Group
 	// TLSConfig verifies the server; nil verifies it against the system's
 	// roots. Its ServerName is set to Host when empty.
 	TLSConfig *tls.Config
@@ -61,11 +64,12 @@ type EmailOptions struct {
 	Now func() time.Time
 }
 
-// Email sends one message per event over SMTP: a subject (the title, or
-// the template's), and a plain-text body with an HTML alternative. Each
-// attempt opens its own connection and ends with the attempt's context.
-// Its Message-ID derives from the event and the notifier, so that a
-// redelivery is recognisably the same message.
+// Email sends one message per event (or per group of events, see
+// NotifyGroup) over SMTP: a subject (the title, or the template's), and a
+// plain-text body with an HTML alternative. Each attempt opens its own
+// connection and ends with the attempt's context. Its Message-ID derives
+// from the event (or group) and the notifier, so that a redelivery is
+// recognisably the same message.
 //
 // Failures follow SMTP's own meaning: a 4xx reply, a network error, a
 // timeout or a TLS failure is retried; a 5xx reply (a recipient refused,
@@ -84,6 +88,7 @@ type Email struct {
 	from      string
 	to        []string
 	template  *Template
+	group     Group
 	tlsConfig *tls.Config
 	helo      string
 	now       func() time.Time
@@ -95,7 +100,7 @@ type Email struct {
 func NewEmail(opts EmailOptions) (*Email, error) {
 	e := &Email{
 		name: opts.Name, host: opts.Host, port: opts.Port, mode: opts.TLS,
-		username: opts.Username, password: opts.Password, template: opts.Template,
+		username: opts.Username, password: opts.Password, template: opts.Template, group: opts.Group,
 		helo: opts.HELO, now: opts.Now,
 	}
 	fail := func(format string, args ...any) (*Email, error) {
@@ -166,7 +171,25 @@ func (e *Email) Notify(ctx context.Context, m Message) Result {
 	if err != nil {
 		return Result{Err: err}
 	}
-	msg, err := e.message(m.EventID, content)
+	return e.send(ctx, m.EventID, content)
+}
+
+// Grouping returns how the Worker should group this notifier's events.
+func (e *Email) Grouping() Group { return e.group }
+
+// NotifyGroup renders g as one email and sends it once, over a connection
+// of its own. Its Message-ID derives from the group's id.
+func (e *Email) NotifyGroup(ctx context.Context, g GroupMessage) Result {
+	content, err := renderEmailGroup(g, e.template)
+	if err != nil {
+		return Result{Err: err}
+	}
+	return e.send(ctx, g.ID, content)
+}
+
+// send sends content once as the message of id (an event's or a group's).
+func (e *Email) send(ctx context.Context, id string, content emailContent) Result {
+	msg, err := e.message(id, content)
 	if err != nil {
 		return Result{Err: err}
 	}

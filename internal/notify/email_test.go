@@ -15,9 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/google/go-cmp/cmp"
 	"github.com/wneessen/go-mail"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/smtptest"
 )
 
 const smtpPassword = "p4ssw0rd-s3cr3t"
@@ -60,9 +61,9 @@ func TestEmailSubjectLimit(t *testing.T) {
 }
 
 // emailTo builds an Email for a test server.
-func emailTo(t *testing.T, ts *smtpServer, opts EmailOptions) *Email {
+func emailTo(t *testing.T, ts *smtptest.Server, opts EmailOptions) *Email {
 	t.Helper()
-	opts.Host, opts.Port = ts.hostPort(t)
+	opts.Host, opts.Port = ts.HostPort(t)
 	if opts.Name == "" {
 		opts.Name = "mail"
 	}
@@ -89,23 +90,23 @@ func trusting(pool *x509.CertPool) *tls.Config {
 func TestEmailDelivers(t *testing.T) {
 	tests := []struct {
 		name    string
-		mode    smtpMode
+		mode    smtptest.Mode
 		tls     string
 		auth    bool
 		wantTLS bool
 	}{
-		{"starttls with auth", smtpStartTLS, EmailSTARTTLS, true, true},
-		{"implicit tls with auth", smtpImplicit, EmailTLS, true, true},
-		{"plaintext relay", smtpPlain, EmailNoTLS, false, false},
+		{"starttls with auth", smtptest.StartTLS, EmailSTARTTLS, true, true},
+		{"implicit tls with auth", smtptest.Implicit, EmailTLS, true, true},
+		{"plaintext relay", smtptest.Plain, EmailNoTLS, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts, pool := startSMTP(t, tt.mode, func(s *smtpServer) {
+			ts := smtptest.Start(t, tt.mode, func(s *smtptest.Server) {
 				if tt.auth {
-					s.user, s.pass = "rtk", smtpPassword
+					s.User, s.Pass = "rtk", smtpPassword
 				}
 			})
-			opts := EmailOptions{TLS: tt.tls, TLSConfig: trusting(pool)}
+			opts := EmailOptions{TLS: tt.tls, TLSConfig: trusting(ts.Pool())}
 			if tt.auth {
 				opts.Username, opts.Password = "rtk", smtpPassword
 			}
@@ -114,7 +115,7 @@ func TestEmailDelivers(t *testing.T) {
 			if res := e.Notify(t.Context(), Message{EventID: "evt_sample_watch_failing", Body: body, Attempt: 1}); res.Err != nil || res.Retry {
 				t.Fatalf("Notify = %+v", res)
 			}
-			mails := ts.received()
+			mails := ts.Received()
 			if len(mails) != 1 {
 				t.Fatalf("server accepted %d messages, want 1", len(mails))
 			}
@@ -123,12 +124,12 @@ func TestEmailDelivers(t *testing.T) {
 			if tt.auth {
 				wantUser = "rtk"
 			}
-			got := []any{m.from, m.to, m.user, m.tls}
+			got := []any{m.From, m.To, m.User, m.TLS}
 			want := []any{"rtkwatchd@example.com", []string{"video-ops@example.com", "oncall@example.com"}, wantUser, tt.wantTLS}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("envelope (-want +got):\n%s", diff)
 			}
-			checkMIME(t, m.data)
+			checkMIME(t, m.Data)
 		})
 	}
 }
@@ -192,42 +193,40 @@ func checkMIME(t *testing.T, data []byte) {
 // TestEmailAnswers classifies the server's answers: 4xx and network
 // trouble are retried, 5xx are dead letters, at the edges of each.
 func TestEmailAnswers(t *testing.T) {
-	reject := func(code int) error {
-		return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{code / 100, 0, 0}, Message: "no"}
-	}
+	reject := smtptest.Reject
 	tests := []struct {
 		name      string
-		configure func(*smtpServer)
+		configure func(*smtptest.Server)
 		password  string // the client's; smtpPassword when empty
 		noCA      bool   // the client does not trust the server's certificate
 		wantRetry bool
 	}{
-		{name: "rcpt 450 mailbox busy", configure: func(s *smtpServer) { s.rcpt = func(string) error { return reject(450) } }, wantRetry: true},
-		{name: "rcpt 499", configure: func(s *smtpServer) { s.rcpt = func(string) error { return reject(499) } }, wantRetry: true},
-		{name: "rcpt 500", configure: func(s *smtpServer) { s.rcpt = func(string) error { return reject(500) } }},
-		{name: "rcpt 550 no such user", configure: func(s *smtpServer) {
-			s.rcpt = func(to string) error {
+		{name: "rcpt 450 mailbox busy", configure: func(s *smtptest.Server) { s.Rcpt = func(string) error { return reject(450) } }, wantRetry: true},
+		{name: "rcpt 499", configure: func(s *smtptest.Server) { s.Rcpt = func(string) error { return reject(499) } }, wantRetry: true},
+		{name: "rcpt 500", configure: func(s *smtptest.Server) { s.Rcpt = func(string) error { return reject(500) } }},
+		{name: "rcpt 550 no such user", configure: func(s *smtptest.Server) {
+			s.Rcpt = func(to string) error {
 				if strings.HasPrefix(to, "oncall") {
 					return reject(550)
 				}
 				return nil
 			}
 		}},
-		{name: "data 451", configure: func(s *smtpServer) { s.data = func() error { return reject(451) } }, wantRetry: true},
-		{name: "data 554 refused", configure: func(s *smtpServer) { s.data = func() error { return reject(554) } }},
-		{name: "data 599", configure: func(s *smtpServer) { s.data = func() error { return reject(599) } }},
+		{name: "data 451", configure: func(s *smtptest.Server) { s.Data = func() error { return reject(451) } }, wantRetry: true},
+		{name: "data 554 refused", configure: func(s *smtptest.Server) { s.Data = func() error { return reject(554) } }},
+		{name: "data 599", configure: func(s *smtptest.Server) { s.Data = func() error { return reject(599) } }},
 		{name: "auth 535 wrong password", password: "wrong-" + smtpPassword},
 		{name: "untrusted certificate", noCA: true, wantRetry: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts, pool := startSMTP(t, smtpStartTLS, func(s *smtpServer) {
-				s.user, s.pass = "rtk", smtpPassword
+			ts := smtptest.Start(t, smtptest.StartTLS, func(s *smtptest.Server) {
+				s.User, s.Pass = "rtk", smtpPassword
 				if tt.configure != nil {
 					tt.configure(s)
 				}
 			})
-			opts := EmailOptions{Username: "rtk", Password: tt.password, TLSConfig: trusting(pool)}
+			opts := EmailOptions{Username: "rtk", Password: tt.password, TLSConfig: trusting(ts.Pool())}
 			if opts.Password == "" {
 				opts.Password = smtpPassword
 			}
@@ -241,7 +240,7 @@ func TestEmailAnswers(t *testing.T) {
 			if res.Err != nil && (strings.Contains(res.Err.Error(), smtpPassword) || !strings.HasPrefix(res.Err.Error(), "send mail via 127.0.0.1:")) {
 				t.Errorf("error %q", res.Err)
 			}
-			if n := len(ts.received()); n != 0 {
+			if n := len(ts.Received()); n != 0 {
 				t.Errorf("server accepted %d messages", n)
 			}
 		})
@@ -252,8 +251,8 @@ func TestEmailAnswers(t *testing.T) {
 // nothing goes out in plaintext, and the attempt is retried.
 func TestEmailSTARTTLSIsMandatory(t *testing.T) {
 	for _, auth := range []bool{false, true} {
-		ts, pool := startSMTP(t, smtpPlain, nil)
-		opts := EmailOptions{TLS: EmailSTARTTLS, TLSConfig: trusting(pool)}
+		ts := smtptest.Start(t, smtptest.Plain, nil)
+		opts := EmailOptions{TLS: EmailSTARTTLS, TLSConfig: trusting(ts.Pool())}
 		if auth {
 			opts.Username, opts.Password = "rtk", smtpPassword
 		}
@@ -264,14 +263,14 @@ func TestEmailSTARTTLSIsMandatory(t *testing.T) {
 		if res.Err != nil && strings.Contains(res.Err.Error(), smtpPassword) {
 			t.Errorf("error %q contains the password", res.Err)
 		}
-		if n := len(ts.received()); n != 0 {
+		if n := len(ts.Received()); n != 0 {
 			t.Errorf("auth %v: %d messages went out in plaintext", auth, n)
 		}
 	}
 }
 
 func TestEmailUnreachable(t *testing.T) {
-	ts, _ := startSMTP(t, smtpPlain, nil)
+	ts := smtptest.Start(t, smtptest.Plain, nil)
 	e := emailTo(t, ts, EmailOptions{TLS: EmailNoTLS})
 	e.port = 1 // nothing listens there
 	res := e.Notify(t.Context(), Message{EventID: "evt_1", Body: sample(t, "session.started"), Attempt: 1})
@@ -285,8 +284,8 @@ func TestEmailUnreachable(t *testing.T) {
 // timeout is far away.
 func TestEmailEndsWithItsContext(t *testing.T) {
 	release := make(chan struct{})
-	ts, _ := startSMTP(t, smtpPlain, func(s *smtpServer) {
-		s.data = func() error { <-release; return nil }
+	ts := smtptest.Start(t, smtptest.Plain, func(s *smtptest.Server) {
+		s.Data = func() error { <-release; return nil }
 	})
 	t.Cleanup(func() { close(release) })
 	e := emailTo(t, ts, EmailOptions{TLS: EmailNoTLS})
@@ -297,7 +296,7 @@ func TestEmailEndsWithItsContext(t *testing.T) {
 		done <- e.Notify(ctx, Message{EventID: "evt_1", Body: body, Attempt: 1})
 	}()
 	select {
-	case <-ts.inData:
+	case <-ts.InData():
 	case <-time.After(10 * time.Second):
 		t.Fatal("the message never reached DATA")
 	}

@@ -18,7 +18,8 @@ type lane struct {
 	w      *Worker
 	n      Notifier
 	name   string
-	slots  int // attempts in flight at most
+	slots  int   // attempts in flight at most
+	group  Group // how to group events; zero: not at all
 	wake   chan struct{}
 	log    zerolog.Logger
 	broken atomic.Bool // a Broken result has been logged
@@ -33,7 +34,7 @@ func (l *lane) run(ctx context.Context) {
 	l.w.opts.Metrics.setBroken(l.name, false)
 	failures := 0
 	for ctx.Err() == nil {
-		wait, err := l.pass(ctx, nil)
+		wait, err := l.passOf(ctx, nil, false)
 		if err != nil {
 			failures++
 			d := l.w.storeDelay(failures)
@@ -171,7 +172,7 @@ func (l *lane) attempt(d store.Delivery, sent func()) {
 	msg := Message{EventID: d.EventID, EventType: d.EventType, Body: d.Body, Attempt: d.Attempts + 1}
 	actx, cancel := context.WithTimeout(l.hard, o.Timeout)
 	start := time.Now()
-	res := l.n.Notify(actx, msg)
+	res := l.send(actx, d, msg.Attempt)
 	took := time.Since(start)
 	cancel()
 	sent()

@@ -2,7 +2,8 @@
 // Slack, Microsoft Teams and Discord messages, PagerDuty events and email,
 // each behind the one-method Notifier interface, and the Worker that drains
 // the store's outbox into them with retries, backoff and dead letters. The
-// chat-like types (Slack, Teams, Discord, email) take a Template, and every
+// chat-like types (Slack, Teams, Discord, email) take a Template and may
+// group events (GroupNotifier: several events in one message), and every
 // renderer keeps what it sends within its service's limits (fit.go).
 //
 // A Notifier makes exactly one attempt per call and says whether a failure is

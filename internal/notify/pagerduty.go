@@ -130,6 +130,21 @@ func (p *PagerDuty) Notify(ctx context.Context, m Message) Result {
 	return res
 }
 
+// Actions lists the Events API actions ("trigger", "resolve") that Notify
+// sends for body (an event), in order: none for an event that asks for no
+// PagerDuty action, or that does not decode.
+func (p *PagerDuty) Actions(body []byte) []string {
+	ev, err := decodeEvent(body)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, a := range pagerDutyActions(ev) {
+		out = append(out, a.action)
+	}
+	return out
+}
+
 // event builds the Events API v2 request of one action: a resolve needs
 // only its dedup_key; a trigger describes the alert.
 func (p *PagerDuty) event(ev event, a pdAction) pdEvent {

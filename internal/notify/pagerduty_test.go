@@ -324,3 +324,24 @@ func TestNewPagerDutyErrors(t *testing.T) {
 		t.Errorf("defaults: url %q, severity %q, source %q", p.url.full, p.opts.Severity, p.opts.Source)
 	}
 }
+
+func TestPagerDutyActionsExported(t *testing.T) {
+	p := newTestPagerDuty(t, "")
+	tests := []struct {
+		typ  string
+		want []string
+	}{
+		{"session.started", nil},
+		{"watch.failing", []string{"trigger"}},
+		{"watch.recovered", []string{"resolve"}},
+		{"participants.threshold_crossed", []string{"resolve", "trigger"}}, // the idle incident, then the threshold's
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, p.Actions(sample(t, tt.typ))); diff != "" {
+			t.Errorf("Actions(%s) (-want +got):\n%s", tt.typ, diff)
+		}
+	}
+	if got := p.Actions([]byte(`{"type":`)); got != nil {
+		t.Errorf("Actions of an undecodable event = %q, want none", got)
+	}
+}

@@ -25,6 +25,9 @@ type SlackOptions struct {
 	Now func() time.Time
 	// Template replaces the default title and text; nil keeps them.
 	Template *Template
+	// Group gathers events into one message; the zero Group sends each
+	// alone.
+	Group Group
 	// Limiter paces the messages. Slack accepts about one message per
 	// second per incoming webhook, so notifiers that share a URL should
 	// share a Limiter. When nil, a limiter of one per second with a burst
@@ -32,7 +35,8 @@ type SlackOptions struct {
 	Limiter *rate.Limiter
 }
 
-// Slack posts one Block Kit message per event to a Slack incoming webhook.
+// Slack posts one Block Kit message per event, or per group of events
+// (NotifyGroup), to a Slack incoming webhook.
 //
 // When Slack says the webhook can no longer be used (403, 404 or 410:
 // revoked, channel gone or archived), the notifier turns broken: that
@@ -43,6 +47,7 @@ type Slack struct {
 	httpTarget
 	limiter  *rate.Limiter
 	template *Template
+	group    Group
 
 	broken latch
 }
@@ -54,7 +59,7 @@ func NewSlack(opts SlackOptions) (*Slack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Slack{httpTarget: h, limiter: opts.Limiter, template: opts.Template}
+	s := &Slack{httpTarget: h, limiter: opts.Limiter, template: opts.Template, group: opts.Group}
 	if s.limiter == nil {
 		s.limiter = rate.NewLimiter(rate.Every(time.Second), 1)
 	}
@@ -72,10 +77,25 @@ func (s *Slack) Broken() error { return s.broken.get() }
 // Notify renders m.Body (an event) as a Slack message and posts it once,
 // after waiting for its turn under the limiter.
 func (s *Slack) Notify(ctx context.Context, m Message) Result {
+	return s.send(ctx, func() ([]byte, error) { return renderSlack(m.Body, s.template) })
+}
+
+// Grouping returns how the Worker should group this notifier's events.
+func (s *Slack) Grouping() Group { return s.group }
+
+// NotifyGroup renders g as one Slack message and posts it once, after
+// waiting for its turn under the limiter.
+func (s *Slack) NotifyGroup(ctx context.Context, g GroupMessage) Result {
+	return s.send(ctx, func() ([]byte, error) { return renderSlackGroup(g, s.template) })
+}
+
+// send renders a payload and posts it once, paced, unless the notifier is
+// broken.
+func (s *Slack) send(ctx context.Context, render func() ([]byte, error)) Result {
 	if err := s.Broken(); err != nil {
 		return Result{Err: err, Broken: true}
 	}
-	payload, err := renderSlack(m.Body, s.template)
+	payload, err := render()
 	if err != nil {
 		return Result{Err: err}
 	}

@@ -17,6 +17,9 @@ type TeamsOptions struct {
 	URL string
 	// Template replaces the default title and text; nil keeps them.
 	Template *Template
+	// Group gathers events into one card; the zero Group sends each
+	// alone.
+	Group Group
 	// UserAgent is the user-agent header; "rtkwatchd" when empty.
 	UserAgent string
 	// Client makes the requests; when nil, a client that does not follow
@@ -26,10 +29,10 @@ type TeamsOptions struct {
 	Now func() time.Time
 }
 
-// Teams posts one Adaptive Card per event to a Microsoft Teams Workflows
-// webhook: the title, the facts (meeting, watch, the event's numbers,
-// session), the error if any, and the event's id and time, within Teams'
-// 28 KB.
+// Teams posts one Adaptive Card per event (or per group of events, see
+// NotifyGroup) to a Microsoft Teams Workflows webhook: the title, the facts
+// (meeting, watch, the event's numbers, session), the error if any, and
+// the event's id and time, within Teams' 28 KB.
 //
 // A 2xx is success (Workflows answers 202); 408, 429 (after its
 // Retry-After) and 5xx are retried; any other status is a dead letter. A
@@ -40,6 +43,7 @@ type TeamsOptions struct {
 type Teams struct {
 	httpTarget
 	template *Template
+	group    Group
 	broken   latch
 }
 
@@ -50,7 +54,7 @@ func NewTeams(opts TeamsOptions) (*Teams, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Teams{httpTarget: h, template: opts.Template}, nil
+	return &Teams{httpTarget: h, template: opts.Template, group: opts.Group}, nil
 }
 
 // Concurrency returns 1, for the Worker: cards reach the channel in the
@@ -63,10 +67,24 @@ func (t *Teams) Broken() error { return t.broken.get() }
 
 // Notify renders m.Body (an event) as an Adaptive Card and posts it once.
 func (t *Teams) Notify(ctx context.Context, m Message) Result {
+	return t.send(ctx, func() ([]byte, error) { return renderTeams(m.Body, t.template) })
+}
+
+// Grouping returns how the Worker should group this notifier's events.
+func (t *Teams) Grouping() Group { return t.group }
+
+// NotifyGroup renders g as one Adaptive Card and posts it once.
+func (t *Teams) NotifyGroup(ctx context.Context, g GroupMessage) Result {
+	return t.send(ctx, func() ([]byte, error) { return renderTeamsGroup(g, t.template) })
+}
+
+// send renders a payload and posts it once, unless the notifier is
+// broken.
+func (t *Teams) send(ctx context.Context, render func() ([]byte, error)) Result {
 	if err := t.broken.get(); err != nil {
 		return Result{Err: err, Broken: true}
 	}
-	payload, err := renderTeams(m.Body, t.template)
+	payload, err := render()
 	if err != nil {
 		return Result{Err: err}
 	}

@@ -47,15 +47,17 @@ type teamsCard struct {
 
 // teamsElement is a TextBlock or a FactSet.
 type teamsElement struct {
-	Type     string      `json:"type"`
-	Text     string      `json:"text,omitempty"`
-	Weight   string      `json:"weight,omitempty"`
-	Size     string      `json:"size,omitempty"`
-	Color    string      `json:"color,omitempty"`
-	FontType string      `json:"fontType,omitempty"`
-	IsSubtle bool        `json:"isSubtle,omitempty"`
-	Wrap     bool        `json:"wrap,omitempty"`
-	Facts    []teamsFact `json:"facts,omitempty"`
+	Type     string `json:"type"`
+	Text     string `json:"text,omitempty"`
+	Weight   string `json:"weight,omitempty"`
+	Size     string `json:"size,omitempty"`
+	Color    string `json:"color,omitempty"`
+	FontType string `json:"fontType,omitempty"`
+	IsSubtle bool   `json:"isSubtle,omitempty"`
+	Wrap     bool   `json:"wrap,omitempty"`
+	// Separator draws a line above the element: between a group's events.
+	Separator bool        `json:"separator,omitempty"`
+	Facts     []teamsFact `json:"facts,omitempty"`
 }
 
 type teamsFact struct {
@@ -133,41 +135,51 @@ func teamsPartsFor(ev event, t *Template) teamsParts {
 	return p
 }
 
-// card builds the Adaptive Card of p, escaping every text.
+// card builds the message of p: one Adaptive Card.
 func (p teamsParts) card() teamsMessage {
+	return teamsCardOf(p.elements(teamsElement{Weight: "Bolder", Size: "Medium"}))
+}
+
+// elements are the card elements of p, escaping every text: the title
+// (styled as heading says, coloured by tone), the text, the facts, the
+// error and the footer.
+func (p teamsParts) elements(heading teamsElement) []teamsElement {
 	esc := teamsText.escaped
-	card := teamsCard{
-		Schema:  "http://adaptivecards.io/schemas/adaptive-card.json",
-		Type:    "AdaptiveCard",
-		Version: "1.4",
-		MSTeams: map[string]any{"width": "Full"},
-	}
-	card.Body = append(card.Body, teamsElement{
-		Type: "TextBlock", Text: esc(p.title), Weight: "Bolder", Size: "Medium", Color: p.colour, Wrap: true,
-	})
+	heading.Type, heading.Text, heading.Color, heading.Wrap = "TextBlock", esc(p.title), p.colour, true
+	body := []teamsElement{heading}
 	if p.text != "" {
-		card.Body = append(card.Body, teamsElement{Type: "TextBlock", Text: esc(p.text), Wrap: true})
+		body = append(body, teamsElement{Type: "TextBlock", Text: esc(p.text), Wrap: true})
 	}
 	if len(p.facts) > 0 {
 		set := teamsElement{Type: "FactSet"}
 		for _, f := range p.facts {
 			set.Facts = append(set.Facts, teamsFact{Title: f.label, Value: esc(f.value)})
 		}
-		card.Body = append(card.Body, set)
+		body = append(body, set)
 	}
 	if p.errText != "" {
-		card.Body = append(card.Body, teamsElement{
+		body = append(body, teamsElement{
 			Type: "TextBlock", Text: esc(p.errText), FontType: "Monospace", Color: "Attention", Wrap: true,
 		})
 	}
-	card.Body = append(card.Body, teamsElement{
+	return append(body, teamsElement{
 		Type: "TextBlock", Text: esc(p.footer), Size: "Small", IsSubtle: true, Wrap: true,
 	})
+}
+
+// teamsCardOf wraps card elements into a message with one Adaptive Card.
+func teamsCardOf(body []teamsElement) teamsMessage {
 	return teamsMessage{
 		Type: "message",
 		Attachments: []teamsAttachment{{
 			ContentType: "application/vnd.microsoft.card.adaptive",
-			Content:     card,
+			Content: teamsCard{
+				Schema:  "http://adaptivecards.io/schemas/adaptive-card.json",
+				Type:    "AdaptiveCard",
+				Version: "1.4",
+				MSTeams: map[string]any{"width": "Full"},
+				Body:    body,
+			},
 		}},
 	}
 }

@@ -159,19 +159,44 @@ func NewTemplate(name string, opts TemplateOptions) (*Template, error) {
 
 // RenderSamples renders t against a sample of every event type (see
 // SampleEventTypes) and returns every failure, each naming the template,
-// its line and the event type. `check` calls it; a template that passes
-// here can still fail on an event that has odd data, and Notify then sends
-// the default message instead.
+// its line and the event types it fails on: one error per distinct
+// failure, "event session.started: template: …", "events session.started
+// and watch.failing: …" or "every event type: …". `check` calls it; a
+// template that passes here can still fail on an event that has odd data,
+// and Notify then sends the default message instead.
 func (t *Template) RenderSamples() error {
-	var errs []error
-	for _, typ := range SampleEventTypes() {
+	var (
+		order  []string             // distinct failures, in the order found
+		first  = map[string]error{} // the first error of each
+		failed = map[string][]string{}
+	)
+	types := SampleEventTypes()
+	for _, typ := range types {
 		body, _ := SampleEvent(typ)
 		ev, err := decodeEvent(body)
 		if err != nil {
 			return fmt.Errorf("sample %s: %w", typ, err) // a bug in the samples
 		}
 		if _, _, err := t.render(ev); err != nil {
-			errs = append(errs, fmt.Errorf("event %s: %w", typ, err))
+			msg := err.Error()
+			if _, ok := first[msg]; !ok {
+				order = append(order, msg)
+				first[msg] = err
+			}
+			failed[msg] = append(failed[msg], typ)
+		}
+	}
+	var errs []error
+	for _, msg := range order {
+		which := failed[msg]
+		switch {
+		case len(which) == len(types):
+			errs = append(errs, fmt.Errorf("every event type: %w", first[msg]))
+		case len(which) == 1:
+			errs = append(errs, fmt.Errorf("event %s: %w", which[0], first[msg]))
+		default:
+			list := strings.Join(which[:len(which)-1], ", ") + " and " + which[len(which)-1]
+			errs = append(errs, fmt.Errorf("events %s: %w", list, first[msg]))
 		}
 	}
 	return errors.Join(errs...)

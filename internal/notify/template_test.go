@@ -106,14 +106,37 @@ func TestRenderSamples(t *testing.T) {
 	if err == nil {
 		t.Fatal("RenderSamples of a failing template succeeded")
 	}
-	msg := err.Error()
-	for _, w := range []string{"event session.started: template: mail.text:2:", "event usage.threshold_crossed: template: mail.text:2:"} {
-		if !strings.Contains(msg, w) {
-			t.Errorf("error %q does not say %q", msg, w)
+	// One failure, on every type but session.ended, said once.
+	var others []string
+	for _, typ := range SampleEventTypes() {
+		if typ != "session.ended" {
+			others = append(others, typ)
 		}
 	}
-	if strings.Contains(msg, "event session.ended:") {
-		t.Errorf("error %q blames session.ended, which has data.final", msg)
+	want := "events " + strings.Join(others[:len(others)-1], ", ") + " and " + others[len(others)-1] +
+		`: template: mail.text:2:2: executing "mail.text" at <index .Data.final "status">: error calling index: index of untyped nil`
+	if diff := cmp.Diff(want, err.Error()); diff != "" {
+		t.Errorf("RenderSamples error (-want +got):\n%s", diff)
+	}
+
+	// Failures that differ are each said once; one on every type says so.
+	two, err := NewTemplate("chat", TemplateOptions{Title: "{{.Nope}}", Text: "{{if eq .Type \"watch.failing\"}}{{index .Data.final \"x\"}}{{end}}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(two.RenderSamples().Error(), "\n")
+	wantLines := []string{
+		`every event type: template: chat.title:1:2: executing "chat.title" at <.Nope>: can't evaluate field Nope in type notify.TemplateData`,
+	}
+	if diff := cmp.Diff(wantLines, got); diff != "" {
+		t.Errorf("RenderSamples error lines (-want +got):\n%s", diff)
+	}
+	single, err := NewTemplate("chat", TemplateOptions{Text: "{{if eq .Type \"watch.failing\"}}{{index .Data.final \"x\"}}{{end}}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := single.RenderSamples().Error(), "event watch.failing: template: chat.text:1:"; !strings.HasPrefix(got, want) {
+		t.Errorf("RenderSamples = %q, want it to start with %q", got, want)
 	}
 }
 

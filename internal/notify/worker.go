@@ -36,6 +36,9 @@ type Outbox interface {
 	// DeadLetter moves a delivery from the outbox to the dead letters, and
 	// quarantines one whose record does not decode.
 	DeadLetter(notifier string, id uint64, at time.Time, lastErr string) error
+	// Combine replaces several deliveries of one notifier by one, a group,
+	// all or nothing.
+	Combine(notifier string, ids []uint64, c store.Combined) (store.Delivery, error)
 }
 
 // Log field names.
@@ -155,6 +158,8 @@ func (o WorkerOptions) withDefaults() WorkerOptions {
 // overtake each other, and one meeting that keeps failing does not hold
 // back the others. A lane looks at most 4096 deliveries deep into its
 // notifier's outbox, so only while all of those wait does anything newer.
+// A lane whose notifier groups events is stricter (see groupPass): one
+// delivery at a time, in ID order, since a group mixes meetings.
 //
 // A lane reads the outbox, attempts what is due and waits for those
 // attempts to finish, and their outcomes to be recorded, before it reads
@@ -192,11 +197,16 @@ func NewWorker(st Store, notifiers []Notifier, opts WorkerOptions) *Worker {
 		if c, ok := n.(concurrencyLimit); ok {
 			slots = max(1, min(slots, c.Concurrency()))
 		}
+		var group Group
+		if gn, ok := n.(GroupNotifier); ok && !gn.Grouping().IsZero() {
+			group, slots = gn.Grouping(), 1 // see groupPass
+		}
 		w.lanes = append(w.lanes, &lane{
 			w:     w,
 			n:     n,
 			name:  n.Name(),
 			slots: slots,
+			group: group,
 			wake:  make(chan struct{}, 1),
 			log:   w.opts.Logger.With().Str(logNotifier, n.Name()).Logger(),
 		})
@@ -268,7 +278,7 @@ func (w *Worker) RunOnce(ctx context.Context) error {
 			seen := make(map[uint64]bool)
 			for ctx.Err() == nil {
 				n := len(seen)
-				if _, err := l.pass(ctx, seen); err != nil {
+				if _, err := l.passOf(ctx, seen, true); err != nil {
 					mu.Lock()
 					errs = append(errs, fmt.Errorf("notifier %s: %w", l.name, err))
 					mu.Unlock()

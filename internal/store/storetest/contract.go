@@ -35,6 +35,7 @@ type Store interface {
 	Silences() ([]store.Silence, error)
 	RemoveSilence(id uint64) error
 	PruneSilences(now time.Time) (int, error)
+	Combine(notifier string, ids []uint64, c store.Combined) (store.Delivery, error)
 }
 
 // t0 is when the contract's events happen.
@@ -59,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"history pruned by age, count and size", historyPrune},
 		{"replay is all or nothing, with the same ids", replay},
 		{"silences", silences},
+		{"combine is all or nothing", combine},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -286,4 +288,45 @@ func listingsPage(t *testing.T, s Store) {
 	want(t, "dead letters after 2, 1 of them", ids(dead), []uint64{5})
 	rest, _ := s.DeadLettersAfter(5, 10)
 	want(t, "dead letters after 5", ids(rest), []uint64{8})
+}
+
+func combine(t *testing.T, s Store) {
+	commit(t, s, "m1", event("evt_1", "chat"))
+	commit(t, s, "m2", event("evt_2", "chat", "ops"), event("evt_3", "chat"))
+	commit(t, s, "m3", event("evt_4", "chat"))
+	if err := s.RecordAttempt("chat", 2, 1, t0, "503"); err != nil { // chat's IDs: 1, 2, 4, 5
+		t.Fatal(err)
+	}
+	c := store.Combined{EventID: "grp_evt_2", EventType: "group", Body: []byte(`[2,3]`)}
+	for name, ids := range map[string][]uint64{
+		"another notifier's": {2, 3},
+		"an unknown ID":      {2, 99},
+	} {
+		if _, err := s.Combine("chat", ids, c); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Combine of %s: %v, want ErrNotFound", name, err)
+		}
+	}
+	for _, ids := range [][]uint64{{2}, {2, 2}} {
+		if _, err := s.Combine("chat", ids, c); err == nil {
+			t.Errorf("Combine(%v) succeeded, want an error", ids)
+		}
+	}
+	p, _ := s.PendingAfter("chat", 0, 0)
+	want(t, "chat's outbox after refused combines", ids(p), []uint64{1, 2, 4, 5})
+
+	got, err := s.Combine("chat", []uint64{5, 2, 4}, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ = s.PendingAfter("chat", 0, 0)
+	want(t, "chat's outbox after the combine", ids(p), []uint64{1, 2})
+	d := p[1]
+	want(t, "combined delivery", fmt.Sprintf("%d %s %s %s %s attempts %d", d.ID, d.Meeting, d.EventID, d.EventType, d.Body, d.Attempts),
+		`2 w/m2 grp_evt_2 group [2,3] attempts 0`)
+	want(t, "returned delivery", fmt.Sprint(got.ID, got.EventID, string(got.Body)), fmt.Sprint(d.ID, d.EventID, string(d.Body)))
+	if !d.CreatedAt.Equal(t0) {
+		t.Errorf("combined delivery created %s, want its first's %s", d.CreatedAt, t0)
+	}
+	ops, _ := s.PendingAfter("ops", 0, 0)
+	want(t, "ops' outbox", ids(ops), []uint64{3})
 }
