@@ -91,8 +91,23 @@ func TestProxyCutsAndHeals(t *testing.T) {
 		t.Fatalf("while cut: err = %v, want a deadline exceeded", err)
 	}
 	p.Heal()
-	if err := put(10 * time.Second); err != nil {
-		t.Fatalf("after heal: %v", err)
+	// Heal closes the silent connections; the client notices on its next
+	// call, which may fail with Unavailable before it dials again. Poll
+	// until a put goes through, or give up at the deadline.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := put(2 * time.Second)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after heal: no put went through in 10s: %v", err)
+		}
+		select {
+		case <-time.After(20 * time.Millisecond): // between polls
+		case <-t.Context().Done():
+			t.Fatal("test ended while polling")
+		}
 	}
 }
 

@@ -48,7 +48,10 @@ func (p *Proxy) Cut() {
 }
 
 // Heal ends a partition: the silent connections are closed, so that clients
-// dial again, and new connections are forwarded.
+// dial again, and new connections are forwarded. A client's first call
+// after Heal may still fail (gRPC reports Unavailable when it finds its
+// connection closed) before it reconnects: tests poll until a call goes
+// through, with a deadline.
 func (p *Proxy) Heal() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
