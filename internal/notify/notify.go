@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -80,8 +79,8 @@ const defaultUserAgent = "rtkwatchd"
 // form that may appear in errors and logs.
 type receiverURL struct {
 	full     string
-	redacted string // scheme://host
-	secret   []string
+	redacted string   // scheme://host
+	secret   []string // every secret and its encodings, longest first (scrub.go)
 }
 
 // parseReceiverURL checks that raw is an absolute http(s) URL. Its errors
@@ -101,20 +100,8 @@ func parseReceiverURL(raw string) (receiverURL, error) {
 		return receiverURL{}, errors.New("url has no host")
 	}
 	r := receiverURL{full: raw, redacted: redact.URL(raw)}
-	for _, s := range []string{raw, u.RequestURI(), u.EscapedPath(), u.RawQuery, u.User.String()} {
-		if s != "" && s != "/" {
-			r.secret = append(r.secret, s)
-		}
-	}
+	r.addURLSecrets(raw, u)
 	return r, nil
-}
-
-// scrub removes every secret part of the URL from s.
-func (r receiverURL) scrub(s string) string {
-	for _, p := range r.secret {
-		s = strings.ReplaceAll(s, p, "…")
-	}
-	return s
 }
 
 // redactedError wraps an error whose text has had secrets removed, so that
@@ -155,22 +142,6 @@ func (r receiverURL) statusError(code int, snippet string) error {
 		msg += ": " + snippet
 	}
 	return errors.New(msg)
-}
-
-// readSnippet reads up to maxDrain bytes of body, discards the rest of that
-// window, closes it, and returns a printable, scrubbed start of it.
-func (r receiverURL) readSnippet(body io.ReadCloser) string {
-	defer body.Close()
-	buf := make([]byte, maxSnippet)
-	n, _ := io.ReadFull(body, buf)
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain-int64(n)))
-	return r.scrub(printable(buf[:n]))
-}
-
-// drain discards up to maxDrain bytes of body and closes it.
-func drain(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain))
-	_ = body.Close()
 }
 
 // printable turns a response body into one short line of text.

@@ -84,7 +84,7 @@ func NewPagerDuty(opts PagerDutyOptions) (*PagerDuty, error) {
 	if err := checkRoutingKey(opts.RoutingKey); err != nil {
 		return nil, fmt.Errorf("pagerduty %s: routing key %w", opts.Name, err)
 	}
-	h.url.secret = append(h.url.secret, opts.RoutingKey)
+	h.url.addSecret(opts.RoutingKey)
 	if opts.Severity == "" {
 		opts.Severity = "warning"
 	}

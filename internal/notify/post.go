@@ -39,6 +39,13 @@ func postJSON(ctx context.Context, c *http.Client, u receiverURL, userAgent, con
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", userAgent)
+	return send(c, u, req)
+}
+
+// send makes req, a request to u, once and returns the answer, with the
+// body read up to maxAnswer bytes, the rest drained up to maxDrain, and
+// closed. Its error is a transport error, free of the URL's secrets.
+func send(c *http.Client, u receiverURL, req *http.Request) (answer, error) {
 	resp, err := c.Do(req)
 	if err != nil {
 		return answer{}, u.transportError(err)
@@ -52,17 +59,14 @@ func postJSON(ctx context.Context, c *http.Client, u receiverURL, userAgent, con
 // result classifies an answer as SPEC §6 does: a 2xx is success; 408, 429
 // and 5xx are retried, after the Retry-After the receiver asked for; any
 // other status (3xx, 4xx) is a dead letter. The error quotes the start of
-// the body, scrubbed of the URL's secrets.
+// the body, scrubbed of every secret before it is cut (see snippet). Every
+// HTTP notifier, the webhook included, classifies its answers here.
 func (u receiverURL) result(a answer, now time.Time) Result {
 	if a.code >= 200 && a.code < 300 {
 		return Result{StatusCode: a.code}
 	}
-	snippet := a.body
-	if len(snippet) > maxSnippet {
-		snippet = snippet[:maxSnippet]
-	}
 	res := Result{
-		Err:        u.statusError(a.code, u.scrub(printable(snippet))),
+		Err:        u.statusError(a.code, u.snippet(a.body, len(a.body) >= maxAnswer)),
 		Retry:      retryable(a.code),
 		StatusCode: a.code,
 	}

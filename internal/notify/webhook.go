@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rtkwatchd/rtkwatchd/internal/retryafter"
 	"github.com/rtkwatchd/rtkwatchd/internal/stdwebhooks"
 )
 
@@ -36,8 +35,12 @@ type WebhookOptions struct {
 	// secrets without losing events. At least one is required.
 	Secrets []string
 	// Headers are extra request headers. They may not override the
-	// headers the notifier sets itself. Their values may be credentials:
-	// they never appear in errors, not even where a receiver echoes them.
+	// headers the notifier sets itself. A value of 8 bytes or more
+	// (minCredentialLen) may be a credential: it never appears in errors,
+	// not even where a receiver echoes it, and neither does the token of a
+	// value such as "Bearer <token>". Shorter values ("json", "video") are
+	// not treated as credentials, so that the words they match stay
+	// readable in errors.
 	Headers map[string]string
 	// UserAgent is the user-agent header; "rtkwatchd" when empty.
 	UserAgent string
@@ -85,9 +88,7 @@ func NewWebhook(opts WebhookOptions) (*Webhook, error) {
 			return nil, fmt.Errorf("webhook %s: %w", opts.Name, err)
 		}
 		headers.Set(name, value)
-		if value != "" {
-			u.secret = append(u.secret, value)
-		}
+		u.addHeaderSecret(value)
 	}
 	w := &Webhook{
 		name:      opts.Name,
@@ -177,22 +178,9 @@ func (w *Webhook) Notify(ctx context.Context, m Message) Result {
 	req.Header.Set(headerWebhookTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(headerWebhookSignature, w.sign(m.EventID, ts, m.Body))
 
-	resp, err := w.client.Do(req)
+	a, err := send(w.client, w.url, req)
 	if err != nil {
-		return Result{Err: w.url.transportError(err), Retry: true}
+		return Result{Err: err, Retry: true}
 	}
-	code := resp.StatusCode
-	if code >= 200 && code < 300 {
-		drain(resp.Body)
-		return Result{StatusCode: code}
-	}
-	res := Result{
-		Err:        w.url.statusError(code, w.url.readSnippet(resp.Body)),
-		Retry:      retryable(code),
-		StatusCode: code,
-	}
-	if res.Retry {
-		res.RetryAfter = retryafter.Parse(resp.Header.Get("Retry-After"), w.now())
-	}
-	return res
+	return w.url.result(a, w.now())
 }
