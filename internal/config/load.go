@@ -47,11 +47,14 @@ func LoadFile(path string, opts LoadOptions) (*Config, error) {
 // reads the *_file secrets, decodes the document strictly over Default and
 // validates the result.
 //
-// Every problem is returned as Errors, each naming the field and line.
-// Problems of form (syntax, unknown or repeated keys, wrong types, unset
-// variables, unreadable files) are reported first; only a well-formed
-// document goes on to Validate, whose problems are then all reported
-// together.
+// Every problem is returned as Errors, each naming the field and line, all
+// at once: those of form (unknown or repeated keys, wrong types, unset
+// variables, unreadable files) and those Validate finds, ordered by line.
+// Validate's problems with a field that has a problem of form, or with the
+// fields above or under it, are left out: they would only repeat it. Only a
+// document that cannot be read as YAML at all (a syntax error, more than
+// one document, one too large or with an alias that contains itself) stops
+// at its first problem.
 func Load(r io.Reader, opts LoadOptions) (*Config, error) {
 	getenv := opts.Getenv
 	if getenv == nil {
@@ -80,11 +83,17 @@ func Load(r io.Reader, opts LoadOptions) (*Config, error) {
 			w.decode(root, &cfg)
 		}
 	}
-	if len(w.errs) > 0 {
+	if w.fatal {
 		return nil, w.errs.final()
 	}
-	if errs := validate(&cfg, w.src); len(errs) > 0 {
-		return nil, errs
+	errs := w.errs
+	for _, e := range validate(&cfg, w.src) {
+		if !overlaps(e.Field, w.errs) {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs.final()
 	}
 	return &cfg, nil
 }
@@ -153,10 +162,73 @@ func unquotedVar(data []byte, from, to int) bool {
 }
 
 // sources remember where each field of a loaded Config came from, so that
-// validation errors name the key the user wrote and its line.
+// validation errors name the key the user wrote and its line, and never
+// echo a value taken from the environment.
 type sources struct {
-	lines map[string]int    // YAML field path → line
-	alias map[string]string // Config field path → YAML field path, where they differ
+	lines  map[string]int    // YAML field path → line
+	alias  map[string]string // Config field path → YAML field path, where they differ
+	env    map[string]string // YAML field path → its text before ${VAR} expansion
+	values []string          // the expanded values of minEchoLen bytes or more
+}
+
+// minEchoLen is the length from which an expanded value is scrubbed from
+// every validation message, wherever it appears: shorter ones ("info",
+// "1") would blank ordinary words. Each field's own value, of any length,
+// is never quoted (see validator.quote).
+const minEchoLen = 8
+
+func newSources() *sources {
+	return &sources{
+		lines: make(map[string]int),
+		alias: make(map[string]string),
+		env:   make(map[string]string),
+	}
+}
+
+// fromEnv records that the value at path, written as raw, expanded to value.
+func (s *sources) fromEnv(path, raw, value string) {
+	s.env[path] = raw
+	if len(value) >= minEchoLen {
+		s.values = append(s.values, value)
+	}
+}
+
+// expandedFrom returns what the file says at path, when its value was
+// expanded from the environment.
+func (s *sources) expandedFrom(path string) (string, bool) {
+	if s == nil {
+		return "", false
+	}
+	raw, ok := s.env[path]
+	return raw, ok
+}
+
+// scrub replaces every long expanded value in msg by "…".
+func (s *sources) scrub(msg string) string {
+	if s == nil {
+		return msg
+	}
+	for _, v := range s.values {
+		msg = strings.ReplaceAll(msg, v, "…")
+	}
+	return msg
+}
+
+// overlaps reports whether a problem of Validate's at field repeats one of
+// form in errs: one at the same field, above it or under it, whose value
+// the library could not decode (it leaves out a whole list when one of
+// its items fails). A problem of the document as a whole (an unknown top
+// key) hides none.
+func overlaps(field string, errs Errors) bool {
+	under := func(a, b string) bool {
+		return strings.HasPrefix(a, b+".") || strings.HasPrefix(a, b+"[")
+	}
+	for _, e := range errs {
+		if e.Field != "" && (e.Field == field || under(field, e.Field) || under(e.Field, field)) {
+			return true
+		}
+	}
+	return false
 }
 
 // setLine records the line of the YAML field at path, unless known: a key

@@ -58,27 +58,32 @@ func (v *validator) silences(c *Config) {
 	for i, s := range c.Silences {
 		p := fmt.Sprintf("silences[%d]", i)
 		v.name(p, s.Name, first, "silences", i)
-		each(v, p+".watches", s.Watches, "watch %q", func(wp, name string) {
+		each(v, p+".watches", s.Watches, "watch", func(wp, name string) {
 			for _, w := range c.Watches {
 				if w.Name == name {
 					return
 				}
 			}
-			v.add(wp, "unknown watch %q", clip(name))
+			v.add(wp, "unknown watch %s", v.quote(wp, name))
 		})
-		each(v, p+".notifiers", s.Notifiers, "notifier %q", func(np, name string) {
+		each(v, p+".notifiers", s.Notifiers, "notifier", func(np, name string) {
 			if _, ok := c.Notifier(name); !ok {
-				v.add(np, "unknown notifier %q", clip(name))
+				v.add(np, "unknown notifier %s", v.quote(np, name))
 			}
 		})
 		if s.Duration <= 0 {
 			v.add(p+".duration", "must be > 0")
 		}
 		if _, _, err := (Silence{Schedule: s.Schedule}).Window(); err != nil {
-			v.add(p+".schedule", "parse %q: %v", clip(s.Schedule), err)
+			v.scheduleError(p+".schedule", s.Schedule, err)
 		}
 		if _, _, err := (Silence{Schedule: "0 0 * * *", Timezone: s.Timezone}).Window(); err != nil {
-			v.add(p+".timezone", "%v", err)
+			if _, env := v.src.expandedFrom(p + ".timezone"); env {
+				// LoadLocation's message repeats the name.
+				v.add(p+".timezone", "%s is not a known time zone", v.quote(p+".timezone", s.Timezone))
+			} else {
+				v.add(p+".timezone", "%v", err)
+			}
 		}
 	}
 }

@@ -49,7 +49,26 @@ type validator struct {
 
 func (v *validator) add(path string, format string, args ...any) {
 	field, line := v.src.locate(path)
-	v.errs = append(v.errs, &FieldError{Field: field, Line: line, Err: fmt.Errorf(format, args...)})
+	err := fmt.Errorf(format, args...)
+	if msg := v.src.scrub(err.Error()); msg != err.Error() {
+		err = errors.New(msg)
+	}
+	v.errs = append(v.errs, &FieldError{Field: field, Line: line, Err: err})
+}
+
+// quote shows the value of the field at path in a message: quoted and
+// clipped as written, or, when it was expanded from the environment, what
+// the file says instead, such as "${LOG_LEVEL}" (as expanded from the
+// environment). A value from the environment may be a secret put in the
+// wrong field, and is never echoed.
+func (v *validator) quote(path string, value any) string {
+	if raw, ok := v.src.expandedFrom(path); ok {
+		return fmt.Sprintf("%q (as expanded from the environment)", clip(raw))
+	}
+	if s, ok := value.(string); ok {
+		return fmt.Sprintf("%q", clip(s))
+	}
+	return fmt.Sprint(value)
 }
 
 func validate(c *Config, src *sources) Errors {
@@ -68,13 +87,13 @@ func validate(c *Config, src *sources) Errors {
 		v.add("store.history_max_mb", "must be >= 1")
 	}
 	if !slices.Contains(logLevels, c.Log.Level) {
-		v.add("log.level", "must be one of %s, got %q", strings.Join(logLevels, ", "), clip(c.Log.Level))
+		v.add("log.level", "must be one of %s, got %s", strings.Join(logLevels, ", "), v.quote("log.level", c.Log.Level))
 	}
 	if !slices.Contains(logFormats, c.Log.Format) {
-		v.add("log.format", "must be one of %s, got %q", strings.Join(logFormats, ", "), clip(c.Log.Format))
+		v.add("log.format", "must be one of %s, got %s", strings.Join(logFormats, ", "), v.quote("log.format", c.Log.Format))
 	}
 	if c.Admin.Listen != "" {
-		if err := checkListen(c.Admin.Listen); err != nil {
+		if err := checkListen(c.Admin.Listen, func(s string) string { return v.quote("admin.listen", s) }); err != nil {
 			v.add("admin.listen", "%v", err)
 		}
 	}
@@ -123,6 +142,17 @@ func (v *validator) api(a *API) {
 	}
 }
 
+// scheduleError reports err, the parser's error for the schedule spec at
+// path. cron's message repeats the spec, or part of it, so it is left out
+// when the spec came from the environment.
+func (v *validator) scheduleError(path, spec string, err error) {
+	if _, env := v.src.expandedFrom(path); env {
+		v.add(path, "parse %s: not a valid schedule", v.quote(path, spec))
+		return
+	}
+	v.add(path, "parse %q: %v", clip(spec), err)
+}
+
 func (v *validator) watches(c *Config) {
 	if len(c.Watches) == 0 {
 		v.add("watches", "at least one watch is required")
@@ -141,7 +171,7 @@ func (v *validator) watches(c *Config) {
 		if len(w.Meetings) == 0 && !w.AllLive {
 			v.add(p+".meetings", "required unless all_live is true")
 		}
-		each(v, p+".meetings", w.Meetings, "meeting %q", func(mp, m string) {
+		each(v, p+".meetings", w.Meetings, "meeting", func(mp, m string) {
 			switch {
 			case m == "":
 				v.add(mp, "must not be empty")
@@ -150,16 +180,16 @@ func (v *validator) watches(c *Config) {
 			}
 		})
 		if _, err := ParseSchedule(w.Schedule); err != nil {
-			v.add(p+".schedule", "parse %q: %v", clip(w.Schedule), err)
+			v.scheduleError(p+".schedule", w.Schedule, err)
 		}
 		v.thresholds(p+".thresholds", &w.Thresholds)
 		if w.FailingAfter < 1 {
 			v.add(p+".failing_after", "must be >= 1")
 		}
 		v.flapping(p, w)
-		each(v, p+".notify", w.Notify, "notifier %q", func(np, name string) {
+		each(v, p+".notify", w.Notify, "notifier", func(np, name string) {
 			if _, ok := c.Notifier(name); !ok {
-				v.add(np, "unknown notifier %q", clip(name))
+				v.add(np, "unknown notifier %s", v.quote(np, name))
 			}
 		})
 	}
@@ -182,7 +212,7 @@ func (v *validator) flapping(p string, w *Watch) {
 // thresholds checks a watch's thresholds and sorts them ascending.
 func (v *validator) thresholds(p string, t *Thresholds) {
 	positive := true
-	okParticipants := each(v, p+".participants", t.Participants, "threshold %d", func(tp string, n int) {
+	okParticipants := each(v, p+".participants", t.Participants, "threshold", func(tp string, n int) {
 		if n <= 0 {
 			v.add(tp, "must be > 0")
 			positive = false
@@ -195,7 +225,7 @@ func (v *validator) thresholds(p string, t *Thresholds) {
 	case okParticipants && positive && len(t.Participants) > 0 && t.Hysteresis >= t.Participants[0]:
 		v.add(p+".hysteresis", "must be smaller than the smallest participants threshold (%d)", t.Participants[0])
 	}
-	each(v, p+".minutes_consumed", t.MinutesConsumed, "threshold %g", func(mp string, m float64) {
+	each(v, p+".minutes_consumed", t.MinutesConsumed, "threshold", func(mp string, m float64) {
 		if !(m > 0) || math.IsInf(m, 0) {
 			v.add(mp, "must be a finite number > 0")
 		}
@@ -206,17 +236,14 @@ func (v *validator) thresholds(p string, t *Thresholds) {
 // each checks the items of the list at path: an item that repeats an
 // earlier one is a problem, described by the format what; check sees the
 // path and value of every other. It reports whether no item repeats.
+// what names an item, such as "meeting", for the message.
 func each[T comparable](v *validator, path string, items []T, what string, check func(string, T)) bool {
 	seen := make(map[T]int)
 	list := path[strings.LastIndexByte(path, '.')+1:]
 	for j, x := range items {
 		ip := fmt.Sprintf("%s[%d]", path, j)
 		if k, dup := seen[x]; dup {
-			var shown any = x
-			if s, ok := shown.(string); ok {
-				shown = clip(s)
-			}
-			v.add(ip, "duplicate "+what+" (also %s[%d])", shown, list, k)
+			v.add(ip, "duplicate %s %s (also %s[%d])", what, v.quote(ip, x), list, k)
 			continue
 		}
 		seen[x] = j
@@ -233,10 +260,10 @@ func (v *validator) name(p, name string, first map[string]int, list string, i in
 		v.add(p+".name", "required")
 		return
 	case !namePattern.MatchString(name):
-		v.add(p+".name", "%q must be 1 to 64 of a-z, 0-9, - and _, starting with a letter or digit", clip(name))
+		v.add(p+".name", "%s must be 1 to 64 of a-z, 0-9, - and _, starting with a letter or digit", v.quote(p+".name", name))
 	}
 	if k, dup := first[name]; dup {
-		v.add(p+".name", "duplicate name %q (also %s[%d])", clip(name), list, k)
+		v.add(p+".name", "duplicate name %s (also %s[%d])", v.quote(p+".name", name), list, k)
 		return
 	}
 	first[name] = i
@@ -260,13 +287,14 @@ func checkHTTPURL(s string) error {
 }
 
 // checkListen checks a host:port listen address; port 0 picks a free port.
-func checkListen(s string) error {
+// Its errors show s, or its port, as quote does.
+func checkListen(s string, quote func(string) string) error {
 	_, port, err := net.SplitHostPort(s)
 	if err != nil {
-		return fmt.Errorf("must be host:port, or empty to disable, got %q", clip(s))
+		return fmt.Errorf("must be host:port, or empty to disable, got %s", quote(s))
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return fmt.Errorf("port must be a number from 0 to 65535, got %q", clip(port))
+		return fmt.Errorf("port must be a number from 0 to 65535, got %s", quote(port))
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ func (v *validator) notifiers(ns []Notifier, maxAge time.Duration) {
 		case n.Type == "":
 			v.add(p+".type", "required: one of %s", strings.Join(NotifierTypes, ", "))
 		case !slices.Contains(NotifierTypes, n.Type):
-			v.add(p+".type", "must be one of %s, got %q", strings.Join(NotifierTypes, ", "), clip(n.Type))
+			v.add(p+".type", "must be one of %s, got %s", strings.Join(NotifierTypes, ", "), v.quote(p+".type", n.Type))
 		default:
 			v.typedKeys(p, n)
 		}
@@ -77,9 +77,9 @@ func (v *validator) notifiers(ns []Notifier, maxAge time.Duration) {
 		if n.ChatLike() && !n.Group.IsZero() {
 			v.group(p+".group", n.Group, maxAge)
 		}
-		each(v, p+".events", n.Events, "event type %q", func(ep, e string) {
+		each(v, p+".events", n.Events, "event type", func(ep, e string) {
 			if !slices.Contains(diff.EventTypes, e) {
-				v.add(ep, "unknown event type %q; known: %s", clip(e), strings.Join(diff.EventTypes, ", "))
+				v.add(ep, "unknown event type %s; known: %s", v.quote(ep, e), strings.Join(diff.EventTypes, ", "))
 			}
 		})
 	}
@@ -144,7 +144,7 @@ func (v *validator) pagerDuty(p string, n *Notifier) {
 		v.add(p+".routing_key", "must not contain spaces or control characters")
 	}
 	if !slices.Contains(severities, n.Severity) {
-		v.add(p+".severity", "must be one of %s, got %q", strings.Join(severities, ", "), clip(n.Severity))
+		v.add(p+".severity", "must be one of %s, got %s", strings.Join(severities, ", "), v.quote(p+".severity", n.Severity))
 	}
 }
 
@@ -156,14 +156,14 @@ func (v *validator) email(p string, n *Notifier) {
 	case s.Host == "":
 		v.add(sp+".host", "required: the mail server's host name or IP address")
 	case !validHost(s.Host):
-		v.add(sp+".host", "must be a host name or an IP address, got %q", clip(s.Host))
+		v.add(sp+".host", "must be a host name or an IP address, got %s", v.quote(sp+".host", s.Host))
 	}
 	if s.Port < 1 || s.Port > 65535 {
 		v.add(sp+".port", "must be between 1 and 65535, got %d", s.Port)
 	}
 	tlsOK := slices.Contains(smtpModes, s.TLS)
 	if !tlsOK {
-		v.add(sp+".tls", "must be one of %s, got %q", strings.Join(smtpModes, ", "), clip(s.TLS))
+		v.add(sp+".tls", "must be one of %s, got %s", strings.Join(smtpModes, ", "), v.quote(sp+".tls", s.TLS))
 	}
 	switch {
 	case s.Username != "" && s.Password.IsZero():
@@ -182,14 +182,14 @@ func (v *validator) email(p string, n *Notifier) {
 	if n.From == "" {
 		v.add(p+".from", "required: the sender's address")
 	} else if _, err := mail.ParseAddress(n.From); err != nil {
-		v.add(p+".from", "%q is not an email address", clip(n.From))
+		v.add(p+".from", "%s is not an email address", v.quote(p+".from", n.From))
 	}
 	if len(n.To) == 0 {
 		v.add(p+".to", "required: at least one recipient")
 	}
-	each(v, p+".to", n.To, "recipient %q", func(tp, to string) {
+	each(v, p+".to", n.To, "recipient", func(tp, to string) {
 		if _, err := mail.ParseAddress(to); err != nil {
-			v.add(tp, "%q is not an email address", clip(to))
+			v.add(tp, "%s is not an email address", v.quote(tp, to))
 		}
 	})
 }

@@ -64,7 +64,7 @@ func newWalker(getenv func(string) string, baseDir string) *walker {
 	return &walker{
 		getenv:   getenv,
 		baseDir:  baseDir,
-		src:      &sources{lines: make(map[string]int), alias: make(map[string]string)},
+		src:      newSources(),
 		spots:    make(map[mark][]spot),
 		expanded: make(map[*yaml.Node]bool),
 		active:   make(map[*yaml.Node]bool),
@@ -200,6 +200,7 @@ func (w *walker) scalar(n *yaml.Node, t reflect.Type, path string) {
 			n.Tag, n.Value, n.Style = "!!null", "", 0
 			return
 		}
+		w.src.fromEnv(path, n.Value, s)
 		w.expanded[n], n.Value, plain = true, s, true
 	}
 	switch t.Kind() {
