@@ -60,7 +60,7 @@ func cmdCheck(ctx context.Context, env *environment, args []string) error {
 			plan.RequestsPer5m, over, plan.Budget))
 	}
 	if n := explicitMeetings(cfg); n > 0 && !*online {
-		fmt.Fprintf(env.stdout, "\nmeetings (%d) not asked of the API: `rtkwatchd check --online` asks whether each exists (%d requests); `run` asks at start\n", n, n)
+		fmt.Fprintf(env.stdout, "\nmeetings (%d) not asked of the API: `rtkwatchd check --online` asks whether each exists (%s); `run` asks at start\n", n, plural(n, "request"))
 	}
 	if *online && explicitMeetings(cfg) > 0 {
 		return checkOnline(ctx, env.stdout, cfg)
@@ -225,4 +225,13 @@ func redactBaseURL(raw string) string {
 		return r + "/…"
 	}
 	return "(unparsable)"
+}
+
+// plural returns "1 request", "2 requests": n and the noun, in the plural
+// unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

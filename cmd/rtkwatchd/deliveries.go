@@ -54,7 +54,11 @@ func cmdDeliveries(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	if !retry {
-		return listDeliveries(ctx, env, cfg, *failed, *after, *limit, flagSet(fset, "limit"))
+		configArg := ""
+		if flagSet(fset, "config") {
+			configArg = *path
+		}
+		return listDeliveries(ctx, env, cfg, configArg, *failed, *after, *limit, flagSet(fset, "limit"))
 	}
 	var n int
 	st, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: storeLockTimeout})

@@ -20,11 +20,12 @@ const listPage = admin.MaxPage
 
 // listDeliveries prints the outbox, or the dead letters when failed: at
 // most limit deliveries with an ID above after, then, when there are more,
-// the command that lists the next page (naming --limit when limitSet).
+// the command that lists the next page (naming --limit when limitSet, and
+// --config configArg unless configArg is empty).
 // It reads the store itself, or asks the daemon that holds it, a page at a
 // time, and closes the store before it prints, so that a pager left open
 // keeps no lock.
-func listDeliveries(ctx context.Context, env *environment, cfg *config.Config, failed bool, after uint64, limit int, limitSet bool) error {
+func listDeliveries(ctx context.Context, env *environment, cfg *config.Config, configArg string, failed bool, after uint64, limit int, limitSet bool) error {
 	var read func(after uint64, n int) ([]store.Delivery, error)
 	st, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: storeLockTimeout, ReadOnly: true})
 	if err == nil {
@@ -90,6 +91,9 @@ func listDeliveries(ctx context.Context, env *environment, cfg *config.Config, f
 	}
 	if more {
 		next := []string{"rtkwatchd deliveries"}
+		if configArg != "" {
+			next = append(next, "--config", shellQuote(configArg))
+		}
 		if failed {
 			next = append(next, "--failed")
 		}
@@ -128,4 +132,16 @@ func printDelivery(tw *tabwriter.Writer, d store.Delivery, dead bool) {
 	}
 	fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
 		d.ID, d.Notifier, d.EventID, d.EventType, formatTime(d.CreatedAt), d.Attempts, t, lastErr)
+}
+
+// shellQuote returns s as one shell word: as it is when it holds only
+// characters that no shell treats specially, otherwise in single quotes.
+func shellQuote(s string) string {
+	safe := s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_./-=+:,@%", r))
+	})
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -189,9 +190,9 @@ func TestDeliveriesPages(t *testing.T) {
 				wantMore   string
 				wantAbsent bool
 			}{
-				{nil, 1, 100, "more after ID 100: rtkwatchd deliveries --after 100", false},
-				{[]string{"--after", "100", "--limit", "149"}, 101, 149, "more after ID 249: rtkwatchd deliveries --limit 149 --after 249", false},
-				{[]string{"--limit", "1100", "--after", "50"}, 51, 1100, "more after ID 1150: rtkwatchd deliveries --limit 1100 --after 1150", false},
+				{nil, 1, 100, "more after ID 100: rtkwatchd deliveries --config " + shellQuote(f.config) + " --after 100", false},
+				{[]string{"--after", "100", "--limit", "149"}, 101, 149, "more after ID 249: rtkwatchd deliveries --config " + shellQuote(f.config) + " --limit 149 --after 249", false},
+				{[]string{"--limit", "1100", "--after", "50"}, 51, 1100, "more after ID 1150: rtkwatchd deliveries --config " + shellQuote(f.config) + " --limit 1100 --after 1150", false},
 				{[]string{"--after", "1199", "--limit", "1"}, 1200, 1, "", false},
 				{[]string{"--after", "200", "--limit", "1000"}, 201, 1000, "", false},
 				{[]string{"--limit", "1200"}, 1, 1200, "", false},
@@ -243,5 +244,41 @@ func seedOutbox(t *testing.T, path, notifier string, n int) {
 	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDeliveriesNextPageNamesConfig: the next-page hint names --config
+// when the command was given it, quoted for a shell, and not when the
+// config came from RTKWATCHD_CONFIG.
+func TestDeliveriesNextPageNamesConfig(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	seedOutbox(t, f.params.StorePath, "ops", 3)
+	env := maps.Clone(f.env)
+	env["RTKWATCHD_CONFIG"] = f.config
+	r := runCLI(t, env, "deliveries", "--limit", "2")
+	r.wantCode(t, exitOK)
+	if want := "more after ID 2: rtkwatchd deliveries --limit 2 --after 2\n"; !strings.HasSuffix(r.stdout, want) {
+		t.Errorf("from RTKWATCHD_CONFIG: stdout ends %q, want %q", r.stdout, want)
+	}
+	r = f.run("deliveries", "--limit", "2")
+	r.wantCode(t, exitOK)
+	if want := "more after ID 2: rtkwatchd deliveries --config " + f.config + " --limit 2 --after 2\n"; !strings.HasSuffix(r.stdout, want) {
+		t.Errorf("with --config: stdout ends %q, want %q", r.stdout, want)
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"/etc/rtkwatchd/config.yaml": "/etc/rtkwatchd/config.yaml",
+		"run.yaml":                   "run.yaml",
+		"my config.yaml":             "'my config.yaml'",
+		"it's.yaml":                  `'it'\''s.yaml'`,
+		"$HOME/c.yaml":               "'$HOME/c.yaml'",
+		"":                           "''",
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
 	}
 }

@@ -118,7 +118,8 @@ commands:
                                              the API whether each meeting exists
   once        [--config F] [--dry-run]       poll every watch once, print events as JSON lines
   demo                                       play a scenario against a built-in fake API
-  state       [--config F] [MEETING_ID]      show stored snapshots
+  state       [--config F] [--json]          show stored snapshots, as JSON with --json
+              [MEETING_ID]
   deliveries  [--config F] [--failed]        show the outbox, or the dead letters, 100 at a time
               [--limit N] [--after ID]       (--after: the cursor the last page printed)
   deliveries  [--config F] retry ID…|--all   queue dead letters again

@@ -27,6 +27,14 @@ func TestCheckOnline(t *testing.T) {
 			t.Errorf("check without --online made %d requests", n)
 		}
 	})
+	t.Run("offline: one meeting, one request", func(t *testing.T) {
+		one := newFixture(t, "live-1")
+		r := one.run("check")
+		r.wantCode(t, exitOK)
+		if !strings.Contains(r.stdout, "meetings (1) not asked of the API: `rtkwatchd check --online` asks whether each exists (1 request);") {
+			t.Errorf("check does not count one request in the singular:\n%s", r.stdout)
+		}
+	})
 	t.Run("an unknown meeting", func(t *testing.T) {
 		r := f.run("check", "--online")
 		r.wantCode(t, exitUsage)
