@@ -117,6 +117,7 @@ func runDaemon(ctx context.Context, env *environment, cfg *config.Config, opts d
 	d := &daemon{env: env, opts: opts, log: newLogger(cfg.Log, env.stdout), reg: prometheus.NewRegistry()}
 	st, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: daemonLockTimeout})
 	if err != nil {
+		logDamage(d.log, err)
 		return err
 	}
 	d.st = st

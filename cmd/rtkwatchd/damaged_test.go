@@ -36,6 +36,11 @@ func TestDamagedStore(t *testing.T) {
 						t.Errorf("rtkwatchd %s: stderr has a stack trace (%q):\n%s", args[0], bad, stderr)
 					}
 				}
+				for _, bad := range []string{"runtime error", "nil pointer", "invalid memory address", "fault"} {
+					if strings.Contains(stderr, bad) {
+						t.Errorf("rtkwatchd %s: stderr shows the Go runtime's words (%q):\n%s", args[0], bad, stderr)
+					}
+				}
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
 // newLogger returns the logger a command passes to every component: JSON
@@ -31,4 +32,13 @@ func newLogger(c config.Log, w io.Writer) zerolog.Logger {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// logDamage logs, at debug level, the raw detail behind a damaged store's
+// error (see store.DamageDetail), which the error itself says in plain
+// words; it does nothing for other errors.
+func logDamage(log zerolog.Logger, err error) {
+	if detail := store.DamageDetail(err); detail != "" {
+		log.Debug().Str("detail", detail).Msg("store damage, as bbolt met it")
+	}
 }

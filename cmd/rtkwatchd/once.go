@@ -44,6 +44,7 @@ func cmdOnce(ctx context.Context, env *environment, args []string) error {
 
 	st, err := openStoreFor(cfg, *dryRun)
 	if err != nil {
+		logDamage(log, err)
 		return err
 	}
 	var ps poller.Store

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -27,7 +28,7 @@ const damagedHelp = "stop rtkwatchd, then restore the file from a backup, or mov
 // damaged returns the ErrDamaged error of the store at path, with what was
 // found wrong.
 func damaged(path string, found error) error {
-	return fmt.Errorf("open store %s: %w: %v; %s", path, ErrDamaged, found, damagedHelp)
+	return fmt.Errorf("open store %s: %w: %w; %s", path, ErrDamaged, found, damagedHelp)
 }
 
 // safely runs fn and turns a panic in it into an error, and so does it
@@ -45,10 +46,29 @@ func safely(fn func() error) (err error) {
 	return fn()
 }
 
-// panicError is a panic that safely recovered.
+// panicError is a panic that safely recovered. Its message says what was
+// found in plain words; the Go runtime's own text ("invalid memory address
+// or nil pointer dereference") means nothing to an operator and is kept for
+// DamageDetail.
 type panicError struct{ v any }
 
-func (e *panicError) Error() string { return fmt.Sprintf("its pages do not read back (%v)", e.v) }
+func (e *panicError) Error() string {
+	if _, ok := e.v.(runtime.Error); ok {
+		return "its pages do not read back: a page points where no page of the store is"
+	}
+	return fmt.Sprintf("its pages do not read back: %v", e.v) // bbolt's own words
+}
+
+// DamageDetail returns the raw detail behind an ErrDamaged error that a
+// panic or a memory fault of bbolt caused, such as the Go runtime's
+// message, for a log at debug level; "" when err holds none. The error's
+// own text says what was found in plain words.
+func DamageDetail(err error) string {
+	if pe, ok := errors.AsType[*panicError](err); ok {
+		return fmt.Sprint(pe.v)
+	}
+	return ""
+}
 
 // verifyFile checks the existing, non-empty file at path before Open
 // trusts it, through a read-only handle of its own that it closes again:

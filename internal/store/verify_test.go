@@ -32,8 +32,24 @@ func TestOpenDamaged(t *testing.T) {
 						t.Errorf("Open: %v\nwant it to contain %q", err, want)
 					}
 				}
-				t.Logf("Open: %v", err)
+				for _, bad := range []string{"runtime error", "nil pointer", "invalid memory address", "fault"} {
+					if strings.Contains(err.Error(), bad) {
+						t.Errorf("Open: %v\nshows the Go runtime's words %q; DamageDetail is for those", err, bad)
+					}
+				}
+				if d := store.DamageDetail(err); strings.Contains(err.Error(), "a page points where no page") && !strings.HasPrefix(d, "runtime error") {
+					t.Errorf("Open: %v\nDamageDetail = %q, want the runtime's message for the log", err, d)
+				}
+				t.Logf("Open: %v (detail: %q)", err, store.DamageDetail(err))
 			})
+		}
+	}
+}
+
+func TestDamageDetailOfOtherErrors(t *testing.T) {
+	for _, err := range []error{nil, errors.New("x"), store.ErrDamaged, fmt.Errorf("open: %w", store.ErrDamaged)} {
+		if d := store.DamageDetail(err); d != "" {
+			t.Errorf("DamageDetail(%v) = %q, want \"\"", err, d)
 		}
 	}
 }
