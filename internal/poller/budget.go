@@ -54,17 +54,54 @@ func (b *Budget) SetRate(requestsPer5m int) {
 // LimitWindow makes the budget also allow at most n requests in any span
 // of per, as RealtimeKit's own limit of 250 requests per 10 seconds asks,
 // beside the token's requests per 5 minutes; n <= 0 lifts the window.
-// Requests already waiting keep the window they found.
+// Requests already waiting keep the window they found. A config reload
+// calls it again: the requests already booked carry over (the latest n of
+// them), so that a reload never allows n more at once.
 func (b *Budget) LimitWindow(n int, per time.Duration) {
 	if n <= 0 || per <= 0 {
 		b.window.Store(nil)
 		return
 	}
-	b.window.Store(newWindow(n, per))
+	old := b.window.Load()
+	if old != nil && old.per == per && len(old.times) == n {
+		return
+	}
+	b.window.Store(newWindow(n, per, old))
 }
 
-// Wait blocks until one request may be made, or ctx is done.
+// Wait blocks until one request may be made, or ctx is done. A request
+// goes only outside a pause: one that got its token or its slot in the
+// window while a 429's pause began waits that pause out too, keeping its
+// token, and then books the window again (the slot it gave up stays booked,
+// which only errs on the side of fewer requests).
 func (b *Budget) Wait(ctx context.Context) error {
+	token := false
+	for {
+		if err := b.waitPause(ctx); err != nil {
+			return err
+		}
+		if !token {
+			if err := b.limiter.Wait(ctx); err != nil {
+				return err
+			}
+			token = true
+			if b.paused() {
+				continue
+			}
+		}
+		if w := b.window.Load(); w != nil {
+			if err := w.wait(ctx, b.now); err != nil {
+				return err
+			}
+		}
+		if !b.paused() {
+			return nil
+		}
+	}
+}
+
+// waitPause blocks until no pause is in force, or ctx is done.
+func (b *Budget) waitPause(ctx context.Context) error {
 	for {
 		b.mu.Lock()
 		until := b.pausedUntil
@@ -72,7 +109,7 @@ func (b *Budget) Wait(ctx context.Context) error {
 		b.mu.Unlock()
 		d := until.Sub(b.now())
 		if d <= 0 {
-			break
+			return nil
 		}
 		t := time.NewTimer(d)
 		select {
@@ -84,13 +121,13 @@ func (b *Budget) Wait(ctx context.Context) error {
 			t.Stop()
 		}
 	}
-	if err := b.limiter.Wait(ctx); err != nil {
-		return err
-	}
-	if w := b.window.Load(); w != nil {
-		return w.wait(ctx, b.now)
-	}
-	return nil
+}
+
+// paused reports whether a pause is in force now.
+func (b *Budget) paused() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.now().Before(b.pausedUntil)
 }
 
 // MaxRetryAfter caps the pause a 429 imposes: every poll of the token

@@ -26,8 +26,26 @@ type window struct {
 	last  time.Time   // the latest time booked
 }
 
-func newWindow(n int, per time.Duration) *window {
-	return &window{per: per, times: make([]time.Time, n)}
+// newWindow returns a window of n requests per span of per that holds the
+// latest n bookings of from (nil: none), oldest first.
+func newWindow(n int, per time.Duration, from *window) *window {
+	w := &window{per: per, times: make([]time.Time, n)}
+	if from == nil {
+		return w
+	}
+	from.mu.Lock()
+	defer from.mu.Unlock()
+	var booked []time.Time // oldest first
+	for i := range from.times {
+		if at := from.times[(from.next+i)%len(from.times)]; !at.IsZero() {
+			booked = append(booked, at)
+		}
+	}
+	booked = booked[max(len(booked)-n, 0):]
+	copy(w.times, booked)
+	w.next = len(booked) % n
+	w.last = from.last
+	return w
 }
 
 // book returns the time the next request may go, and books it.

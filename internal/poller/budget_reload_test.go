@@ -1,0 +1,138 @@
+package poller
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// waitAt runs one Wait of b in a goroutine and reports how long after
+// start it returned.
+func waitAt(t *testing.T, b *Budget, start time.Time) <-chan time.Duration {
+	t.Helper()
+	done := make(chan time.Duration, 1)
+	go func() {
+		if err := b.Wait(context.Background()); err != nil {
+			t.Error(err)
+		}
+		done <- time.Since(start)
+	}()
+	return done
+}
+
+// TestBudgetPauseHoldsGrantedRequests: a 429's pause that begins while a
+// request waits for its token (or its slot in the window) holds that
+// request until the pause ends, to the nanosecond, though the token or
+// slot came earlier.
+func TestBudgetPauseHoldsGrantedRequests(t *testing.T) {
+	t.Run("waiting for a token", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			b := NewBudget(30, nil) // one request per 10 s, burst 3
+			for range 3 {
+				if err := b.Wait(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			start := time.Now()
+			done := waitAt(t, b, start)
+			synctest.Wait() // its token comes at 10 s
+			if d, _, _ := b.RateLimited(0); d != 60*time.Second {
+				t.Fatalf("pause %v; want 60s", d)
+			}
+			if got := <-done; got != 60*time.Second {
+				t.Errorf("the request went at %v; want 60s, the pause's end", got)
+			}
+		})
+	})
+	t.Run("waiting for the window", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			b := NewBudget(1<<20, nil)
+			b.LimitWindow(2, 10*time.Second)
+			for range 2 {
+				if err := b.Wait(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			start := time.Now()
+			done := waitAt(t, b, start)
+			synctest.Wait() // its slot comes at 10 s
+			b.Pause(15 * time.Second)
+			if got := <-done; got != 15*time.Second {
+				t.Errorf("the request went at %v; want 15s, the pause's end", got)
+			}
+		})
+	})
+	t.Run("a pause that ends as the token comes", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			b := NewBudget(30, nil)
+			for range 3 {
+				if err := b.Wait(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			start := time.Now()
+			done := waitAt(t, b, start)
+			synctest.Wait()
+			b.Pause(10 * time.Second)
+			if got := <-done; got != 10*time.Second {
+				t.Errorf("the request went at %v; want 10s", got)
+			}
+		})
+	})
+}
+
+// TestBudgetReloadKeepsBookings: a reload sets the same limits again (or
+// other ones); what was booked before it still counts, in the window and
+// in the token bucket.
+func TestBudgetReloadKeepsBookings(t *testing.T) {
+	tests := []struct {
+		name   string
+		n      int
+		per    time.Duration
+		wantAt time.Duration // when request 251 goes
+	}{
+		{name: "the same window", n: 250, per: 10 * time.Second, wantAt: 10 * time.Second},
+		{name: "a longer span", n: 250, per: 20 * time.Second, wantAt: 20 * time.Second},
+		{name: "fewer requests", n: 100, per: 10 * time.Second, wantAt: 10 * time.Second},
+		{name: "one more request", n: 251, per: 10 * time.Second, wantAt: 0},
+		{name: "lifted", n: 0, per: 0, wantAt: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				b := NewBudget(1<<20, nil)
+				b.LimitWindow(WindowRequests, WindowSpan)
+				start := time.Now()
+				for range 250 {
+					if err := b.Wait(t.Context()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				b.SetRate(1 << 20)
+				b.LimitWindow(tt.n, tt.per)
+				if got := <-waitAt(t, b, start); got != tt.wantAt {
+					t.Errorf("request 251 went at %v; want %v", got, tt.wantAt)
+				}
+			})
+		})
+	}
+	t.Run("token bucket", func(t *testing.T) {
+		for _, rate := range []int{300, 600} {
+			synctest.Test(t, func(t *testing.T) {
+				b := NewBudget(300, nil) // one a second, burst 30
+				start := time.Now()
+				for range 30 {
+					if err := b.Wait(t.Context()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				b.SetRate(rate)
+				want := time.Duration(float64(time.Second) * 300 / float64(rate))
+				if got := <-waitAt(t, b, start); got != want {
+					t.Errorf("SetRate(%d): request 31 went at %v; want %v", rate, got, want)
+				}
+			})
+		}
+	})
+}
