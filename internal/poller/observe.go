@@ -63,7 +63,7 @@ func (p *Poller) rateLimited(retryAfter time.Duration) {
 		return
 	}
 	if d, until, longer := p.opts.Budget.RateLimited(retryAfter); longer {
-		p.opts.Logger.Warn().Dur("retry_after", d).Time("until", until).
+		p.opts.Logger.Warn().Dur(logRetryAfter, d).Time(logUntil, until).
 			Msg("the API rate-limits this token: every request waits")
 	}
 }
@@ -141,12 +141,12 @@ func (p *Poller) logPoll(w Watch, meetingID string, prev diff.Snapshot, obs diff
 	}
 	if obs.Kind == diff.ObservedFailure && obs.Failure != nil {
 		p.opts.Logger.Warn().Str(logWatch, w.Name).Str(logMeeting, meetingID).Str(logSession, session).
-			Str("kind", string(obs.Failure.Kind)).Int("status", obs.Failure.StatusCode).
+			Str(logKind, string(obs.Failure.Kind)).Int(logStatus, obs.Failure.StatusCode).
 			Str(logError, obs.Failure.Message).Msg("poll failed")
 		return
 	}
 	if e := p.opts.Logger.Debug(); e.Enabled() {
 		e.Str(logWatch, w.Name).Str(logMeeting, meetingID).Str(logSession, session).
-			Bool("live", obs.Session != nil).Int("events", events).Msg("polled")
+			Bool(logLive, obs.Session != nil).Int(logEvents, events).Msg("polled")
 	}
 }

@@ -234,7 +234,7 @@ func (c cronLogger) Info(msg string, kv ...any) {
 		if c.paused != nil && time.Until(c.paused()) > 0 {
 			// Cycles wait for the API's Retry-After: skipping is expected,
 			// and the 429 was logged when it came.
-			c.l.Debug().Time("paused_until", c.paused()).Msg("previous cycle waits for the API's Retry-After; this one is skipped")
+			c.l.Debug().Time(logPausedUntil, c.paused()).Msg("previous cycle waits for the API's Retry-After; this one is skipped")
 			return
 		}
 		c.l.Warn().Msg("previous cycle still running; this one is skipped (poll less often?)")

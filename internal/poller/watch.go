@@ -11,6 +11,14 @@ const (
 	logMeeting = "meeting"
 	logSession = "session"
 	logError   = "error"
+
+	logKind        = "kind"         // a failure's kind
+	logStatus      = "status"       // an HTTP status code
+	logRetryAfter  = "retry_after"  // the pause a 429 imposed
+	logUntil       = "until"        // when that pause ends
+	logPausedUntil = "paused_until" // when the pause in force ends
+	logLive        = "live"         // whether a session is live
+	logEvents      = "events"       // events a poll committed
 )
 
 // Watch is one configured watch, resolved for polling.
