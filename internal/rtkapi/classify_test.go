@@ -177,7 +177,7 @@ func TestClientMisconfigured(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := New(tt.opts)
 			_, aerr := c.ActiveSession(t.Context(), testApp, "m-1")
-			_, _, lerr := c.ReadList(t.Context(), testApp, LiveList(10))
+			_, _, lerr := c.readList(t.Context(), testApp, LiveList(10))
 			_, perr := c.SessionsPage(t.Context(), testApp, ListQuery{PageNo: 1})
 			merr := c.Meeting(t.Context(), testApp, "m-1")
 			for _, err := range []error{aerr, lerr, perr, merr} {
@@ -194,7 +194,7 @@ func TestClientMisconfigured(t *testing.T) {
 func TestClientEmptyIDs(t *testing.T) {
 	c := New(Options{BaseURL: "http://127.0.0.1:1/client/v4/", AccountID: testAccount, Token: testToken})
 	_, aerr := c.ActiveSession(t.Context(), testApp, "")
-	_, _, lerr := c.ReadList(t.Context(), "", LiveList(10))
+	_, _, lerr := c.readList(t.Context(), "", LiveList(10))
 	_, perr := c.SessionsPage(t.Context(), "", ListQuery{PageNo: 1})
 	merr := c.Meeting(t.Context(), testApp, "")
 	for i, err := range []error{aerr, lerr, perr, merr} {

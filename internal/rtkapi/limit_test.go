@@ -157,7 +157,7 @@ func TestClientResponseTooLarge(t *testing.T) {
 			}
 			var err error
 			if tt.list {
-				_, _, err = c.ReadList(t.Context(), testApp, LiveList(0))
+				_, _, err = c.readList(t.Context(), testApp, LiveList(0))
 			} else {
 				_, err = c.ActiveSession(t.Context(), testApp, "m-1")
 			}

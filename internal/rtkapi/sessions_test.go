@@ -43,7 +43,7 @@ func TestReadListPaging(t *testing.T) {
 			srv.EndSession(testApp, "gone")
 
 			c := newTestClient(t, srv.URL(), nil)
-			got, requests, err := c.ReadList(t.Context(), testApp, LiveList(tt.perPage))
+			got, requests, err := c.readList(t.Context(), testApp, LiveList(tt.perPage))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,7 +86,7 @@ func TestReadListFailingPage(t *testing.T) {
 		srv.SetFault(testApp, "", rtkfake.Fault{Kind: rtkfake.RateLimited, RetryAfter: 30})
 	}}
 	c := newTestClient(t, srv.URL(), func(o *Options) { o.HTTPClient = &http.Client{Transport: rt} })
-	got, requests, err := c.ReadList(t.Context(), testApp, LiveList(20))
+	got, requests, err := c.readList(t.Context(), testApp, LiveList(20))
 	if got != nil || requests != 2 || err == nil {
 		t.Fatalf("got %d sessions, %d requests, error %v; want none, 2, an error", len(got), requests, err)
 	}
@@ -101,7 +101,7 @@ func TestReadListBadPage(t *testing.T) {
 	srv := newFake(t, rtkfake.Options{})
 	srv.SetFault(testApp, "", rtkfake.Fault{Kind: rtkfake.TruncatedJSON})
 	c := newTestClient(t, srv.URL(), nil)
-	got, requests, err := c.ReadList(t.Context(), testApp, LiveList(20))
+	got, requests, err := c.readList(t.Context(), testApp, LiveList(20))
 	if got != nil || requests != 1 || err == nil || asError(t, err).Kind != KindDecode {
 		t.Fatalf("got %d sessions, %d requests, error %v; want a decode failure", len(got), requests, err)
 	}
@@ -122,7 +122,7 @@ func TestEndedList(t *testing.T) {
 	ended := srv.EndedSessions(testApp, "m-1")
 	c := newTestClient(t, srv.URL(), nil)
 
-	got, requests, err := c.ReadList(t.Context(), testApp, EndedList("m-1"))
+	got, requests, err := c.readList(t.Context(), testApp, EndedList("m-1"))
 	if err != nil || requests != 1 {
 		t.Fatalf("%d requests, error %v", requests, err)
 	}
@@ -134,7 +134,7 @@ func TestEndedList(t *testing.T) {
 	}
 
 	srv.SetFault(testApp, "m-1", rtkfake.Fault{Kind: rtkfake.BadGatewayHTML})
-	got, _, err = c.ReadList(t.Context(), testApp, EndedList("m-1"))
+	got, _, err = c.readList(t.Context(), testApp, EndedList("m-1"))
 	if got != nil || err == nil || asError(t, err).Kind != KindServer {
 		t.Fatalf("got %+v, error %v; want a server failure", got, err)
 	}
@@ -160,8 +160,8 @@ func TestClientRequests(t *testing.T) {
 	rec := &recorder{rt: srv.Client().Transport}
 	c := newTestClient(t, srv.URL(), func(o *Options) { o.HTTPClient = &http.Client{Transport: rec} })
 	_, _ = c.ActiveSession(t.Context(), testApp, "m-1")
-	_, _, _ = c.ReadList(t.Context(), testApp, LiveList(50))
-	_, _, _ = c.ReadList(t.Context(), testApp, EndedList("m-1"))
+	_, _, _ = c.readList(t.Context(), testApp, LiveList(50))
+	_, _, _ = c.readList(t.Context(), testApp, EndedList("m-1"))
 	_ = c.Meeting(t.Context(), testApp, "m 1")
 	_, _ = c.SessionsPage(t.Context(), testApp, ListQuery{PageNo: 0})
 	_, _ = c.SessionsPage(t.Context(), testApp, ListQuery{Status: StatusLive, MeetingID: "m/2", SortBy: SortByCreatedAt, PageNo: 3, PerPage: 7})
@@ -217,7 +217,7 @@ func TestReadListOddEntries(t *testing.T) {
 	t.Run("one odd entry on a full page", func(t *testing.T) {
 		srv := serve(150, func(i int) bool { return i == 5 })
 		defer srv.Close()
-		got, pages, err := newTestClient(t, srv.URL+"/client/v4/", nil).ReadList(t.Context(), "app", LiveList(100))
+		got, pages, err := newTestClient(t, srv.URL+"/client/v4/", nil).readList(t.Context(), "app", LiveList(100))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,7 +230,7 @@ func TestReadListOddEntries(t *testing.T) {
 	t.Run("nothing decodes", func(t *testing.T) {
 		srv := serve(3, func(int) bool { return true })
 		defer srv.Close()
-		_, _, err := newTestClient(t, srv.URL+"/client/v4/", nil).ReadList(t.Context(), "app", LiveList(100))
+		_, _, err := newTestClient(t, srv.URL+"/client/v4/", nil).readList(t.Context(), "app", LiveList(100))
 		if f := asError(t, err); f.Kind != KindDecode || !strings.Contains(f.Message, "data.sessions[0].id is missing") {
 			t.Errorf("error %+v; want a decode failure naming the first odd entry", f)
 		}
@@ -258,7 +258,7 @@ func TestReadListPageGuard(t *testing.T) {
 	t.Run("ends on page 1000", func(t *testing.T) {
 		srv := serve(999)
 		defer srv.Close()
-		got, pages, err := newTestClient(t, srv.URL+"/client/v4/", slow).ReadList(t.Context(), "app", LiveList(1))
+		got, pages, err := newTestClient(t, srv.URL+"/client/v4/", slow).readList(t.Context(), "app", LiveList(1))
 		if err != nil || len(got) != 999 || pages != 1000 {
 			t.Fatalf("%d sessions in %d pages, error %v; want 999 in 1000", len(got), pages, err)
 		}
@@ -266,7 +266,7 @@ func TestReadListPageGuard(t *testing.T) {
 	t.Run("never ends", func(t *testing.T) {
 		srv := serve(1 << 30)
 		defer srv.Close()
-		got, pages, err := newTestClient(t, srv.URL+"/client/v4/", slow).ReadList(t.Context(), "app", LiveList(1))
+		got, pages, err := newTestClient(t, srv.URL+"/client/v4/", slow).readList(t.Context(), "app", LiveList(1))
 		if got != nil || pages != 1000 {
 			t.Fatalf("%d sessions in %d pages; want none after 1000", len(got), pages)
 		}
