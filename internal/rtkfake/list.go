@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"net/http"
-	"slices"
 	"strconv"
 )
 
@@ -16,7 +15,8 @@ const DefaultPerPage = 20
 // rtkwatchd uses: status (LIVE or ENDED; absent means both),
 // associated_id, page_no (1-based; 0 means 1), per_page, sort_by
 // (createdAt or minutesConsumed; by default started_at) and sort_order
-// (ASC or DESC). Ties are broken by session ID, so pages are stable. The
+// (ASC or DESC). Ties are broken by session ID (in DESC too), so pages
+// are stable. The
 // answer carries the top-level "paging" object of the API's newer schema.
 // [Server.SetPaging] changes all of this into what other servers do.
 func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request) {
@@ -41,7 +41,12 @@ func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, rtkError(400, problem))
 		return
 	}
-	less, ok := sessionOrder(q.Get("sort_by"), q.Get("sort_order"))
+	mode, seed := s.pagingMode()
+	tie := 1
+	if mode.ShuffleTies {
+		tie = 0
+	}
+	order, ok := sessionOrder(q.Get("sort_by"), q.Get("sort_order"), tie)
 	if !ok {
 		writeJSON(w, http.StatusBadRequest, rtkError(400, "sort_by must be createdAt or minutesConsumed and sort_order ASC or DESC"))
 		return
@@ -70,9 +75,8 @@ func (s *Server) serveSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.RUnlock()
 
-	slices.SortFunc(found, less)
+	sortSessions(found, order, mode, seed)
 	rawPageNo, _ := wholeNumber(q.Get("page_no")) // checked by pageParams
-	mode, seed := s.pagingMode()
 	page, paging := sessionsPage(found, rawPageNo, perPage, mode, seed, q.Get("sort_by") != "")
 	body := mustMarshal(sessionsBody{Success: true, Data: sessionsData{Sessions: page}, Paging: paging})
 	if mode.AfterPage != nil {
@@ -95,8 +99,9 @@ func wholeNumber(v string) (int, bool) {
 }
 
 // sessionOrder returns the comparison for the sort_by and sort_order
-// parameters.
-func sessionOrder(sortBy, sortOrder string) (func(a, b *Session) int, bool) {
+// parameters. It breaks ties by session ID when tie is 1, and leaves them
+// when it is 0 (see [sortSessions]).
+func sessionOrder(sortBy, sortOrder string, tie int) (func(a, b *Session) int, bool) {
 	var key func(a, b *Session) int
 	switch sortBy {
 	case "":
@@ -108,12 +113,7 @@ func sessionOrder(sortBy, sortOrder string) (func(a, b *Session) int, bool) {
 	default:
 		return nil, false
 	}
-	asc := func(a, b *Session) int {
-		if c := key(a, b); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	}
+	asc := func(a, b *Session) int { return cmp.Or(key(a, b), tie*cmp.Compare(a.ID, b.ID)) }
 	switch sortOrder {
 	case "", "ASC":
 		return asc, true

@@ -25,6 +25,11 @@ type PagingMode struct {
 	// ShuffleUnsorted lists the sessions in a new order on every request
 	// that names no sort_by, as a server without a default order may.
 	ShuffleUnsorted bool
+	// ShuffleTies lists the sessions that share the value of sort_by in a
+	// new order on every request, as a server that sorts by that value
+	// alone may: by default the fake breaks ties by session ID, so that
+	// pages are stable.
+	ShuffleTies bool
 	// AfterPage, when set, is called once a page's sessions are chosen and
 	// before the page is sent, with the app and the page_no asked for (0
 	// taken as 1). A test ends or starts sessions there: the page shows the
@@ -42,7 +47,7 @@ func (s *Server) SetPaging(m PagingMode) {
 }
 
 // pagingMode returns the paging behaviour in force and, for
-// ShuffleUnsorted, a seed that differs on every call.
+// ShuffleUnsorted and ShuffleTies, a seed that differs on every call.
 func (s *Server) pagingMode() (PagingMode, uint64) {
 	s.pagingMu.Lock()
 	defer s.pagingMu.Unlock()
@@ -74,4 +79,14 @@ func sessionsPage(found []*Session, pageNo, perPage int, mode PagingMode, seed u
 		return page, nil
 	}
 	return page, &p
+}
+
+// sortSessions sorts found by order, which breaks ties by session ID
+// unless mode.ShuffleTies, when seed chooses the order of ties.
+func sortSessions(found []*Session, order func(a, b *Session) int, mode PagingMode, seed uint64) {
+	if mode.ShuffleTies {
+		r := rand.New(rand.NewPCG(seed, 0x71e5))
+		r.Shuffle(len(found), func(i, j int) { found[i], found[j] = found[j], found[i] })
+	}
+	slices.SortStableFunc(found, order)
 }
