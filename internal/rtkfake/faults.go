@@ -70,6 +70,7 @@ type Route string
 const (
 	RouteActiveSession Route = "active-session"
 	RouteMeeting       Route = "meeting"
+	RouteMeetings      Route = "meetings"
 	RouteSessions      Route = "sessions"
 	RouteRecordings    Route = "recordings"
 	RouteLivestreams   Route = "livestreams"

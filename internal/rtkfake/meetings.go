@@ -1,6 +1,9 @@
 package rtkfake
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+)
 
 // CreateMeeting makes a meeting exist without a session, as creating it
 // through the API would; a meeting also exists once a session of it has
@@ -52,4 +55,48 @@ func (s *Server) serveMeeting(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, body())
+}
+
+type meetingsResponse struct {
+	Success bool          `json:"success"`
+	Data    []meetingBody `json:"data"`
+	Paging  paging        `json:"paging"`
+}
+
+// serveMeetings answers GET …/meetings, the app's meetings (the SDK's
+// Meetings.Get), page_no (1-based; 0 means 1) and per_page as asked, in
+// the order of their IDs, with the "paging" object that the SDK models.
+// Requests count under [RouteMeetings] in [Server.RouteRequests].
+func (s *Server) serveMeetings(w http.ResponseWriter, r *http.Request) {
+	appID := r.PathValue("app_id")
+	s.countList(RouteMeetings, appID)
+	if !s.admit(w, r, RouteMeetings, appID, "", func() []byte { return s.meetingsPage(appID, 1, 1) }) {
+		return
+	}
+	pageNo, perPage, problem := pageParams(r.URL.Query())
+	if problem != "" {
+		writeJSON(w, http.StatusBadRequest, rtkError(400, problem))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.meetingsPage(appID, pageNo, perPage))
+}
+
+// meetingsPage encodes one page of an app's meetings.
+func (s *Server) meetingsPage(appID string, pageNo, perPage int) []byte {
+	now := s.now().UTC().Format(TimeFormat)
+	s.mu.RLock()
+	var ids []string
+	if a := s.apps[appID]; a != nil {
+		for id := range a.meetings {
+			ids = append(ids, id)
+		}
+	}
+	s.mu.RUnlock()
+	slices.Sort(ids)
+	page, p := pageOf(ids, pageNo, perPage)
+	body := meetingsResponse{Success: true, Data: make([]meetingBody, 0, len(page)), Paging: p}
+	for _, id := range page {
+		body.Data = append(body.Data, meetingBody{ID: id, Title: id, Status: "ACTIVE", CreatedAt: now, UpdatedAt: now})
+	}
+	return mustMarshal(body)
 }

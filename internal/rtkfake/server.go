@@ -154,6 +154,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/livestreams", s.serveLivestreams)
 	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/analytics/daywise", s.serveAnalytics)
 	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}", s.serveMeeting)
+	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/meetings", s.serveMeetings)
 	mux.HandleFunc("/", s.serveUnrouted)
 	s.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.counts.total.Add(1)
@@ -200,7 +201,7 @@ func (s *Server) Counts() Counts {
 }
 
 // RouteRequests returns how many requests to one of the app-wide routes
-// (recordings, livestreams, analytics/daywise) reached the route for one
+// (meetings, recordings, livestreams, analytics/daywise) reached the route for one
 // app, whatever their outcome.
 func (s *Server) RouteRequests(route Route, appID string) int {
 	s.counts.mu.Lock()
