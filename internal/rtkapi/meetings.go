@@ -55,3 +55,73 @@ func (c *Client) Meeting(ctx context.Context, appID, meetingID string) error {
 	}
 	return nil
 }
+
+// MeetingsPerPage is the page size of [Client.MeetingsPage] when none is
+// asked for.
+const MeetingsPerPage = 100
+
+// MeetingsPage is one page of an app's meetings list.
+type MeetingsPage struct {
+	// IDs are the meetings of the page, in the API's order; an entry
+	// without a string id is left out (and counted in Entries).
+	IDs []string
+	// Entries counts the page's entries, those left out included.
+	Entries int
+	// Paging is the answer's "paging" object; nil when it sent none.
+	Paging *Paging
+}
+
+// meetingsBody is a 2xx answer of GET …/meetings.
+type meetingsBody struct {
+	Success *bool `json:"success"`
+	Data    []struct {
+		ID text `json:"id"`
+	} `json:"data"`
+	Paging *wirePaging `json:"paging"`
+}
+
+// MeetingsPage reads page pageNo (from 1) of an app's meetings, perPage a
+// page (0: [MeetingsPerPage]), with GET …/meetings (the SDK's
+// Meetings.Get). The list tells only that a meeting exists; its order is
+// the API's. Every failure is an [*Error].
+func (c *Client) MeetingsPage(ctx context.Context, appID string, pageNo, perPage int) (MeetingsPage, error) {
+	if appID == "" || pageNo < 1 || perPage < 0 {
+		return MeetingsPage{}, &Error{Kind: KindClient, Message: "empty app ID, or a page below 1"}
+	}
+	if perPage == 0 {
+		perPage = MeetingsPerPage
+	}
+	var p realtime_kit.MeetingGetParams
+	p.AccountID.Value, p.AccountID.Present = c.accountID, true
+	p.PageNo.Value, p.PageNo.Present = float64(pageNo), true
+	p.PerPage.Value, p.PerPage.Present = float64(perPage), true
+	appID = url.PathEscape(appID)
+	r := c.call(ctx, func(ctx context.Context, opts ...option.RequestOption) error {
+		_, err := c.meetings.Get(ctx, appID, p, opts...)
+		return err
+	})
+	if r.err != nil {
+		return MeetingsPage{}, r.err
+	}
+	var b meetingsBody
+	if e := unmarshal(r.status, r.body, &b); e != nil {
+		return MeetingsPage{}, e
+	}
+	if b.Success == nil || !*b.Success {
+		return MeetingsPage{}, decodeError(r.status, "success is not true")
+	}
+	page := MeetingsPage{Entries: len(b.Data), IDs: make([]string, 0, len(b.Data))}
+	if b.Paging != nil {
+		pg, problem := b.Paging.paging()
+		if problem != "" {
+			return MeetingsPage{}, decodeError(r.status, "paging."+problem)
+		}
+		page.Paging = &pg
+	}
+	for i := range b.Data {
+		if b.Data[i].ID.check("id", true) == "" {
+			page.IDs = append(page.IDs, b.Data[i].ID.v)
+		}
+	}
+	return page, nil
+}
