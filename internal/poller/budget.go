@@ -2,6 +2,7 @@ package poller
 
 import (
 	"context"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,6 +97,30 @@ func (b *Budget) Wait(ctx context.Context) error {
 		}
 		if !b.paused() {
 			return nil
+		}
+	}
+}
+
+// WaitSpare is [Budget.Wait] at a lower priority, for requests that can
+// wait (the check of the meetings at start and on reload): it takes a
+// request only once the token bucket holds at least half its burst, so
+// that polling, which waits with Wait, always finds requests left.
+func (b *Budget) WaitSpare(ctx context.Context) error {
+	for {
+		if err := b.waitPause(ctx); err != nil {
+			return err
+		}
+		need := float64(b.limiter.Burst()) / 2
+		tokens := b.limiter.TokensAt(b.now())
+		if tokens >= need {
+			return b.Wait(ctx)
+		}
+		t := time.NewTimer(time.Duration(math.Ceil((need - tokens) / float64(b.limiter.Limit()) * float64(time.Second))))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
 		}
 	}
 }

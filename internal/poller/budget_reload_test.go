@@ -2,6 +2,7 @@ package poller
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -134,5 +135,85 @@ func TestBudgetReloadKeepsBookings(t *testing.T) {
 				}
 			})
 		}
+	})
+}
+
+// TestBudgetWaitSpare: a spare request waits until the bucket holds half
+// its burst again (15 of 30 here, one a second), to the nanosecond; an
+// ordinary request that comes later goes first.
+func TestBudgetWaitSpare(t *testing.T) {
+	tests := []struct {
+		taken  int           // requests made at once before
+		wantAt time.Duration // when the spare request goes
+	}{
+		{taken: 14, wantAt: 0},
+		{taken: 15, wantAt: 0},
+		{taken: 16, wantAt: time.Second},
+		{taken: 30, wantAt: 15 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d taken", tt.taken), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				b := NewBudget(300, nil)
+				start := time.Now()
+				for range tt.taken {
+					if err := b.Wait(t.Context()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				spare := make(chan time.Duration, 1)
+				go func() {
+					if err := b.WaitSpare(context.Background()); err != nil {
+						t.Error(err)
+					}
+					spare <- time.Since(start)
+				}()
+				if got := <-spare; got != tt.wantAt {
+					t.Errorf("the spare request went at %v; want %v", got, tt.wantAt)
+				}
+			})
+		})
+	}
+	t.Run("polling first", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			b := NewBudget(300, nil)
+			start := time.Now()
+			for range 30 {
+				if err := b.Wait(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			spare := make(chan time.Duration, 1)
+			go func() {
+				_ = b.WaitSpare(context.Background())
+				spare <- time.Since(start)
+			}()
+			synctest.Wait()
+			time.Sleep(5 * time.Second) // synctest's clock: polls come at 5 s
+			for range 5 {
+				if err := b.Wait(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got, want := time.Since(start), 5*time.Second; got != want {
+				t.Errorf("polling's 5 requests went at %v; want %v, before the spare one", got, want)
+			}
+			if got, want := <-spare, 20*time.Second; got != want {
+				t.Errorf("the spare request went at %v; want %v", got, want)
+			}
+		})
+	})
+	t.Run("paused", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			b := NewBudget(300, nil)
+			b.Pause(time.Minute)
+			start := time.Now()
+			if err := b.WaitSpare(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if got := time.Since(start); got != time.Minute {
+				t.Errorf("went at %v; want 1m", got)
+			}
+		})
 	})
 }
