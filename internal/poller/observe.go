@@ -18,8 +18,19 @@ import (
 // When ctx ends before or during the request, the answer says nothing
 // about the API: callers check ctx.Err and drop it.
 func request[T any](ctx context.Context, p *Poller, watch string, send func(context.Context) (T, error)) (T, error) {
+	return requestAfter(ctx, p, watch, p.wait, send)
+}
+
+// spareRequest is [request] at the budget's lower priority
+// ([Budget.WaitSpare]), for requests that can wait.
+func spareRequest[T any](ctx context.Context, p *Poller, watch string, send func(context.Context) (T, error)) (T, error) {
+	return requestAfter(ctx, p, watch, p.waitSpare, send)
+}
+
+// requestAfter is [request] with wait taking the request from the budget.
+func requestAfter[T any](ctx context.Context, p *Poller, watch string, wait func(context.Context) error, send func(context.Context) (T, error)) (T, error) {
 	var zero T
-	if err := p.wait(ctx); err != nil {
+	if err := wait(ctx); err != nil {
 		return zero, err
 	}
 	v, err := send(ctx)
@@ -54,6 +65,14 @@ func (p *Poller) wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 	return p.opts.Budget.Wait(ctx)
+}
+
+// waitSpare takes one request from the budget at its lower priority.
+func (p *Poller) waitSpare(ctx context.Context) error {
+	if p.opts.Budget == nil {
+		return ctx.Err()
+	}
+	return p.opts.Budget.WaitSpare(ctx)
 }
 
 // rateLimited pauses the token's budget after a 429, and says so when the
