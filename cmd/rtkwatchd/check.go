@@ -59,11 +59,11 @@ func cmdCheck(ctx context.Context, env *environment, args []string) error {
 		return usageError(fmt.Errorf("the plan needs %d API requests per 5 minutes, %d more than api.requests_per_5m (%d): poll less often, watch fewer meetings, or use all_live",
 			plan.RequestsPer5m, over, plan.Budget))
 	}
-	if n := explicitMeetings(cfg); n > 0 && !*online {
-		fmt.Fprintf(env.stdout, "\nmeetings (%d) not asked of the API: `rtkwatchd check --online` asks whether each exists (%s); `run` asks at start\n", n, plural(n, "request"))
+	if n := plan.Check.Meetings; n > 0 && !*online {
+		fmt.Fprintf(env.stdout, "\nmeetings (%d) not asked of the API: `rtkwatchd check --online` asks whether each exists (%s); `run` asks at start\n", n, plural(plan.Check.Requests, "request"))
 	}
-	if *online && explicitMeetings(cfg) > 0 {
-		return checkOnline(ctx, env.stdout, cfg)
+	if *online && plan.Check.Meetings > 0 {
+		return checkOnline(ctx, env.stdout, cfg, plan.Check.Meetings)
 	}
 	return nil
 }
@@ -78,6 +78,14 @@ func printPlan(w io.Writer, cfg *config.Config, plan poller.Plan) {
 	}
 	fmt.Fprintf(tw, "api\t%s\taccount %s\ttimeout %s\n", redactBaseURL(cfg.API.BaseURL), cfg.API.AccountID, shortDuration(cfg.API.Timeout))
 	fmt.Fprintf(tw, "budget\t%d of %d requests per 5 minutes (%d%%)\n", plan.RequestsPer5m, plan.Budget, pct)
+	if c := plan.Check; c.Meetings > 0 {
+		most := ""
+		if c.MaxRequests > c.Requests {
+			most = fmt.Sprintf(" (up to %d if their apps have many other meetings)", c.MaxRequests)
+		}
+		fmt.Fprintf(tw, "check\t%d requests%s once at start (a reload asks only new meetings) to check that the %d meetings exist, from requests the polls leave spare\n",
+			c.Requests, most, c.Meetings)
+	}
 	fmt.Fprintf(tw, "store\t%s\n", cfg.Store.Path)
 	fmt.Fprintf(tw, "history\t%s, at most %d events or %d MiB (the oldest go first)\n",
 		shortDuration(cfg.Store.History), cfg.Store.HistoryMaxEvents, cfg.Store.HistoryMaxMB)

@@ -12,18 +12,6 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/poller"
 )
 
-// explicitMeetings counts the distinct app and meeting pairs that cfg's
-// watches name: the requests a check of the meetings makes.
-func explicitMeetings(cfg *config.Config) int {
-	seen := make(map[[2]string]bool)
-	for _, w := range cfg.Watches {
-		for _, m := range w.Meetings {
-			seen[[2]string{w.AppID, m}] = true
-		}
-	}
-	return len(seen)
-}
-
 // meetingPaths maps each watch and meeting to its config paths, such as
 // watches[1].meetings[3].
 func meetingPaths(cfg *config.Config) map[[2]string]string {
@@ -38,12 +26,12 @@ func meetingPaths(cfg *config.Config) map[[2]string]string {
 	return paths
 }
 
-// checkOnline asks the API whether each explicit meeting of cfg exists,
-// one request per meeting within the budget, and prints the answers under
+// checkOnline asks the API whether each of the n explicit meetings of cfg
+// exists, as the daemon does at start (poller.CheckMeetings: through the
+// apps' meetings lists, within the budget), and prints the answers under
 // the plan. It returns a usage error naming the meetings that do not
 // exist, or a runtime error when some could not be asked.
-func checkOnline(ctx context.Context, w io.Writer, cfg *config.Config) error {
-	n := explicitMeetings(cfg)
+func checkOnline(ctx context.Context, w io.Writer, cfg *config.Config, n int) error {
 	client := newAPIClient(cfg)
 	defer client.CloseIdleConnections()
 	p := poller.New(client, poller.Options{AccountID: cfg.API.AccountID, Budget: newBudget(cfg), DryRun: true})
@@ -51,7 +39,7 @@ func checkOnline(ctx context.Context, w io.Writer, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nmeetings (%d asked of the API)\n", n)
+	fmt.Fprintf(w, "\nmeetings (%d checked with the API)\n", n)
 	paths := meetingPaths(cfg)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	var unknown []string

@@ -39,7 +39,7 @@ func TestCheckOnline(t *testing.T) {
 		r := f.run("check", "--online")
 		r.wantCode(t, exitUsage)
 		r.noSecrets(t)
-		if !strings.Contains(squeeze(r.stdout), "meetings (3 asked of the API)\n watches[0].meetings[2] nope does not exist in app app-1\n") {
+		if !strings.Contains(squeeze(r.stdout), "meetings (3 checked with the API)\n watches[0].meetings[2] nope does not exist in app app-1\n") {
 			t.Errorf("check does not name the unknown meeting:\n%s", r.stdout)
 		}
 		want := "rtkwatchd: 1 meeting(s) do not exist in their app, so they would never have a session: watches[0].meetings[2] (nope)\n"
@@ -54,7 +54,7 @@ func TestCheckOnline(t *testing.T) {
 		f.api.CreateMeeting(testApp, "nope")
 		r := f.run("check", "--online")
 		r.wantCode(t, exitOK)
-		if !strings.Contains(squeeze(r.stdout), "meetings (3 asked of the API)\n every one exists\n") {
+		if !strings.Contains(squeeze(r.stdout), "meetings (3 checked with the API)\n every one exists\n") {
 			t.Errorf("check does not say that every meeting exists:\n%s", r.stdout)
 		}
 	})

@@ -35,6 +35,48 @@ type Plan struct {
 	Watches       []WatchPlan
 	RequestsPer5m int // the sum over watches
 	Budget        int // api.requests_per_5m
+	// Check is the one-off cost of checking that the explicit meetings
+	// exist, at start and on each reload; not part of RequestsPer5m.
+	Check CheckPlan
+}
+
+// CheckPlan is what [Poller.CheckMeetings] costs for a configuration, once.
+type CheckPlan struct {
+	// Meetings counts the distinct app and meeting pairs to check.
+	Meetings int
+	// Requests is the requests it takes when each app's meetings list
+	// holds little besides the meetings watched: one per 100 meetings of
+	// an app with ListMinMeetings or more, else one per meeting.
+	Requests int
+	// MaxRequests is the most it takes, when apps have many other
+	// meetings: a page of the list, then one request per meeting.
+	MaxRequests int
+}
+
+// makeCheckPlan computes the CheckPlan of cfg.
+func makeCheckPlan(cfg *config.Config) CheckPlan {
+	perApp := make(map[string]map[string]bool)
+	for _, w := range cfg.Watches {
+		for _, m := range w.Meetings {
+			if perApp[w.AppID] == nil {
+				perApp[w.AppID] = make(map[string]bool)
+			}
+			perApp[w.AppID][m] = true
+		}
+	}
+	var c CheckPlan
+	for _, ids := range perApp {
+		n := len(ids)
+		c.Meetings += n
+		if n < ListMinMeetings {
+			c.Requests += n
+			c.MaxRequests += n
+			continue
+		}
+		c.Requests += (n + rtkapi.MeetingsPerPage - 1) / rtkapi.MeetingsPerPage
+		c.MaxRequests += n + 1
+	}
+	return c
 }
 
 // Over reports by how many requests per five minutes the plan exceeds its
@@ -47,7 +89,7 @@ var planEpoch = time.Date(2026, time.January, 5, 0, 0, 0, 0, time.UTC)
 
 // MakePlan computes the request plan of cfg. The config must be valid.
 func MakePlan(cfg *config.Config) (Plan, error) {
-	p := Plan{Budget: cfg.API.RequestsPer5m}
+	p := Plan{Budget: cfg.API.RequestsPer5m, Check: makeCheckPlan(cfg)}
 	for _, w := range cfg.Watches {
 		sched, err := config.ParseSchedule(w.Schedule)
 		if err != nil {
