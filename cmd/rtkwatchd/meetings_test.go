@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -119,5 +120,31 @@ func TestRunReportsUnknownMeetings(t *testing.T) {
 	})
 	if n := f.api.Counts().Meetings; n != 3 {
 		t.Errorf("%d meeting requests in all; want 3: the reload asks about ghost alone", n)
+	}
+}
+
+// TestCheckOnlineByList: from 10 meetings of an app on, check --online
+// reads the app's meetings list and asks only the meeting it lacks.
+func TestCheckOnlineByList(t *testing.T) {
+	var ids []string
+	for i := range 11 {
+		ids = append(ids, fmt.Sprintf("m-%02d", i))
+	}
+	f := newFixture(t, append(ids, "nope")...)
+	for _, id := range ids {
+		f.api.CreateMeeting(testApp, id)
+	}
+	r := f.run("check")
+	r.wantCode(t, exitOK)
+	if !strings.Contains(squeeze(r.stdout), "check 1 request (up to 13 if their apps have many other meetings) once at start") {
+		t.Errorf("check does not print the check's cost:\n%s", r.stdout)
+	}
+	r = f.run("check", "--online")
+	r.wantCode(t, exitUsage)
+	if !strings.Contains(squeeze(r.stdout), "meetings (12 checked with the API)\n watches[0].meetings[11] nope does not exist in app app-1\n") {
+		t.Errorf("check does not name the unknown meeting:\n%s", r.stdout)
+	}
+	if pages, byID := f.api.RouteRequests(rtkfake.RouteMeetings, testApp), f.api.Counts().Meetings; pages != 1 || byID != 1 {
+		t.Errorf("%d list pages and %d meetings asked; want 1 and 1 (nope)", pages, byID)
 	}
 }
