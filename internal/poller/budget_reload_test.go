@@ -8,6 +8,16 @@ import (
 	"time"
 )
 
+// take makes n requests of b at once.
+func take(t *testing.T, b *Budget, n int) {
+	t.Helper()
+	for range n {
+		if err := b.Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // waitAt runs one Wait of b in a goroutine and reports how long after
 // start it returned.
 func waitAt(t *testing.T, b *Budget, start time.Time) <-chan time.Duration {
@@ -30,11 +40,7 @@ func TestBudgetPauseHoldsGrantedRequests(t *testing.T) {
 	t.Run("waiting for a token", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			b := NewBudget(30, nil) // one request per 10 s, burst 3
-			for range 3 {
-				if err := b.Wait(t.Context()); err != nil {
-					t.Fatal(err)
-				}
-			}
+			take(t, b, 3)
 			start := time.Now()
 			done := waitAt(t, b, start)
 			synctest.Wait() // its token comes at 10 s
@@ -50,11 +56,7 @@ func TestBudgetPauseHoldsGrantedRequests(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			b := NewBudget(1<<20, nil)
 			b.LimitWindow(2, 10*time.Second)
-			for range 2 {
-				if err := b.Wait(t.Context()); err != nil {
-					t.Fatal(err)
-				}
-			}
+			take(t, b, 2)
 			start := time.Now()
 			done := waitAt(t, b, start)
 			synctest.Wait() // its slot comes at 10 s
@@ -67,11 +69,7 @@ func TestBudgetPauseHoldsGrantedRequests(t *testing.T) {
 	t.Run("a pause that ends as the token comes", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			b := NewBudget(30, nil)
-			for range 3 {
-				if err := b.Wait(t.Context()); err != nil {
-					t.Fatal(err)
-				}
-			}
+			take(t, b, 3)
 			start := time.Now()
 			done := waitAt(t, b, start)
 			synctest.Wait()
@@ -105,11 +103,7 @@ func TestBudgetReloadKeepsBookings(t *testing.T) {
 				b := NewBudget(1<<20, nil)
 				b.LimitWindow(WindowRequests, WindowSpan)
 				start := time.Now()
-				for range 250 {
-					if err := b.Wait(t.Context()); err != nil {
-						t.Fatal(err)
-					}
-				}
+				take(t, b, 250)
 				b.SetRate(1 << 20)
 				b.LimitWindow(tt.n, tt.per)
 				if got := <-waitAt(t, b, start); got != tt.wantAt {
@@ -123,11 +117,7 @@ func TestBudgetReloadKeepsBookings(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				b := NewBudget(300, nil) // one a second, burst 30
 				start := time.Now()
-				for range 30 {
-					if err := b.Wait(t.Context()); err != nil {
-						t.Fatal(err)
-					}
-				}
+				take(t, b, 30)
 				b.SetRate(rate)
 				want := time.Duration(float64(time.Second) * 300 / float64(rate))
 				if got := <-waitAt(t, b, start); got != want {
@@ -178,11 +168,7 @@ func TestBudgetWaitSpare(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			b := NewBudget(300, nil)
 			start := time.Now()
-			for range 30 {
-				if err := b.Wait(t.Context()); err != nil {
-					t.Fatal(err)
-				}
-			}
+			take(t, b, 30)
 			spare := make(chan time.Duration, 1)
 			go func() {
 				_ = b.WaitSpare(context.Background())
@@ -190,11 +176,7 @@ func TestBudgetWaitSpare(t *testing.T) {
 			}()
 			synctest.Wait()
 			time.Sleep(5 * time.Second) // synctest's clock: polls come at 5 s
-			for range 5 {
-				if err := b.Wait(t.Context()); err != nil {
-					t.Fatal(err)
-				}
-			}
+			take(t, b, 5)
 			if got, want := time.Since(start), 5*time.Second; got != want {
 				t.Errorf("polling's 5 requests went at %v; want %v, before the spare one", got, want)
 			}
