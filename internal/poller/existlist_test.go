@@ -21,6 +21,7 @@ func TestCheckMeetingsByList(t *testing.T) {
 		late     int      // more, listed after every other meeting
 		typos    []string // watched meetings that do not exist
 		fault    bool     // the list's first page fails
+		noPaging bool     // the list sends no paging object
 		pages    int      // list requests
 		byID     int      // meeting requests
 		problems []string // meetings called unknown
@@ -36,6 +37,13 @@ func TestCheckMeetingsByList(t *testing.T) {
 		// The edge: 10 pages left cost as much as 10 meetings; 9 less.
 		{name: "20 of 1,010", others: 990, watched: 10, late: 10, pages: 1, byID: 10},
 		{name: "20 of 1,000", others: 980, watched: 10, late: 10, pages: 10, byID: 0},
+		// Without a paging object a full page is followed by the next,
+		// as long as it costs less than the meetings left, and a short
+		// page ends the list.
+		{name: "250 of 250, no paging object", watched: 250, noPaging: true, pages: 3, byID: 0},
+		{name: "250 of 300, two typos, no paging object", others: 50, watched: 248, typos: []string{"nope-1", "nope-2"},
+			noPaging: true, pages: 3, byID: 2, problems: []string{"nope-1", "nope-2"}},
+		{name: "20 of 5,010, no paging object", others: 4990, watched: 10, late: 10, noPaging: true, pages: 10, byID: 10},
 		{name: "the list fails", watched: 50, fault: true, pages: 1, byID: 50},
 	}
 	for _, tt := range tests {
@@ -57,6 +65,7 @@ func TestCheckMeetingsByList(t *testing.T) {
 			if tt.fault {
 				h.fake.SetRouteFault(rtkfake.RouteMeetings, testApp, rtkfake.Fault{Kind: rtkfake.ServerError, Times: 1})
 			}
+			h.fake.SetPaging(rtkfake.PagingMode{NoPagingObject: tt.noPaging})
 			p := h.poller(func(o *Options) { o.Budget = NewBudget(1<<20, nil) })
 			var known KnownMeetings
 			problems, err := p.CheckMeetings(t.Context(), []Watch{testWatch(ids...)}, &known)

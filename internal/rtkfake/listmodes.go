@@ -18,7 +18,7 @@ type PagingMode struct {
 	// page_no 1 the second. By default page_no 0 is taken as 1.
 	ZeroBased bool
 	// NoPagingObject leaves the "paging" object out of every answer, as
-	// the schema that SDK v6.10.0 models does.
+	// the schema that SDK v6.10.0 models does (of the meetings list too).
 	NoPagingObject bool
 	// IgnorePageNo answers every page_no with the first page.
 	IgnorePageNo bool

@@ -60,12 +60,13 @@ func (s *Server) serveMeeting(w http.ResponseWriter, r *http.Request) {
 type meetingsResponse struct {
 	Success bool          `json:"success"`
 	Data    []meetingBody `json:"data"`
-	Paging  paging        `json:"paging"`
+	Paging  *paging       `json:"paging,omitempty"`
 }
 
 // serveMeetings answers GET …/meetings, the app's meetings (the SDK's
 // Meetings.Get), page_no (1-based; 0 means 1) and per_page as asked, in
-// the order of their IDs, with the "paging" object that the SDK models.
+// the order of their IDs, with the "paging" object that the SDK models
+// (unless [PagingMode].NoPagingObject).
 // Requests count under [RouteMeetings] in [Server.RouteRequests].
 func (s *Server) serveMeetings(w http.ResponseWriter, r *http.Request) {
 	appID := r.PathValue("app_id")
@@ -94,7 +95,12 @@ func (s *Server) meetingsPage(appID string, pageNo, perPage int) []byte {
 	s.mu.RUnlock()
 	slices.Sort(ids)
 	page, p := pageOf(ids, pageNo, perPage)
-	body := meetingsResponse{Success: true, Data: make([]meetingBody, 0, len(page)), Paging: p}
+	body := meetingsResponse{Success: true, Data: make([]meetingBody, 0, len(page)), Paging: &p}
+	s.pagingMu.Lock()
+	if s.listMode.NoPagingObject {
+		body.Paging = nil
+	}
+	s.pagingMu.Unlock()
 	for _, id := range page {
 		body.Data = append(body.Data, meetingBody{ID: id, Title: id, Status: "ACTIVE", CreatedAt: now, UpdatedAt: now})
 	}
