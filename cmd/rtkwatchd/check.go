@@ -83,12 +83,8 @@ func printPlan(w io.Writer, cfg *config.Config, plan poller.Plan) {
 		if c.MaxRequests > c.Requests {
 			most = fmt.Sprintf(" (up to %d if their apps have many other meetings)", c.MaxRequests)
 		}
-		s := "s"
-		if c.Requests == 1 {
-			s = ""
-		}
-		fmt.Fprintf(tw, "check\t%d request%s%s once at start (a reload asks only new meetings) to check that the %d meetings exist, from requests the polls leave spare\n",
-			c.Requests, s, most, c.Meetings)
+		fmt.Fprintf(tw, "check\t%s%s once at start (a reload asks only new meetings) to check that the %d meetings exist, from requests the polls leave spare\n",
+			plural(c.Requests, "request"), most, c.Meetings)
 	}
 	fmt.Fprintf(tw, "store\t%s\n", cfg.Store.Path)
 	fmt.Fprintf(tw, "history\t%s, at most %d events or %d MiB (the oldest go first)\n",
