@@ -81,7 +81,7 @@ func printPlan(w io.Writer, cfg *config.Config, plan poller.Plan) {
 	if c := plan.Check; c.Meetings > 0 {
 		most := ""
 		if c.MaxRequests > c.Requests {
-			most = fmt.Sprintf(" (up to %d if their apps have many other meetings)", c.MaxRequests)
+			most = fmt.Sprintf(" (up to %d if their apps have many other meetings, or ids are wrong)", c.MaxRequests)
 		}
 		fmt.Fprintf(tw, "check\t%s%s once at start (a reload asks only new meetings) to check that the %d meetings exist, from requests the polls leave spare\n",
 			plural(c.Requests, "request"), most, c.Meetings)

@@ -136,7 +136,7 @@ func TestCheckOnlineByList(t *testing.T) {
 	}
 	r := f.run("check")
 	r.wantCode(t, exitOK)
-	if !strings.Contains(squeeze(r.stdout), "check 1 request (up to 13 if their apps have many other meetings) once at start") {
+	if !strings.Contains(squeeze(r.stdout), "check 1 request (up to 24 if their apps have many other meetings, or ids are wrong) once at start") {
 		t.Errorf("check does not print the check's cost:\n%s", r.stdout)
 	}
 	r = f.run("check", "--online")

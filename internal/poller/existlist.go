@@ -22,8 +22,8 @@ const maxMeetingPages = 1000
 // total_count, or, without one, a short or empty page), on a failure, and
 // as soon as the pages left would cost as many requests as asking the
 // meetings not found yet directly, which the caller then does: the check
-// never costs much more than asking each meeting, and usually one request
-// per 100 meetings. The list's order does not matter: it only proves that
+// costs one request per 100 meetings when the list shows them, and at
+// most two per meeting when it lacks them (wrong ids). The list's order does not matter: it only proves that
 // a meeting exists.
 func (p *Poller) listMeetings(ctx context.Context, watch, appID string, ids []string) map[string]bool {
 	found := make(map[string]bool, len(ids))

@@ -49,7 +49,9 @@ type CheckPlan struct {
 	// an app with ListMinMeetings or more, else one per meeting.
 	Requests int
 	// MaxRequests is the most it takes, when apps have many other
-	// meetings: a page of the list, then one request per meeting.
+	// meetings or the list lacks the meetings watched (wrong ids): pages
+	// of the list, as long as they cost less than the meetings not found
+	// yet, then one request per meeting not found: at most two per meeting.
 	MaxRequests int
 }
 
@@ -74,7 +76,7 @@ func makeCheckPlan(cfg *config.Config) CheckPlan {
 			continue
 		}
 		c.Requests += (n + rtkapi.MeetingsPerPage - 1) / rtkapi.MeetingsPerPage
-		c.MaxRequests += n + 1
+		c.MaxRequests += 2 * n
 	}
 	return c
 }

@@ -8,7 +8,7 @@ import (
 
 // TestMakePlanCheck: the one-off cost of checking the explicit meetings,
 // per app: one request per meeting below ListMinMeetings, else one page
-// of the meetings list per 100 (at most a page and one per meeting).
+// of the meetings list per 100 (at most two per meeting).
 func TestMakePlanCheck(t *testing.T) {
 	w := func(app string, meetings []string) config.Watch {
 		return config.Watch{Name: app, AppID: app, Schedule: "@every 30s", Meetings: meetings}
@@ -22,11 +22,11 @@ func TestMakePlanCheck(t *testing.T) {
 		{name: "just under ListMinMeetings", watches: []config.Watch{w("a", meetingIDs(ListMinMeetings-1))},
 			want: CheckPlan{Meetings: 9, Requests: 9, MaxRequests: 9}},
 		{name: "ListMinMeetings", watches: []config.Watch{w("a", meetingIDs(ListMinMeetings))},
-			want: CheckPlan{Meetings: 10, Requests: 1, MaxRequests: 11}},
+			want: CheckPlan{Meetings: 10, Requests: 1, MaxRequests: 20}},
 		{name: "100 and 101", watches: []config.Watch{w("a", meetingIDs(100)), w("b", meetingIDs(101))},
-			want: CheckPlan{Meetings: 201, Requests: 1 + 2, MaxRequests: 101 + 102}},
+			want: CheckPlan{Meetings: 201, Requests: 1 + 2, MaxRequests: 200 + 202}},
 		{name: "2,000 in one app, named twice", watches: []config.Watch{w("a", meetingIDs(2000)), w("a", meetingIDs(20))},
-			want: CheckPlan{Meetings: 2000, Requests: 20, MaxRequests: 2001}},
+			want: CheckPlan{Meetings: 2000, Requests: 20, MaxRequests: 4000}},
 		{name: "apps apart", watches: []config.Watch{w("a", meetingIDs(5)), w("b", meetingIDs(5))},
 			want: CheckPlan{Meetings: 10, Requests: 10, MaxRequests: 10}},
 	}
