@@ -174,7 +174,7 @@ func TestGoldenEvents(t *testing.T) {
 			}
 		}
 	}
-	for _, typ := range EventTypes {
+	for _, typ := range SessionEventTypes {
 		t.Run(typ, func(t *testing.T) {
 			e, ok := byType[typ]
 			if !ok {

@@ -40,24 +40,28 @@ const (
 	TypeUsageThreshold    = "usage.threshold_crossed"
 )
 
-// EventTypes lists every event type, in the order the README documents them.
-var EventTypes = []string{
+// SessionEventTypes lists the event types of a meeting's session and of a
+// watch's health (SPEC §5), in the order the README documents them.
+var SessionEventTypes = []string{
 	TypeSessionStarted, TypeSessionEnded, TypeParticipantsThreshold,
 	TypeMinutesThreshold, TypeWatchFailing, TypeWatchRecovered,
 }
 
 // SignalEventTypes lists the event types of meeting health and cost (SPEC
-// §8), which only rules, observations and states beyond today's
-// configuration produce: Apply emits session.duration_crossed and
-// session.idle only when Rules ask for them. Routing, notifiers and the
-// README learn them when the poller feeds these rules; until then they are
-// kept apart from EventTypes.
+// §8): session.duration_crossed and session.idle, which Apply emits only
+// when Rules ask for them, and those of the recordings, livestreams and
+// usage rules.
 var SignalEventTypes = []string{
 	TypeDurationCrossed, TypeSessionIdle,
 	TypeRecordingStarted, TypeRecordingUploaded, TypeRecordingErrored,
 	TypeLivestreamStarted, TypeLivestreamStopped, TypeLivestreamErrored,
 	TypeUsageThreshold,
 }
+
+// EventTypes lists every event type rtkwatchd emits, in the order the
+// README documents them: SessionEventTypes, then SignalEventTypes. It is
+// what notifiers' events filters are checked against and routed by.
+var EventTypes = append(append([]string(nil), SessionEventTypes...), SignalEventTypes...)
 
 // Directions of a participant threshold crossing.
 const (

@@ -9,27 +9,27 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 )
 
-// Event types of SPEC §8 and §10 that the notifiers render, beside those
-// of package diff. Notifiers read any event from its JSON, so a type the
-// daemon does not produce yet is rendered all the same.
+// Event types that the notifiers render beside those of SPEC §5: package
+// diff's (SPEC §8), under short local names, and the notifiers' own (SPEC
+// §10), which diff does not produce.
 const (
-	typeDurationCrossed   = "session.duration_crossed"
-	typeSessionIdle       = "session.idle"
-	typeRecordingStarted  = "recording.started"
-	typeRecordingUploaded = "recording.uploaded"
-	typeRecordingErrored  = "recording.errored"
-	typeLivestreamStarted = "livestream.started"
-	typeLivestreamStopped = "livestream.stopped"
-	typeLivestreamErrored = "livestream.errored"
-	typeUsageThreshold    = "usage.threshold_crossed"
+	typeDurationCrossed   = diff.TypeDurationCrossed
+	typeSessionIdle       = diff.TypeSessionIdle
+	typeRecordingStarted  = diff.TypeRecordingStarted
+	typeRecordingUploaded = diff.TypeRecordingUploaded
+	typeRecordingErrored  = diff.TypeRecordingErrored
+	typeLivestreamStarted = diff.TypeLivestreamStarted
+	typeLivestreamStopped = diff.TypeLivestreamStopped
+	typeLivestreamErrored = diff.TypeLivestreamErrored
+	typeUsageThreshold    = diff.TypeUsageThreshold
 	typeNotifierFailing   = "notifier.failing"
 	typeNotifierRecovered = "notifier.recovered"
 )
 
 // The periods of usage.threshold_crossed.
 const (
-	periodDay   = "day"
-	periodMonth = "month"
+	periodDay   = diff.PeriodDay
+	periodMonth = diff.PeriodMonth
 )
 
 // extraData holds the data fields of the SPEC §8 and §10 event types that

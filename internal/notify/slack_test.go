@@ -88,7 +88,7 @@ func TestSlackGolden(t *testing.T) {
 		"participants.threshold_crossed.down": down,
 		"unknown-type":                        unknown,
 	}
-	for _, typ := range diff.EventTypes {
+	for _, typ := range diff.SessionEventTypes {
 		cases[typ] = events[typ]
 	}
 	bodies := map[string][]byte{}
