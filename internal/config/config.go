@@ -44,6 +44,8 @@ const (
 	DefaultSchedule        = "@every 30s"
 	DefaultFailingAfter    = 3
 	DefaultRecoverAfter    = 1
+	DefaultUsageSchedule   = "@every 10m"
+	DefaultMaxSeries       = 5000
 )
 
 // Defaults of the history's bounds: a week, and at most 100,000 events or
@@ -75,6 +77,11 @@ type Config struct {
 	Delivery  Delivery   `yaml:"delivery"`
 	Watches   []Watch    `yaml:"watches"`
 	Silences  []Silence  `yaml:"silences"`
+	// Usage are the apps whose minutes are read from their daywise
+	// analytics, one block per app.
+	Usage []Usage `yaml:"usage"`
+	// Metrics configures what /metrics exports beyond its fixed series.
+	Metrics Metrics `yaml:"metrics"`
 }
 
 // API configures access to the Cloudflare RealtimeKit API.
@@ -151,6 +158,14 @@ type Watch struct {
 	Schedule string `yaml:"schedule"`
 	// Thresholds are the levels that trigger threshold events.
 	Thresholds Thresholds `yaml:"thresholds"`
+	// Idle asks for session.idle when a live session stays nearly empty.
+	Idle Idle `yaml:"idle"`
+	// Recordings asks for recording.* events, from the app's recordings
+	// list.
+	Recordings bool `yaml:"recordings"`
+	// Livestreams asks for livestream.* events, from the app's livestreams
+	// list.
+	Livestreams bool `yaml:"livestreams"`
 	// FailingAfter is how many consecutive failed polls emit watch.failing.
 	FailingAfter int `yaml:"failing_after"`
 	// FailingRatio, when not 0, also emits watch.failing once failed polls
@@ -178,13 +193,22 @@ type Thresholds struct {
 	// MinutesConsumed are minute totals of a session, each > 0, reported
 	// once per session.
 	MinutesConsumed []float64 `yaml:"minutes_consumed"`
+	// Duration are session lengths in whole seconds, each > 0, each
+	// reported once per session (session.duration_crossed).
+	Duration []time.Duration `yaml:"duration"`
 }
 
 // NotifierNames returns the names of the notifiers that receive the watch's
 // events: its Notify list, or when that is empty the names of all, in order.
 func (w Watch) NotifierNames(all []Notifier) []string {
-	if len(w.Notify) > 0 {
-		return slices.Clone(w.Notify)
+	return notifierNames(w.Notify, all)
+}
+
+// notifierNames returns notify, or when it is empty the names of all, in
+// order.
+func notifierNames(notify []string, all []Notifier) []string {
+	if len(notify) > 0 {
+		return slices.Clone(notify)
 	}
 	names := make([]string, 0, len(all))
 	for _, n := range all {
@@ -223,5 +247,6 @@ func Default() Config {
 
 			DeadLetterRetention: DefaultDeadLetterRetention,
 		},
+		Metrics: Metrics{MaxSeries: DefaultMaxSeries},
 	}
 }

@@ -56,7 +56,11 @@ func TestLoadGood(t *testing.T) {
 			Participants:    []int{10, 50, 100},
 			Hysteresis:      2,
 			MinutesConsumed: []float64{60.5, 600},
+			Duration:        []time.Duration{90 * time.Minute, 2 * time.Hour, 8 * time.Hour},
 		},
+		Idle:         Idle{Participants: 1, For: 15 * time.Minute},
+		Recordings:   true,
+		Livestreams:  true,
 		FailingAfter: 5,
 		RecoverAfter: 1,
 		Notify:       []string{"slack-video"},
@@ -105,6 +109,13 @@ func TestLoadGood(t *testing.T) {
 			{Name: "nightly", Watches: []string{"a"}, Notifiers: []string{"slack-video"}, Schedule: "30 2 * * *", Duration: time.Hour, Timezone: "Europe/Berlin"},
 			{Name: "sundays", Schedule: "0 0 * * 0", Duration: 24 * time.Hour},
 		},
+		Usage: []Usage{{
+			AppID: "app-1", Schedule: "@every 5m", DailyMinutes: []float64{5000, 10000}, MonthlyMinutes: []float64{200000},
+			PricePerParticipantMinute: 0.002, Notify: []string{"ops"},
+		}, {
+			AppID: "app-2", Schedule: DefaultUsageSchedule, PricePerParticipantMinute: 0.0015,
+		}},
+		Metrics: Metrics{Meetings: true, MaxSeries: 300},
 	}
 
 	tests := []struct {

@@ -112,6 +112,8 @@ func validate(c *Config, src *sources) Errors {
 	}
 	v.watches(c)
 	v.silences(c)
+	v.usage(c)
+	v.metrics(&c.Metrics)
 	return v.errs.sorted()
 }
 
@@ -183,6 +185,7 @@ func (v *validator) watches(c *Config) {
 			v.scheduleError(p+".schedule", w.Schedule, err)
 		}
 		v.thresholds(p+".thresholds", &w.Thresholds)
+		v.idle(p+".idle", w.Idle)
 		if w.FailingAfter < 1 {
 			v.add(p+".failing_after", "must be >= 1")
 		}
@@ -225,12 +228,18 @@ func (v *validator) thresholds(p string, t *Thresholds) {
 	case okParticipants && positive && len(t.Participants) > 0 && t.Hysteresis >= t.Participants[0]:
 		v.add(p+".hysteresis", "must be smaller than the smallest participants threshold (%d)", t.Participants[0])
 	}
-	each(v, p+".minutes_consumed", t.MinutesConsumed, "threshold", func(mp string, m float64) {
+	v.minutes(p+".minutes_consumed", t.MinutesConsumed)
+	v.durations(p+".duration", t.Duration)
+}
+
+// minutes checks a list of minute thresholds and sorts it ascending.
+func (v *validator) minutes(p string, ms []float64) {
+	each(v, p, ms, "threshold", func(mp string, m float64) {
 		if !(m > 0) || math.IsInf(m, 0) {
 			v.add(mp, "must be a finite number > 0")
 		}
 	})
-	slices.Sort(t.MinutesConsumed)
+	slices.Sort(ms)
 }
 
 // each checks the items of the list at path: an item that repeats an
