@@ -1,7 +1,8 @@
-// Package rtkapi reads Cloudflare RealtimeKit sessions through the official
-// SDK (its realtime_kit and option packages only).
+// Package rtkapi reads Cloudflare RealtimeKit sessions, and an app's
+// recordings, livestreams and daywise analytics, through the official SDK
+// (its realtime_kit and option packages only).
 //
-// Every call makes one request under its own deadline, with the SDK's
+// Every call makes one request (Recordings and Livestreams one per page) under its own deadline, with the SDK's
 // retries off: the caller decides when to try again. A call returns what it
 // read, or an error: [ErrNoActiveSession] when a meeting has no active
 // session, [ErrUnknownMeeting] when an app has no such meeting, or an
@@ -63,17 +64,20 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Client reads RealtimeKit sessions of one account with one token. A
+// Client reads the RealtimeKit API of one account with one token. A
 // Client is safe for concurrent use.
 type Client struct {
-	active    *realtime_kit.ActiveSessionService
-	sessions  *realtime_kit.SessionService
-	meetings  *realtime_kit.MeetingService
-	accountID string // path-escaped
-	timeout   time.Duration
-	now       func() time.Time
-	setupErr  string // a configuration problem every request reports
-	token     string // kept only to scrub it from messages
+	active      *realtime_kit.ActiveSessionService
+	sessions    *realtime_kit.SessionService
+	meetings    *realtime_kit.MeetingService
+	recordings  *realtime_kit.RecordingService
+	livestreams *realtime_kit.LivestreamService
+	analytics   *realtime_kit.AnalyticsService
+	accountID   string // path-escaped
+	timeout     time.Duration
+	now         func() time.Time
+	setupErr    string // a configuration problem every request reports
+	token       string // kept only to scrub it from messages
 	// baseForms are the base URL as configured and as net/url prints it,
 	// which a message never quotes; endpoint, its scheme and host, stands
 	// in for them.
@@ -130,6 +134,9 @@ func New(o Options) *Client {
 	c.active = realtime_kit.NewActiveSessionService(opts...)
 	c.sessions = realtime_kit.NewSessionService(opts...)
 	c.meetings = realtime_kit.NewMeetingService(opts...)
+	c.recordings = realtime_kit.NewRecordingService(opts...)
+	c.livestreams = realtime_kit.NewLivestreamService(opts...)
+	c.analytics = realtime_kit.NewAnalyticsService(opts...)
 	return c
 }
 

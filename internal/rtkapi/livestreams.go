@@ -1,0 +1,111 @@
+package rtkapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"time"
+
+	"github.com/cloudflare/cloudflare-go/v6/option"
+	"github.com/cloudflare/cloudflare-go/v6/realtime_kit"
+)
+
+// Livestream is one entry of an app's livestreams list
+// (realtime_kit.LivestreamGetAllLivestreamsResponseData), reduced to what
+// rtkwatchd reads. Its stream key and ingest server, which let anyone
+// broadcast on it, are never kept. Status is as the API sent it.
+type Livestream struct {
+	ID        string
+	MeetingID string // "" (null) for a livestream of the app's own, not of a meeting
+	Name      string
+	Status    string
+	// CreatedAt and UpdatedAt are zero when the API sent none.
+	CreatedAt, UpdatedAt time.Time
+}
+
+// livestreamWire is the JSON of one livestream, typed as the SDK
+// documents it; fields rtkwatchd does not read are left out.
+type livestreamWire struct {
+	ID        string  `json:"id"`
+	MeetingID *string `json:"meeting_id"`
+	Name      string  `json:"name"`
+	Status    string  `json:"status"`
+	CreatedAt *string `json:"created_at"`
+	UpdatedAt *string `json:"updated_at"`
+}
+
+// LivestreamList is what [Client.Livestreams] read.
+type LivestreamList struct {
+	// Livestreams are the entries that decoded, oldest created first.
+	Livestreams []Livestream
+	// Problems name the entries that did not decode, which are left out.
+	Problems []string
+	// Pages is how many requests the read made.
+	Pages int
+}
+
+// Livestreams reads an app's livestreams list, every page of it, sorted by
+// created_at, oldest first, as [Client.Recordings] reads recordings. SDK
+// v6.10.0 declares the list's "data" as one livestream object; the API,
+// like the recordings list, sends an array of them, so the body is read
+// as it comes rather than through the SDK's type. A "data" that is not a
+// list fails the read.
+func (c *Client) Livestreams(ctx context.Context, appID string, o ListOptions) (LivestreamList, error) {
+	if appID == "" {
+		return LivestreamList{}, &Error{Kind: KindClient, Message: "empty app ID"}
+	}
+	appID = url.PathEscape(appID)
+	fetch := func(ctx context.Context, pageNo, perPage int) (listPage[Livestream], *Error) {
+		var p realtime_kit.LivestreamGetAllLivestreamsParams
+		p.AccountID.Value, p.AccountID.Present = c.accountID, true
+		p.SortOrder.Value, p.SortOrder.Present = realtime_kit.LivestreamGetAllLivestreamsParamsSortOrderAsc, true
+		p.StartTime.Value, p.StartTime.Present = o.Since.UTC(), !o.Since.IsZero()
+		p.PageNo.Value, p.PageNo.Present = int64(pageNo), true
+		p.PerPage.Value, p.PerPage.Present = int64(perPage), true
+		r := c.call(ctx, func(ctx context.Context, opts ...option.RequestOption) error {
+			_, err := c.livestreams.GetAllLivestreams(ctx, appID, p, opts...)
+			return err
+		})
+		if r.err != nil {
+			return listPage[Livestream]{}, r.err
+		}
+		return decodeLivestreams(r.status, r.body)
+	}
+	items, problems, pages, err := readList(ctx, o, func(l Livestream) string { return l.ID }, fetch)
+	if err != nil {
+		return LivestreamList{Pages: pages}, err
+	}
+	return LivestreamList{Livestreams: items, Problems: problems, Pages: pages}, nil
+}
+
+// decodeLivestreams decodes one page of the livestreams list.
+func decodeLivestreams(status int, body []byte) (listPage[Livestream], *Error) {
+	entries, paging, e := decodeListEnvelope(status, body)
+	if e != nil {
+		return listPage[Livestream]{}, e
+	}
+	pg := listPage[Livestream]{entries: len(entries), paging: paging, items: make([]Livestream, 0, len(entries))}
+	for i, raw := range entries {
+		at := entryPath("data", i)
+		var w livestreamWire
+		if err := json.Unmarshal(raw, &w); err != nil {
+			pg.problems = append(pg.problems, entryProblem(at, err))
+			continue
+		}
+		if w.ID != "" {
+			pg.ids = append(pg.ids, w.ID)
+		}
+		l := Livestream{ID: w.ID, MeetingID: deref(w.MeetingID), Name: w.Name, Status: w.Status}
+		var problem string
+		l.CreatedAt, problem = timeField(at, "created_at", w.CreatedAt)
+		if problem == "" {
+			l.UpdatedAt, problem = timeField(at, "updated_at", w.UpdatedAt)
+		}
+		if problem != "" {
+			pg.problems = append(pg.problems, problem)
+			continue
+		}
+		pg.items = append(pg.items, l)
+	}
+	return pg, nil
+}

@@ -1,0 +1,131 @@
+package rtkapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"time"
+
+	"github.com/cloudflare/cloudflare-go/v6/option"
+	"github.com/cloudflare/cloudflare-go/v6/realtime_kit"
+)
+
+// Recording is one entry of an app's recordings list
+// (realtime_kit.RecordingGetRecordingsResponseData), reduced to what
+// rtkwatchd reads. Its download URLs and storage settings, which may grant
+// access to the files, are never kept. Status is as the API sent it: the
+// caller judges whether it knows it.
+type Recording struct {
+	ID           string
+	MeetingID    string // meeting.id; "" when the entry has no meeting
+	MeetingTitle string // meeting.title
+	SessionID    string
+	Status       string
+	// InvokedAt, StartedAt and StoppedAt are zero when the API sent none.
+	InvokedAt, StartedAt, StoppedAt time.Time
+}
+
+// recordingWire is the JSON of one recording, typed as the SDK documents
+// it; fields rtkwatchd does not read are left out.
+type recordingWire struct {
+	ID          string  `json:"id"`
+	SessionID   *string `json:"session_id"`
+	Status      string  `json:"status"`
+	InvokedTime *string `json:"invoked_time"`
+	StartedTime *string `json:"started_time"`
+	StoppedTime *string `json:"stopped_time"`
+	Meeting     *struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+	} `json:"meeting"`
+}
+
+// RecordingList is what [Client.Recordings] read.
+type RecordingList struct {
+	// Recordings are the entries that decoded, oldest invoked first.
+	Recordings []Recording
+	// Problems name the entries that did not decode, which are left out:
+	// "data[3].status is a JSON number, not a string".
+	Problems []string
+	// Pages is how many requests the read made.
+	Pages int
+}
+
+// Recordings reads an app's recordings list, every page of it, sorted by
+// invoked_time, oldest first (see ListOptions and readList for how the
+// pages are followed). An entry that does not decode is left out and named
+// in Problems; a page that fails fails the whole read, with an [*Error].
+func (c *Client) Recordings(ctx context.Context, appID string, o ListOptions) (RecordingList, error) {
+	if appID == "" {
+		return RecordingList{}, &Error{Kind: KindClient, Message: "empty app ID"}
+	}
+	appID = url.PathEscape(appID)
+	fetch := func(ctx context.Context, pageNo, perPage int) (listPage[Recording], *Error) {
+		var p realtime_kit.RecordingGetRecordingsParams
+		p.AccountID.Value, p.AccountID.Present = c.accountID, true
+		p.SortBy.Value, p.SortBy.Present = realtime_kit.RecordingGetRecordingsParamsSortByInvokedTime, true
+		p.SortOrder.Value, p.SortOrder.Present = realtime_kit.RecordingGetRecordingsParamsSortOrderAsc, true
+		p.StartTime.Value, p.StartTime.Present = o.Since.UTC(), !o.Since.IsZero()
+		p.PageNo.Value, p.PageNo.Present = float64(pageNo), true
+		p.PerPage.Value, p.PerPage.Present = float64(perPage), true
+		r := c.call(ctx, func(ctx context.Context, opts ...option.RequestOption) error {
+			_, err := c.recordings.GetRecordings(ctx, appID, p, opts...)
+			return err
+		})
+		if r.err != nil {
+			return listPage[Recording]{}, r.err
+		}
+		return decodeRecordings(r.status, r.body)
+	}
+	items, problems, pages, err := readList(ctx, o, func(r Recording) string { return r.ID }, fetch)
+	if err != nil {
+		return RecordingList{Pages: pages}, err
+	}
+	return RecordingList{Recordings: items, Problems: problems, Pages: pages}, nil
+}
+
+// decodeRecordings decodes one page of the recordings list.
+func decodeRecordings(status int, body []byte) (listPage[Recording], *Error) {
+	entries, paging, e := decodeListEnvelope(status, body)
+	if e != nil {
+		return listPage[Recording]{}, e
+	}
+	pg := listPage[Recording]{entries: len(entries), paging: paging, items: make([]Recording, 0, len(entries))}
+	for i, raw := range entries {
+		at := entryPath("data", i)
+		var w recordingWire
+		if err := json.Unmarshal(raw, &w); err != nil {
+			pg.problems = append(pg.problems, entryProblem(at, err))
+			continue
+		}
+		if w.ID != "" {
+			pg.ids = append(pg.ids, w.ID)
+		}
+		r := Recording{ID: w.ID, SessionID: deref(w.SessionID), Status: w.Status}
+		if w.Meeting != nil {
+			r.MeetingID, r.MeetingTitle = w.Meeting.ID, w.Meeting.Title
+		}
+		var problem string
+		r.InvokedAt, problem = timeField(at, "invoked_time", w.InvokedTime)
+		if problem == "" {
+			r.StartedAt, problem = timeField(at, "started_time", w.StartedTime)
+		}
+		if problem == "" {
+			r.StoppedAt, problem = timeField(at, "stopped_time", w.StoppedTime)
+		}
+		if problem != "" {
+			pg.problems = append(pg.problems, problem)
+			continue
+		}
+		pg.items = append(pg.items, r)
+	}
+	return pg, nil
+}
+
+// deref returns *s, or "" for nil.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
