@@ -50,6 +50,7 @@ func (p *Poller) commit(w Watch, steps []meetingStep) (Cycle, error) {
 	c := Cycle{Watch: w.Name}
 	updates := make([]store.Update, 0, min(len(steps), commitBatch))
 	var pending []diff.Event
+	var written []meetingStep
 	flush := func() error {
 		if len(updates) == 0 {
 			return nil
@@ -65,7 +66,8 @@ func (p *Poller) commit(w Watch, steps []meetingStep) (Cycle, error) {
 				p.opts.Observer.Emitted(w.Name, ev)
 			}
 		}
-		updates, pending = updates[:0], pending[:0]
+		p.observeMeetings(w, written)
+		updates, pending, written = updates[:0], pending[:0], written[:0]
 		return nil
 	}
 	for _, s := range steps {
@@ -75,7 +77,7 @@ func (p *Poller) commit(w Watch, steps []meetingStep) (Cycle, error) {
 		u := store.Update{Key: store.SnapshotKey{Watch: w.Name, MeetingID: s.meeting}, Delete: true}
 		if !s.forget {
 			c.Polls++
-			if s.next.ConsecutiveFailures > 0 {
+			if s.next.ConsecutiveFailures > 0 || s.failed {
 				c.Failures++
 			}
 			var err error
@@ -85,6 +87,7 @@ func (p *Poller) commit(w Watch, steps []meetingStep) (Cycle, error) {
 		}
 		updates = append(updates, u)
 		pending = append(pending, s.events...)
+		written = append(written, s)
 		if len(updates) == commitBatch {
 			if err := flush(); err != nil {
 				return c, err
@@ -94,11 +97,31 @@ func (p *Poller) commit(w Watch, steps []meetingStep) (Cycle, error) {
 	return c, flush()
 }
 
+// observeMeetings tells the gauges what a commit wrote of each meeting.
+func (p *Poller) observeMeetings(w Watch, steps []meetingStep) {
+	if p.opts.Gauges == nil || p.opts.DryRun {
+		return
+	}
+	for _, s := range steps {
+		switch {
+		case !IsMeeting(s.meeting):
+		case s.forget:
+			p.opts.Gauges.Forgot(w.Name, s.meeting)
+		default:
+			p.opts.Gauges.Observed(w.Name, s.meeting, s.next.Session)
+		}
+	}
+}
+
 // update returns the store update of one meeting's step: its next
 // snapshot, and each event queued for the watch's notifiers of its type
 // but those a silence holds it from at the event's time.
 func (p *Poller) update(w Watch, s meetingStep) (store.Update, error) {
-	snap, err := json.Marshal(s.next)
+	var state any = s.next
+	if s.state != nil {
+		state = s.state
+	}
+	snap, err := json.Marshal(state)
 	if err != nil {
 		return store.Update{}, fmt.Errorf("encode snapshot of meeting %s: %w", s.meeting, err)
 	}

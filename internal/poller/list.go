@@ -160,7 +160,7 @@ func listedAndKnown(live map[string]*diff.Session, prevs map[string][]byte) []st
 		ids = append(ids, id)
 	}
 	for id := range prevs {
-		if _, ok := live[id]; !ok && id != WatchMeetingID {
+		if _, ok := live[id]; !ok && IsMeeting(id) {
 			ids = append(ids, id)
 		}
 	}

@@ -15,6 +15,8 @@ type Metrics struct {
 	events       *prometheus.CounterVec
 	lastGoodPoll *prometheus.GaugeVec
 	unknown      *prometheus.GaugeVec
+	signalReads  *prometheus.CounterVec
+	leftOut      *prometheus.CounterVec
 }
 
 // NewMetrics registers the poller's metrics with reg and, when budget is not
@@ -43,7 +45,15 @@ func NewMetrics(reg prometheus.Registerer, budget *Budget) *Metrics {
 			Help: "Explicit meetings of a watch that the API says its app does not have, by watch, as of the last check (at start and on reload).",
 		}, []string{"watch"}),
 	}
-	reg.MustRegister(m.polls, m.pollDuration, m.events, m.lastGoodPoll, m.unknown)
+	m.signalReads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rtkwatchd_signal_reads_total",
+		Help: "Reads of app-wide signals (recordings, livestreams, usage) by watch, signal and outcome: read, shared (another watch's read), or the failure kind.",
+	}, []string{"watch", "signal", "outcome"})
+	m.leftOut = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rtkwatchd_entries_left_out_total",
+		Help: "Entries of the recordings, livestreams or analytics answers left out of judgement (never an event), by signal and reason; each counted once while it stays in the answers.",
+	}, []string{"signal", "reason"})
+	reg.MustRegister(m.polls, m.pollDuration, m.events, m.lastGoodPoll, m.unknown, m.signalReads, m.leftOut)
 	if budget != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "rtkwatchd_api_budget_available_requests",
@@ -95,6 +105,16 @@ func (m *Metrics) UnknownMeetings(watch string, n int) {
 	m.unknown.WithLabelValues(watch).Set(float64(n))
 }
 
+// SignalRead implements SignalObserver.
+func (m *Metrics) SignalRead(watch, signal, outcome string) {
+	m.signalReads.WithLabelValues(watch, signal, outcome).Inc()
+}
+
+// LeftOut implements SignalObserver.
+func (m *Metrics) LeftOut(signal, reason string) {
+	m.leftOut.WithLabelValues(signal, reason).Inc()
+}
+
 // Forget drops the series of a watch that a config reload removed, so that
 // dashboards do not show it for ever.
 func (m *Metrics) Forget(watch string) {
@@ -104,4 +124,5 @@ func (m *Metrics) Forget(watch string) {
 	m.events.DeletePartialMatch(l)
 	m.lastGoodPoll.DeletePartialMatch(l)
 	m.unknown.DeletePartialMatch(l)
+	m.signalReads.DeletePartialMatch(l)
 }

@@ -3,11 +3,13 @@ package poller
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/robfig/cron/v3"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
+	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkapi"
 )
 
@@ -30,10 +32,32 @@ type WatchPlan struct {
 	RequestsPer5m int
 }
 
+// SignalPlan is what one app-wide read costs the budget: an app's
+// recordings or livestreams list, which the watches of the app that ask
+// for it share, or a usage block's analytics.
+type SignalPlan struct {
+	AppID string
+	// Signal is diff.SignalRecordings, diff.SignalLivestreams or
+	// diff.SignalUsage.
+	Signal string
+	// Watches are the watches that read it; for usage, the block's
+	// schedule stands in, as Schedule.
+	Watches  []string
+	Schedule string
+	// PollsPer5m is the busiest schedule's: watches share a read made
+	// within three quarters of their interval, so the reads follow the
+	// busiest of them.
+	PollsPer5m int
+	// RequestsPer5m is PollsPer5m requests: one per read (a list of more
+	// than 100 items of the last 72 hours takes one more per 100).
+	RequestsPer5m int
+}
+
 // Plan is the request budget of a whole configuration.
 type Plan struct {
 	Watches       []WatchPlan
-	RequestsPer5m int // the sum over watches
+	Signals       []SignalPlan
+	RequestsPer5m int // the sum over watches and signals
 	Budget        int // api.requests_per_5m
 	// Check is the one-off cost of checking that the explicit meetings
 	// exist, at start and on each reload; not part of RequestsPer5m.
@@ -108,8 +132,47 @@ func MakePlan(cfg *config.Config) (Plan, error) {
 		wp.RequestsPer5m = wp.PollsPer5m * wp.RequestsPerPoll
 		p.Watches = append(p.Watches, wp)
 		p.RequestsPer5m += wp.RequestsPer5m
+		for _, sig := range []struct {
+			name string
+			on   bool
+		}{{diff.SignalRecordings, w.Recordings}, {diff.SignalLivestreams, w.Livestreams}} {
+			if sig.on {
+				p.addSignal(w.AppID, sig.name, w.Name, w.Schedule, wp.PollsPer5m)
+			}
+		}
+	}
+	for _, u := range cfg.Usage {
+		if !u.Polled() {
+			continue
+		}
+		sched, err := config.ParseSchedule(u.Schedule)
+		if err != nil {
+			return Plan{}, fmt.Errorf("usage of app %s: %w", u.AppID, err)
+		}
+		p.addSignal(u.AppID, diff.SignalUsage, "", u.Schedule, peakPer5m(sched))
+	}
+	for _, sp := range p.Signals {
+		p.RequestsPer5m += sp.RequestsPer5m
 	}
 	return p, nil
+}
+
+// addSignal counts one reader of an app-wide signal: watch (none for
+// usage) on schedule, with polls activations at its busiest.
+func (p *Plan) addSignal(appID, signal, watch, schedule string, polls int) {
+	i := slices.IndexFunc(p.Signals, func(sp SignalPlan) bool { return sp.AppID == appID && sp.Signal == signal })
+	if i < 0 {
+		p.Signals = append(p.Signals, SignalPlan{AppID: appID, Signal: signal, Schedule: schedule})
+		i = len(p.Signals) - 1
+	}
+	sp := &p.Signals[i]
+	if watch != "" {
+		sp.Watches = append(sp.Watches, watch)
+	}
+	if polls > sp.PollsPer5m {
+		sp.PollsPer5m, sp.Schedule = polls, schedule
+	}
+	sp.RequestsPer5m = sp.PollsPer5m
 }
 
 // peakPer5m counts a schedule's activations per five-minute bucket over one

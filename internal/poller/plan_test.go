@@ -129,3 +129,41 @@ func TestMakePlanBadSchedule(t *testing.T) {
 		t.Fatalf("MakePlan = %v; want an error naming watch broken", err)
 	}
 }
+
+// TestMakePlanSignals checks what the app-wide reads add: one list read
+// per app and signal at the pace of the busiest watch that shares it, and
+// one analytics read per usage block with thresholds.
+func TestMakePlanSignals(t *testing.T) {
+	cfg := &config.Config{
+		API: config.API{RequestsPer5m: 1000},
+		Watches: []config.Watch{
+			{Name: "a", AppID: "app-1", Meetings: meetingIDs(1), Schedule: "@every 1m", Recordings: true},
+			{Name: "b", AppID: "app-1", AllLive: true, Schedule: "@every 30s", Recordings: true, Livestreams: true},
+			{Name: "c", AppID: "app-2", Meetings: meetingIDs(2), Schedule: "@every 2m", Recordings: true},
+			{Name: "d", AppID: "app-2", Meetings: meetingIDs(1), Schedule: "@every 10s"},
+		},
+		Usage: []config.Usage{
+			{AppID: "app-1", Schedule: "@every 10m", DailyMinutes: []float64{100}},
+			{AppID: "app-3", Schedule: "@every 1m", PricePerParticipantMinute: 0.1}, // reads nothing
+			{AppID: "app-2", Schedule: "*/5 * * * * *", MonthlyMinutes: []float64{100}},
+		},
+	}
+	p, err := MakePlan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []SignalPlan{
+		{AppID: "app-1", Signal: "recordings", Watches: []string{"a", "b"}, Schedule: "@every 30s", PollsPer5m: 10, RequestsPer5m: 10},
+		{AppID: "app-1", Signal: "livestreams", Watches: []string{"b"}, Schedule: "@every 30s", PollsPer5m: 10, RequestsPer5m: 10},
+		{AppID: "app-2", Signal: "recordings", Watches: []string{"c"}, Schedule: "@every 2m", PollsPer5m: 3, RequestsPer5m: 3},
+		{AppID: "app-1", Signal: "usage", Schedule: "@every 10m", PollsPer5m: 1, RequestsPer5m: 1},
+		{AppID: "app-2", Signal: "usage", Schedule: "*/5 * * * * *", PollsPer5m: 60, RequestsPer5m: 60},
+	}
+	if d := cmp.Diff(want, p.Signals); d != "" {
+		t.Errorf("signals (-want +got):\n%s", d)
+	}
+	// Watches: 5 + 10 + 2×3 (2 meetings, @every 2m: 3 polls) + 30; signals: 84.
+	if got, want := p.RequestsPer5m, 5+10+6+30+84; got != want {
+		t.Errorf("RequestsPer5m = %d, want %d", got, want)
+	}
+}

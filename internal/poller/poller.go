@@ -17,14 +17,17 @@
 //     explicit meetings);
 //   - pages.go: a list read page by page, each page through the budget:
 //     the live sessions, and the final numbers of one that ended;
+//   - signal.go, media.go, usage.go, sharedread.go: the app-wide reads of
+//     a watch (its recordings and livestreams lists) and of a usage block
+//     (the app's analytics), shared by the watches of an app;
 //   - observe.go: every request to the API, and the one place that turns
 //     an answer, or an error of package rtkapi, into a diff.Observation;
 //   - budget.go, window.go: the request budget, RealtimeKit's own window,
 //     and how a 429 pauses them;
 //   - exist.go: whether the watched meetings exist;
 //   - commit.go: snapshots read, and the cycle's result written;
-//   - schedule.go, plan.go, prune.go, watch.go, metrics.go: schedules,
-//     the budget plan of a config, pruning, watches, metrics.
+//   - schedule.go, plan.go, prune.go, watch.go, metrics.go, gauges.go:
+//     schedules, the budget plan of a config, pruning, watches, metrics.
 package poller
 
 import (
@@ -48,6 +51,9 @@ type API interface {
 	ActiveSession(ctx context.Context, appID, meetingID string) (*rtkapi.Session, error)
 	SessionsPage(ctx context.Context, appID string, q rtkapi.ListQuery) (rtkapi.Page, error)
 	Meeting(ctx context.Context, appID, meetingID string) error
+	Recordings(ctx context.Context, appID string, o rtkapi.ListOptions) (rtkapi.RecordingList, error)
+	Livestreams(ctx context.Context, appID string, o rtkapi.ListOptions) (rtkapi.LivestreamList, error)
+	DaywiseUsage(ctx context.Context, appID, start, end string) (rtkapi.Usage, error)
 }
 
 // Store is what the poller needs of the state store; *store.Store provides it.
@@ -76,7 +82,13 @@ type Options struct {
 	// Silences decides, as a cycle commits, which notifiers each event is
 	// held from; nil means none is.
 	Silences Silencer
-	Logger   zerolog.Logger
+	// Signals is told of every read of an app-wide signal; nil means
+	// nobody listens.
+	Signals SignalObserver
+	// Gauges is told of each meeting's session after every commit; nil
+	// means nobody listens.
+	Gauges MeetingObserver
+	Logger zerolog.Logger
 	// Now stamps every observation; default time.Now.
 	Now func() time.Time
 }
@@ -97,10 +109,32 @@ type Observer interface {
 	Emitted(watch string, ev diff.Event)
 }
 
+// SignalObserver is told of the reads of app-wide signals (recordings,
+// livestreams, usage), for metrics.
+type SignalObserver interface {
+	// SignalRead reports one watch's read of a signal: "read" (it made the
+	// requests), "shared" (it took another watch's read), or the failure
+	// kind.
+	SignalRead(watch, signal, outcome string)
+	// LeftOut reports an entry of an answer that was left out of
+	// judgement, and why: a diff.SkipReason, or "undecodable".
+	LeftOut(signal, reason string)
+}
+
+// MeetingObserver is told what the store holds of each meeting once a
+// cycle has committed it, for per-meeting gauges.
+type MeetingObserver interface {
+	// Observed reports a meeting's live session, nil when it has none.
+	Observed(watch, meetingID string, s *diff.Session)
+	// Forgot reports a meeting whose snapshot was deleted.
+	Forgot(watch, meetingID string)
+}
+
 // Poller runs poll cycles: fetch, diff, commit.
 type Poller struct {
-	api  API
-	opts Options
+	api    API
+	opts   Options
+	shared *sharedReads // app-wide reads, shared by the watches of an app
 
 	progress sync.Map // watch → *atomic.Int64, Unix nanoseconds of its last API answer
 
@@ -122,7 +156,7 @@ func New(api API, opts Options) *Poller {
 		opts.Now = time.Now
 	}
 	return &Poller{
-		api: api, opts: opts,
+		api: api, opts: opts, shared: newSharedReads(),
 		pages: make(map[string]int), hints: make(map[string]rtkapi.PageHint), fallbacks: make(map[string]int),
 	}
 }
@@ -142,6 +176,11 @@ type meetingStep struct {
 	events  []diff.Event
 	skip    bool // no observation (cancelled): write nothing
 	forget  bool // delete the meeting's snapshot
+	// state, when not nil, is stored instead of next: the MediaState or
+	// UsageState of a signal (meeting RecordingsMeetingID, …), whose read
+	// failed when failed is set.
+	state  any
+	failed bool
 }
 
 // Poll runs one cycle of w: it observes every meeting, applies the rules and
@@ -155,12 +194,17 @@ func (p *Poller) Poll(ctx context.Context, w Watch) (Cycle, error) {
 	}
 	var steps []meetingStep
 	switch {
+	case w.Usage != nil:
+		steps = p.pollUsage(ctx, w, prevs)
 	case w.AllLive:
 		steps = p.pollList(ctx, w, prevs, nil)
 	case p.useList(w):
 		steps = p.pollList(ctx, w, prevs, w.Meetings)
 	default:
 		steps = p.pollMeetings(ctx, w, prevs)
+	}
+	if w.Recordings || w.Livestreams {
+		steps = append(steps, p.pollMedia(ctx, w, prevs)...)
 	}
 	if err := ctx.Err(); err != nil && !slices.ContainsFunc(steps, observed) {
 		return Cycle{Watch: w.Name}, err

@@ -86,6 +86,19 @@ func (a *schedAPI) SessionsPage(ctx context.Context, appID string, q rtkapi.List
 
 func (a *schedAPI) Meeting(context.Context, string, string) error { return nil }
 
+// The scheduler's tests poll no app-wide signal.
+func (a *schedAPI) Recordings(context.Context, string, rtkapi.ListOptions) (rtkapi.RecordingList, error) {
+	return rtkapi.RecordingList{}, nil
+}
+
+func (a *schedAPI) Livestreams(context.Context, string, rtkapi.ListOptions) (rtkapi.LivestreamList, error) {
+	return rtkapi.LivestreamList{}, nil
+}
+
+func (a *schedAPI) DaywiseUsage(context.Context, string, string, string) (rtkapi.Usage, error) {
+	return rtkapi.Usage{}, nil
+}
+
 // cycleLog records what OnCycle reports.
 type cycleLog struct {
 	mu     sync.Mutex
