@@ -132,6 +132,7 @@ func printPlan(w io.Writer, cfg *config.Config, plan poller.Plan) {
 			wc.Name, wc.AppID, meetings, wc.Schedule, wp.PollsPer5m, reqs, describeRules(wc), notify)
 	}
 	tw.Flush()
+	printSignals(w, cfg, plan)
 }
 
 // describeNotifier summarises the settings of a notifier, without a
@@ -191,6 +192,7 @@ func describeRules(w config.Watch) string {
 		}
 		parts = append(parts, "minutes "+strings.Join(ms, ","))
 	}
+	parts = append(parts, describeHealth(w)...)
 	failing := fmt.Sprintf("failing after %d", w.FailingAfter)
 	if w.FailingRatio > 0 {
 		failing += fmt.Sprintf(" or %d of %d", diff.RatioFailures(w.FailingRatio), diff.WindowSize)

@@ -19,7 +19,7 @@ func TestCheckExampleConfig(t *testing.T) {
 	for _, want := range []string{
 		"config ../../config.example.yaml is valid\n",
 		"api https://api.cloudflare.com/… account 023e105f4ecef8ad9ca31a8372d0c353 timeout 10s\n",
-		"budget 10 of 1000 requests per 5 minutes (1%)\n",
+		"budget 21 of 1000 requests per 5 minutes (2%)\n",
 		"store /var/lib/rtkwatchd/state.db\n",
 		"admin 127.0.0.1:9464\n",
 		"delivery timeout 10s, at most 15 attempts within 24h\n",
@@ -28,7 +28,10 @@ func TestCheckExampleConfig(t *testing.T) {
 		"  slack-video slack https://hooks.slack.com/… session.started, session.ended, watch.failing",
 		"watches (1)\n",
 		"  WATCH APP MEETINGS SCHEDULE POLLS/5m REQUESTS/5m RULES NOTIFY\n",
-		"  town-hall 3f1a6a55-7e2c-4d0b-9a44-1c2b3d4e5f60 1 @every 30s 10 10 participants 50,100 (±5); minutes 600; failing after 3 ops, slack-video\n",
+		"  town-hall 3f1a6a55-7e2c-4d0b-9a44-1c2b3d4e5f60 1 @every 30s 10 10 participants 50,100 (±5); minutes 600; duration 2h,8h; idle ≤0 for 15m; recordings; failing after 3 ops, slack-video\n",
+		"app-wide reads (2)\n",
+		"  3f1a6a55-7e2c-4d0b-9a44-1c2b3d4e5f60 recordings town-hall @every 30s ≥10 - (the watches')\n",
+		"  3f1a6a55-7e2c-4d0b-9a44-1c2b3d4e5f60 usage usage block @every 10m 1 daily 10000 min; monthly 200000 min; price 0.002 per participant minute ops\n",
 	} {
 		if !strings.Contains(squeeze(r.stdout), squeeze(want)) {
 			t.Errorf("check output lacks %q:\n%s", want, r.stdout)

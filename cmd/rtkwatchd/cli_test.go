@@ -109,6 +109,9 @@ type configParams struct {
 	// ExtraNotifier, when set, names a second webhook notifier to the
 	// same receiver, which no watch routes events to.
 	ExtraNotifier string
+	// Health adds the recordings and livestreams lists to the watch, and a
+	// usage block of its app: 100 minutes a day, at 0.01 a minute.
+	Health bool
 }
 
 // configTemplate is the config of the tests that poll: one webhook
@@ -147,6 +150,14 @@ watches:
       minutes_consumed: [30]
     failing_after: {{.FailingAfter}}
     notify: [ops]
+{{- if .Health}}
+    recordings: true
+    livestreams: true
+usage:
+  - app_id: app-1
+    daily_minutes: [100]
+    price_per_participant_minute: 0.01
+{{- end}}
 `))
 
 // fixture is a fake RealtimeKit API, a webhook receiver, a store in a

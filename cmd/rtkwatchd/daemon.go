@@ -62,7 +62,8 @@ type daemon struct {
 
 	pollMetrics   *poller.Metrics
 	notifyMetrics *notify.Metrics
-	known         poller.KnownMeetings // meetings the API said exist
+	known         poller.KnownMeetings  // meetings the API said exist
+	gauges        *poller.MeetingGauges // per-meeting, as metrics.meetings says
 
 	mu  sync.Mutex
 	gen *generation
@@ -130,6 +131,7 @@ func runDaemon(ctx context.Context, env *environment, cfg *config.Config, opts d
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.reg.MustRegister(storeCollector{st: st, log: d.log})
 	d.pollMetrics = poller.NewMetrics(d.reg, d.budget)
+	d.gauges = poller.NewMeetingGauges(d.reg)
 	d.notifyMetrics = notify.NewMetrics(d.reg)
 
 	gen, err := d.build(cfg)
@@ -250,6 +252,8 @@ func (d *daemon) build(cfg *config.Config) (*generation, error) {
 		Budget:    d.budget,
 		Observer:  d.pollMetrics,
 		Silences:  silence.NewLive(windows, d.st, log),
+		Signals:   d.pollMetrics,
+		Gauges:    d.gauges,
 		Logger:    log,
 	})
 	sched, err := poller.NewScheduler(p, poller.Watches(cfg), poller.SchedulerOptions{

@@ -48,9 +48,13 @@ func (d *daemon) reloadConfig() {
 }
 
 // prune deletes the snapshots of meetings and watches that gen no longer
-// polls; a failure is logged, since stale snapshots only take room.
+// polls, and their per-meeting gauges, which it sizes as gen's config
+// says; a failure is logged, since stale snapshots only take room.
 func (d *daemon) prune(gen *generation) {
-	n, err := poller.Prune(d.st, poller.Watches(gen.cfg))
+	watches := poller.Watches(gen.cfg)
+	d.gauges.SetLimit(gen.cfg.Metrics.Meetings, gen.cfg.Metrics.MaxSeries)
+	d.gauges.Retain(poller.Keeps(watches))
+	n, err := poller.Prune(d.st, watches)
 	if err != nil {
 		d.log.Error().Err(err).Msg("prune snapshots")
 	}
@@ -59,11 +63,12 @@ func (d *daemon) prune(gen *generation) {
 	}
 }
 
-// forgetMetrics drops the metric series of the watches and notifiers that
-// were in old but are not in cfg.
+// forgetMetrics drops the metric series of the watches (and usage blocks)
+// and notifiers that were in old but are not in cfg.
 func (d *daemon) forgetMetrics(old, cfg *config.Config) {
-	for _, w := range old.Watches {
-		if !slices.ContainsFunc(cfg.Watches, func(n config.Watch) bool { return n.Name == w.Name }) {
+	now := poller.Watches(cfg)
+	for _, w := range poller.Watches(old) {
+		if !slices.ContainsFunc(now, func(n poller.Watch) bool { return n.Name == w.Name }) {
 			d.pollMetrics.Forget(w.Name)
 		}
 	}

@@ -59,13 +59,23 @@ func cmdState(ctx context.Context, env *environment, args []string) error {
 			minutes = strconv.FormatFloat(s.Session.MinutesConsumed, 'f', -1, 64)
 		}
 		meeting := s.MeetingID
-		if meeting == poller.WatchMeetingID {
-			meeting, status = "(sessions list)", "-"
+		if label, ok := recordLabels[meeting]; ok {
+			meeting, status = label, "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
 			s.Watch, meeting, session, status, live, minutes, s.Sequence, formatTime(s.LastGoodPoll), health(s))
 	}
 	return tw.Flush()
+}
+
+// recordLabels name a watch's own records in place of a meeting id. They
+// share the failure bookkeeping of a snapshot, so the health column reads
+// them alike.
+var recordLabels = map[string]string{
+	poller.WatchMeetingID:       "(sessions list)",
+	poller.RecordingsMeetingID:  "(recordings list)",
+	poller.LivestreamsMeetingID: "(livestreams list)",
+	poller.UsageMeetingID:       "(usage)",
 }
 
 // readSnapshots reads the stored snapshots, of meeting only when it is not
