@@ -34,6 +34,7 @@ const (
 	demoApp       = "demo-app"
 	demoTownHall  = "town-hall-meeting"
 	demoStandup   = "standup-meeting"
+	demoWebinar   = "webinar-meeting"
 	demoAccountID = "0demo0account0"
 	demoToken     = "demo-token-not-a-secret"
 	// demoDeadline bounds the whole demo; SPEC §3 promises under 60 s.

@@ -9,6 +9,12 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
 )
 
+// The demo's recording and livestream of the town hall.
+const (
+	demoRecording  = "rec-town-hall-1"
+	demoLivestream = "live-town-hall-1"
+)
+
 // step is one scene of the scenario: what the narrator says, what
 // changes in the fake API, and which events must arrive for it.
 type step struct {
@@ -27,10 +33,19 @@ func scenario() []step {
 		}
 	}
 	return []step{
-		{say: "rtkwatchd takes a silent baseline of both meetings", meeting: demoTownHall},
+		{say: "rtkwatchd takes a silent baseline of the meetings, their recordings and livestreams, and the app's usage", meeting: demoTownHall},
 		{say: "the town hall goes live with 12 participants", want: []string{diff.TypeSessionStarted},
 			do: func(f *rtkfake.Server) {
 				f.StartSession(demoApp, demoTownHall, rtkfake.Session{MeetingDisplayName: "Company Town Hall", LiveParticipants: 12, MinutesConsumed: 1})
+			}},
+		{say: "it starts recording", want: []string{diff.TypeRecordingStarted},
+			do: func(f *rtkfake.Server) {
+				f.AddRecording(demoApp, rtkfake.Recording{ID: demoRecording, MeetingID: demoTownHall, MeetingTitle: "Company Town Hall"})
+				f.SetRecordingStatus(demoApp, demoRecording, rtkfake.RecordingRecording)
+			}},
+		{say: "and goes out on a livestream", want: []string{diff.TypeLivestreamStarted},
+			do: func(f *rtkfake.Server) {
+				f.AddLivestream(demoApp, rtkfake.Livestream{ID: demoLivestream, MeetingID: demoTownHall, Name: "Company Town Hall", Status: rtkfake.LivestreamLive})
 			}},
 		{say: "people keep joining: 38", do: update(demoTownHall, 38, 6), meeting: demoTownHall},
 		{say: "57 participants: past the threshold of 50", do: update(demoTownHall, 57, 12),
@@ -42,9 +57,17 @@ func scenario() []step {
 			want: []string{diff.TypeParticipantsThreshold}},
 		{say: "everyone leaves; the session stays LIVE at 0 through its keep-alive", do: update(demoTownHall, 0, 55),
 			want: []string{diff.TypeParticipantsThreshold}},
-		{say: "still 0 participants, still LIVE: nothing to say", meeting: demoTownHall},
+		{say: "still 0 participants, still LIVE: after 2 s of nobody, the session is idle", want: []string{diff.TypeSessionIdle}},
+		{say: "the livestream stops", want: []string{diff.TypeLivestreamStopped},
+			do: func(f *rtkfake.Server) { f.SetLivestreamStatus(demoApp, demoLivestream, rtkfake.LivestreamIdle) }},
+		{say: "the recording stops and is uploaded", want: []string{diff.TypeRecordingUploaded},
+			do: func(f *rtkfake.Server) { f.SetRecordingStatus(demoApp, demoRecording, rtkfake.RecordingUploaded) }},
 		{say: "the keep-alive runs out and the session ends", want: []string{diff.TypeSessionEnded},
 			do: func(f *rtkfake.Server) { f.EndSession(demoApp, demoTownHall) }},
+		{say: "a late recording of the town hall fails", want: []string{diff.TypeRecordingErrored},
+			do: func(f *rtkfake.Server) {
+				f.AddRecording(demoApp, rtkfake.Recording{MeetingID: demoTownHall, MeetingTitle: "Company Town Hall", Status: rtkfake.RecordingErrored})
+			}},
 		{say: "the stand-up goes live with 5 people", want: []string{diff.TypeSessionStarted},
 			do: func(f *rtkfake.Server) {
 				f.StartSession(demoApp, demoStandup, rtkfake.Session{MeetingDisplayName: "Daily Stand-up", LiveParticipants: 5, MinutesConsumed: 1})
@@ -54,6 +77,14 @@ func scenario() []step {
 			do: func(f *rtkfake.Server) {
 				f.StartSession(demoApp, demoStandup, rtkfake.Session{MeetingDisplayName: "Daily Stand-up", LiveParticipants: 6, MinutesConsumed: 1})
 			}},
+		{say: "rtkwatchd first sees a webinar 3 s short of its one-hour slot", want: []string{diff.TypeSessionStarted},
+			do: func(f *rtkfake.Server) {
+				started := time.Now().UTC().Add(-time.Hour + 3*time.Second).Format(rtkfake.TimeFormat)
+				f.StartSession(demoApp, demoWebinar, rtkfake.Session{MeetingDisplayName: "Product Webinar", LiveParticipants: 240, MinutesConsumed: 14000, StartedAt: started})
+			}},
+		{say: "3 s later it has run past the hour", want: []string{diff.TypeDurationCrossed}},
+		{say: "the app passes 1,000 minutes today", want: []string{diff.TypeUsageThreshold},
+			do: func(f *rtkfake.Server) { f.AddSessionMinutes(demoApp, time.Now().UTC().Format("2006-01-02"), 1000) }},
 		{say: "the API answers 500 twice in a row, then recovers",
 			want: []string{diff.TypeWatchFailing, diff.TypeWatchRecovered},
 			do: func(f *rtkfake.Server) {

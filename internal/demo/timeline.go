@@ -61,6 +61,15 @@ var typeStyles = map[string]string{
 	diff.TypeMinutesThreshold:      styleYellow,
 	diff.TypeWatchFailing:          styleMagent,
 	diff.TypeWatchRecovered:        styleCyan,
+	diff.TypeDurationCrossed:       styleYellow,
+	diff.TypeSessionIdle:           styleYellow,
+	diff.TypeRecordingStarted:      styleGreen,
+	diff.TypeRecordingUploaded:     styleCyan,
+	diff.TypeRecordingErrored:      styleRed,
+	diff.TypeLivestreamStarted:     styleGreen,
+	diff.TypeLivestreamStopped:     styleCyan,
+	diff.TypeLivestreamErrored:     styleRed,
+	diff.TypeUsageThreshold:        styleYellow,
 }
 
 // event prints one verified event.
@@ -115,8 +124,55 @@ func describeEvent(ev diff.Event) string {
 		if d.FailedForSeconds != nil {
 			parts = append(parts, fmt.Sprintf("after %ds", *d.FailedForSeconds))
 		}
+	default:
+		parts = append(parts, describeSignal(ev)...)
 	}
 	return strings.Join(parts, " · ")
+}
+
+// describeSignal says in a few words what an event of SPEC §8 reports.
+func describeSignal(ev diff.Event) []string {
+	d := ev.Data
+	var parts []string
+	switch ev.Type {
+	case diff.TypeDurationCrossed:
+		if d.ThresholdSeconds != nil && d.DurationSeconds != nil {
+			parts = append(parts, fmt.Sprintf("past %s (live for %s)", seconds(*d.ThresholdSeconds), seconds(*d.DurationSeconds)))
+		}
+	case diff.TypeSessionIdle:
+		if d.IdleSeconds != nil && d.LiveParticipants != nil {
+			parts = append(parts, fmt.Sprintf("%d participants for %ds", *d.LiveParticipants, *d.IdleSeconds))
+		}
+	case diff.TypeRecordingStarted, diff.TypeRecordingUploaded, diff.TypeRecordingErrored,
+		diff.TypeLivestreamStarted, diff.TypeLivestreamStopped, diff.TypeLivestreamErrored:
+		from := "new"
+		if d.PreviousStatus != nil && *d.PreviousStatus != "" {
+			from = *d.PreviousStatus
+		}
+		parts = append(parts, fmt.Sprintf("%s %s → %s", short(d.RecordingID+d.LivestreamID), from, d.Status))
+	case diff.TypeUsageThreshold:
+		if d.ThresholdMinutes != nil && d.Minutes != nil {
+			s := fmt.Sprintf("app %s · %s of %s: %g minutes (≥ %g)", d.AppID, d.Period, d.PeriodStart, *d.Minutes, *d.ThresholdMinutes)
+			if d.EstimatedCost != nil {
+				s += fmt.Sprintf(", about %.2f", *d.EstimatedCost)
+			}
+			parts = append(parts, s)
+		}
+	}
+	return parts
+}
+
+// seconds prints a whole number of seconds as 1h, 1h30m or 59m57s.
+func seconds(n int64) string {
+	s := (time.Duration(n) * time.Second).String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if s == "" {
+		return "0s"
+	}
+	return s
 }
 
 // short keeps the end of a session id, the part that differs between the
