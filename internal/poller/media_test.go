@@ -273,3 +273,28 @@ func TestMediaLeftOut(t *testing.T) {
 		t.Errorf("%d warnings of the unknown status, want 1", len(logs))
 	}
 }
+
+// TestMediaReload checks that a meeting added to a watch by a reload does
+// not report what its recordings did before: they were followed silently.
+func TestMediaReload(t *testing.T) {
+	h := newHarness(t)
+	w := mediaWatch()
+	h.poll(h.poller(nil), w)
+	h.clock.Advance(30 * time.Second)
+	h.fake.AddRecording(testApp, rtkfake.Recording{ID: "r2", MeetingID: "m2", Status: rtkfake.RecordingRecording})
+	if c := h.poll(h.poller(nil), w); len(c.Events) != 0 {
+		t.Fatalf("events %q about a meeting the watch does not have", signalSummary(c.Events))
+	}
+	w.Meetings = []string{"m1", "m2"} // the reload: a new poller, the same store
+	p := h.poller(nil)
+	h.clock.Advance(30 * time.Second)
+	if c := h.poll(p, w); len(c.Events) != 0 {
+		t.Errorf("events %q after the reload, want none: r2 started before m2 was watched", signalSummary(c.Events))
+	}
+	h.clock.Advance(30 * time.Second)
+	h.fake.SetRecordingStatus(testApp, "r2", rtkfake.RecordingUploaded)
+	c := h.poll(p, w)
+	if d := cmp.Diff([]string{`recording.uploaded town-hall/m2 #1 r2 "RECORDING"→UPLOADED`}, signalSummary(c.Events)); d != "" {
+		t.Errorf("events (-want +got):\n%s", d)
+	}
+}
