@@ -68,7 +68,7 @@ func TestWatchesHealth(t *testing.T) {
 	}
 	th := ws[0]
 	wantRules := diff.Rules{
-		ParticipantThresholds: []int{50}, FailingAfter: 2,
+		ParticipantThresholds: []int{50}, FailingAfter: 2, RecoverAfter: config.DefaultRecoverAfter,
 		DurationThresholds:        []time.Duration{time.Hour},
 		Idle:                      diff.IdleRule{Participants: 0, For: 15 * time.Minute},
 		PricePerParticipantMinute: 0.002,
@@ -88,7 +88,7 @@ func TestWatchesHealth(t *testing.T) {
 	u := ws[2]
 	want := Watch{
 		Name: "usage:app-1", AppID: "app-1", Schedule: config.DefaultUsageSchedule,
-		Usage:  &diff.UsageRules{DailyMinutes: []float64{1000}, PricePerParticipantMinute: 0.002, FailingAfter: config.DefaultFailingAfter},
+		Usage:  &diff.UsageRules{DailyMinutes: []float64{1000}, PricePerParticipantMinute: 0.002, FailingAfter: config.DefaultFailingAfter, RecoverAfter: config.DefaultRecoverAfter},
 		Routes: map[string][]string{diff.TypeUsageThreshold: {"money"}},
 	}
 	if d := cmp.Diff(want, u); d != "" {
