@@ -1,7 +1,6 @@
 package poller
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -51,11 +50,7 @@ usage:
 
 func loadHealthConfig(t *testing.T) *config.Config {
 	t.Helper()
-	cfg, err := config.Load(strings.NewReader(healthConfig), config.LoadOptions{Getenv: func(string) string { return "" }})
-	if err != nil {
-		t.Fatalf("load config: %v", err)
-	}
-	return cfg
+	return loadTestConfig(t, healthConfig)
 }
 
 // TestWatchesHealth checks that the health keys reach the rules: duration,

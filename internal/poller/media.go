@@ -2,6 +2,7 @@ package poller
 
 import (
 	"context"
+	"time"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkapi"
@@ -65,19 +66,13 @@ func (p *Poller) readRecordings(ctx context.Context, w Watch) signalRead[diff.Re
 	list, err := listRequest(ctx, p, w.Name, func(ctx context.Context, before func(context.Context) error) (rtkapi.RecordingList, error) {
 		return p.api.Recordings(ctx, w.AppID, p.listOptions(p.opts.Now(), before))
 	})
-	r := signalRead[diff.RecordingsObservation]{at: p.opts.Now()}
-	r.obs.At = r.at
-	if err != nil {
-		r.failure = p.failureOf(err)
-		r.obs.Failure = r.failure
-		return r
-	}
-	r.problems = list.Problems
-	r.obs.Recordings = make([]diff.Recording, len(list.Recordings))
-	for i, rec := range list.Recordings {
-		r.obs.Recordings[i] = diff.Recording(rec)
-	}
-	return r
+	return completed(p, err, list.Problems, func(at time.Time, f *diff.Failure) diff.RecordingsObservation {
+		obs := diff.RecordingsObservation{At: at, Failure: f}
+		for _, rec := range list.Recordings {
+			obs.Recordings = append(obs.Recordings, diff.Recording(rec))
+		}
+		return obs
+	})
 }
 
 // readLivestreams reads the app's livestreams list of the media horizon.
@@ -85,17 +80,11 @@ func (p *Poller) readLivestreams(ctx context.Context, w Watch) signalRead[diff.L
 	list, err := listRequest(ctx, p, w.Name, func(ctx context.Context, before func(context.Context) error) (rtkapi.LivestreamList, error) {
 		return p.api.Livestreams(ctx, w.AppID, p.listOptions(p.opts.Now(), before))
 	})
-	r := signalRead[diff.LivestreamsObservation]{at: p.opts.Now()}
-	r.obs.At = r.at
-	if err != nil {
-		r.failure = p.failureOf(err)
-		r.obs.Failure = r.failure
-		return r
-	}
-	r.problems = list.Problems
-	r.obs.Livestreams = make([]diff.Livestream, len(list.Livestreams))
-	for i, l := range list.Livestreams {
-		r.obs.Livestreams[i] = diff.Livestream(l)
-	}
-	return r
+	return completed(p, err, list.Problems, func(at time.Time, f *diff.Failure) diff.LivestreamsObservation {
+		obs := diff.LivestreamsObservation{At: at, Failure: f}
+		for _, l := range list.Livestreams {
+			obs.Livestreams = append(obs.Livestreams, diff.Livestream(l))
+		}
+		return obs
+	})
 }

@@ -227,16 +227,11 @@ func TestMediaShared(t *testing.T) {
 	if n := h.fake.RouteRequests(rtkfake.RouteRecordings, testApp); n != 5 {
 		t.Errorf("%d recordings requests, want 5: a read from 22.5 s before is not shared", n)
 	}
-	g := gather(t, reg)
-	for k, want := range map[string]float64{
+	wantSamples(t, reg, map[string]float64{
 		`rtkwatchd_signal_reads_total{outcome="read",signal="recordings",watch="town-hall"}`:  4,
 		`rtkwatchd_signal_reads_total{outcome="shared",signal="recordings",watch="stand-up"}`: 3,
 		`rtkwatchd_signal_reads_total{outcome="read",signal="recordings",watch="stand-up"}`:   1,
-	} {
-		if g[k] != want {
-			t.Errorf("%s = %g, want %g", k, g[k], want)
-		}
-	}
+	})
 }
 
 // TestMediaLeftOut checks bad entries: an unknown status and a recording
@@ -258,16 +253,11 @@ func TestMediaLeftOut(t *testing.T) {
 			t.Errorf("events %q from entries that cannot be judged", signalSummary(c.Events))
 		}
 	}
-	g := gather(t, reg)
-	for k, want := range map[string]float64{
+	wantSamples(t, reg, map[string]float64{
 		`rtkwatchd_entries_left_out_total{reason="unknown_status",signal="recordings"}`:  1,
 		`rtkwatchd_entries_left_out_total{reason="no_meeting",signal="recordings"}`:      1,
 		`rtkwatchd_entries_left_out_total{reason="unknown_status",signal="livestreams"}`: 1,
-	} {
-		if g[k] != want {
-			t.Errorf("%s = %g, want %g", k, g[k], want)
-		}
-	}
+	})
 	logs := h.logs.find(t, "warn", map[string]string{"reason": "unknown_status", "id": "odd", "value": "TRANSCODING", "meeting": "m1"})
 	if len(logs) != 1 {
 		t.Errorf("%d warnings of the unknown status, want 1", len(logs))
@@ -296,5 +286,17 @@ func TestMediaReload(t *testing.T) {
 	c := h.poll(p, w)
 	if d := cmp.Diff([]string{`recording.uploaded town-hall/m2 #1 r2 "RECORDING"→UPLOADED`}, signalSummary(c.Events)); d != "" {
 		t.Errorf("events (-want +got):\n%s", d)
+	}
+}
+
+// wantSamples fails the test unless each sample of want has its value in
+// reg; other samples may exist.
+func wantSamples(t *testing.T, reg *prometheus.Registry, want map[string]float64) {
+	t.Helper()
+	g := gather(t, reg)
+	for k, v := range want {
+		if g[k] != v {
+			t.Errorf("%s = %g, want %g", k, g[k], v)
+		}
 	}
 }

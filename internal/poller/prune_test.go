@@ -33,14 +33,7 @@ func TestPrune(t *testing.T) {
 	if n != 3 {
 		t.Errorf("pruned %d snapshots, want 3", n)
 	}
-	var left []string
-	if err := h.store.ForEachSnapshot(func(k store.SnapshotKey, _ []byte) error {
-		left = append(left, k.String())
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(left)
+	left := h.snapshotKeys()
 	want := []string{"everything/*", "everything/x", "town-hall/m1"}
 	if d := cmp.Diff(want, left); d != "" {
 		t.Errorf("snapshots left (-want +got):\n%s", d)
@@ -76,16 +69,24 @@ func TestPruneSignals(t *testing.T) {
 	if _, err := Prune(h.store, []Watch{media, everything, usage}); err != nil {
 		t.Fatal(err)
 	}
-	var left []string
-	if err := h.store.ForEachSnapshot(func(k store.SnapshotKey, _ []byte) error {
-		left = append(left, k.String())
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(left)
+	left := h.snapshotKeys()
 	want := []string{"everything/*livestreams", "town-hall/*recordings", "usage:app-1/*usage"}
 	if d := cmp.Diff(want, left); d != "" {
 		t.Errorf("snapshots left (-want +got):\n%s", d)
 	}
+}
+
+// snapshotKeys returns the keys of every stored snapshot, sorted, as
+// "watch/meeting".
+func (h *harness) snapshotKeys() []string {
+	h.t.Helper()
+	var keys []string
+	if err := h.store.ForEachSnapshot(func(k store.SnapshotKey, _ []byte) error {
+		keys = append(keys, k.String())
+		return nil
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -137,9 +137,19 @@ func listRequest[T any](ctx context.Context, p *Poller, watch string, send func(
 	})
 }
 
-// failureOf turns an error of package rtkapi into a diff.Failure.
-func (p *Poller) failureOf(err error) *diff.Failure {
-	return p.observation(nil, err).Failure
+// completed returns the read that ends now: failed with err when it is
+// not nil (an error of package rtkapi), else good with the problems of its
+// answer. obs makes the observation of the read, given its time and
+// failure; the entries it lists count only when the failure is nil.
+func completed[O any](p *Poller, err error, problems []string, obs func(at time.Time, f *diff.Failure) O) signalRead[O] {
+	r := signalRead[O]{at: p.opts.Now()}
+	if err != nil {
+		r.failure = p.observation(nil, err).Failure
+	} else {
+		r.problems = problems
+	}
+	r.obs = obs(r.at, r.failure)
+	return r
 }
 
 // listOptions are the options of a list read at now: the items of the

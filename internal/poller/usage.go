@@ -38,17 +38,11 @@ func (p *Poller) readUsage(ctx context.Context, w Watch) signalRead[diff.UsageOb
 	u, err := request(ctx, p, w.Name, func(ctx context.Context) (rtkapi.Usage, error) {
 		return p.api.DaywiseUsage(ctx, w.AppID, first.Format(dayLayout), now.Format(dayLayout))
 	})
-	r := signalRead[diff.UsageObservation]{at: p.opts.Now()}
-	r.obs.At = r.at
-	if err != nil {
-		r.failure = p.failureOf(err)
-		r.obs.Failure = r.failure
-		return r
-	}
-	r.problems = u.Problems
-	r.obs.Days = make([]diff.UsageDay, len(u.Days))
-	for i, d := range u.Days {
-		r.obs.Days[i] = diff.UsageDay(d)
-	}
-	return r
+	return completed(p, err, u.Problems, func(at time.Time, f *diff.Failure) diff.UsageObservation {
+		obs := diff.UsageObservation{At: at, Failure: f}
+		for _, d := range u.Days {
+			obs.Days = append(obs.Days, diff.UsageDay(d))
+		}
+		return obs
+	})
 }

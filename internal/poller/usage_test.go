@@ -116,16 +116,11 @@ func TestUsageLeftOut(t *testing.T) {
 		}
 		h.clock.Advance(10 * time.Minute)
 	}
-	g := gather(t, reg)
-	for k, want := range map[string]float64{
+	wantSamples(t, reg, map[string]float64{
 		`rtkwatchd_entries_left_out_total{reason="future_day",signal="usage"}`:  1,
 		`rtkwatchd_entries_left_out_total{reason="bad_minutes",signal="usage"}`: 1,
 		`rtkwatchd_entries_left_out_total{reason="undecodable",signal="usage"}`: 1,
-	} {
-		if g[k] != want {
-			t.Errorf("%s = %g, want %g", k, g[k], want)
-		}
-	}
+	})
 	if logs := h.logs.find(t, "warn", map[string]string{"reason": "future_day", "id": "2026-03-03"}); len(logs) != 1 {
 		t.Errorf("%d warnings of the future day, want 1", len(logs))
 	}

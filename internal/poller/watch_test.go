@@ -50,7 +50,13 @@ watches:
 
 func loadRoutesConfig(t *testing.T) *config.Config {
 	t.Helper()
-	cfg, err := config.Load(strings.NewReader(routesConfig), config.LoadOptions{Getenv: func(string) string { return "" }})
+	return loadTestConfig(t, routesConfig)
+}
+
+// loadTestConfig loads a config document, which needs no environment.
+func loadTestConfig(t *testing.T, doc string) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(strings.NewReader(doc), config.LoadOptions{Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatalf("load config: %v", err)
 	}

@@ -1,8 +1,6 @@
 package rtkapi
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -77,8 +75,7 @@ func TestDaywiseUsageBodies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(tt.body)) }))
-			t.Cleanup(srv.Close)
+			srv := serveBody(t, tt.body)
 			got, err := newTestClient(t, srv.URL, nil).DaywiseUsage(t.Context(), testApp, "", "")
 			if tt.wantErr != "" {
 				if e := asError(t, err); e.Kind != KindDecode || !strings.Contains(e.Message, tt.wantErr) {

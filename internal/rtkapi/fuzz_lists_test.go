@@ -21,12 +21,12 @@ func FuzzDecodeLists(f *testing.F) {
 				t.Fatalf("failure %+v", e)
 			}
 		}
-		if pg, e := decodeRecordings(200, body); e != nil {
+		if pg, e := decodeAppPage(200, body, recordingsList); e != nil {
 			short(e)
 		} else if len(pg.items)+len(pg.problems) != pg.entries {
 			t.Fatalf("recordings: %d entries, %d items, %d problems", pg.entries, len(pg.items), len(pg.problems))
 		}
-		if pg, e := decodeLivestreams(200, body); e != nil {
+		if pg, e := decodeAppPage(200, body, livestreamsList); e != nil {
 			short(e)
 		} else if len(pg.items)+len(pg.problems) != pg.entries {
 			t.Fatalf("livestreams: %d entries, %d items, %d problems", pg.entries, len(pg.items), len(pg.problems))

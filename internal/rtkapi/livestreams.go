@@ -2,8 +2,6 @@ package rtkapi
 
 import (
 	"context"
-	"encoding/json"
-	"net/url"
 	"time"
 
 	"github.com/cloudflare/cloudflare-go/v6/option"
@@ -51,61 +49,32 @@ type LivestreamList struct {
 // as it comes rather than through the SDK's type. A "data" that is not a
 // list fails the read.
 func (c *Client) Livestreams(ctx context.Context, appID string, o ListOptions) (LivestreamList, error) {
-	if appID == "" {
-		return LivestreamList{}, &Error{Kind: KindClient, Message: "empty app ID"}
-	}
-	appID = url.PathEscape(appID)
-	fetch := func(ctx context.Context, pageNo, perPage int) (listPage[Livestream], *Error) {
-		var p realtime_kit.LivestreamGetAllLivestreamsParams
-		p.AccountID.Value, p.AccountID.Present = c.accountID, true
-		p.SortOrder.Value, p.SortOrder.Present = realtime_kit.LivestreamGetAllLivestreamsParamsSortOrderAsc, true
-		p.StartTime.Value, p.StartTime.Present = o.Since.UTC(), !o.Since.IsZero()
-		p.PageNo.Value, p.PageNo.Present = int64(pageNo), true
-		p.PerPage.Value, p.PerPage.Present = int64(perPage), true
-		r := c.call(ctx, func(ctx context.Context, opts ...option.RequestOption) error {
-			_, err := c.livestreams.GetAllLivestreams(ctx, appID, p, opts...)
-			return err
-		})
-		if r.err != nil {
-			return listPage[Livestream]{}, r.err
-		}
-		return decodeLivestreams(r.status, r.body)
-	}
-	items, problems, pages, err := readList(ctx, o, func(l Livestream) string { return l.ID }, fetch)
+	items, problems, pages, err := readAppList(ctx, c, appID, o, livestreamsList)
 	if err != nil {
 		return LivestreamList{Pages: pages}, err
 	}
 	return LivestreamList{Livestreams: items, Problems: problems, Pages: pages}, nil
 }
 
-// decodeLivestreams decodes one page of the livestreams list.
-func decodeLivestreams(status int, body []byte) (listPage[Livestream], *Error) {
-	entries, paging, e := decodeListEnvelope(status, body)
-	if e != nil {
-		return listPage[Livestream]{}, e
-	}
-	pg := listPage[Livestream]{entries: len(entries), paging: paging, items: make([]Livestream, 0, len(entries))}
-	for i, raw := range entries {
-		at := entryPath("data", i)
-		var w livestreamWire
-		if err := json.Unmarshal(raw, &w); err != nil {
-			pg.problems = append(pg.problems, entryProblem(at, err))
-			continue
-		}
-		if w.ID != "" {
-			pg.ids = append(pg.ids, w.ID)
-		}
+// livestreamsList reads GET …/livestreams.
+var livestreamsList = appList[livestreamWire, Livestream]{
+	send: func(c *Client, ctx context.Context, appID string, o ListOptions, pageNo, perPage int, opts ...option.RequestOption) error {
+		var p realtime_kit.LivestreamGetAllLivestreamsParams
+		p.AccountID.Value, p.AccountID.Present = c.accountID, true
+		p.SortOrder.Value, p.SortOrder.Present = realtime_kit.LivestreamGetAllLivestreamsParamsSortOrderAsc, true
+		p.StartTime.Value, p.StartTime.Present = o.Since.UTC(), !o.Since.IsZero()
+		p.PageNo.Value, p.PageNo.Present = int64(pageNo), true
+		p.PerPage.Value, p.PerPage.Present = int64(perPage), true
+		_, err := c.livestreams.GetAllLivestreams(ctx, appID, p, opts...)
+		return err
+	},
+	entry: func(at string, w *livestreamWire) (Livestream, string, string) {
 		l := Livestream{ID: w.ID, MeetingID: deref(w.MeetingID), Name: w.Name, Status: w.Status}
 		var problem string
 		l.CreatedAt, problem = timeField(at, "created_at", w.CreatedAt)
 		if problem == "" {
 			l.UpdatedAt, problem = timeField(at, "updated_at", w.UpdatedAt)
 		}
-		if problem != "" {
-			pg.problems = append(pg.problems, problem)
-			continue
-		}
-		pg.items = append(pg.items, l)
-	}
-	return pg, nil
+		return l, w.ID, problem
+	},
 }

@@ -56,8 +56,7 @@ func TestLivestreamsOddEntries(t *testing.T) {
 		{"id":"y","status":"LIVE","updated_at":"soon"},
 		{"id":"z","status":"SOMETHING","meeting_id":null}
 	]}`
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(body)) }))
-	t.Cleanup(srv.Close)
+	srv := serveBody(t, body)
 	got, err := newTestClient(t, srv.URL, nil).Livestreams(t.Context(), testApp, ListOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cloudflare/cloudflare-go/v6/option"
 )
 
 // ListOptions select what [Client.Recordings] and [Client.Livestreams] read.
@@ -34,15 +37,69 @@ type pagingObject struct {
 	EndOffset   int64 `json:"end_offset"`
 }
 
-// listPage is one decoded page of a list: its entries that decoded, the
-// ids of every entry that has one, how many entries it held, and the
-// entries that did not decode.
+// listPage is one decoded page of a list: its entries that decoded and
+// their ids, the ids of every entry that has one, how many entries it held,
+// and the entries that did not decode.
 type listPage[T any] struct {
 	items    []T
+	itemIDs  []string
 	ids      []string
 	entries  int
 	problems []string
 	paging   *pagingObject
+}
+
+// appList is how one app-wide list is read: send asks for one page, and
+// entry turns the wire form W of one entry (at its path, such as
+// "data[3]") into an item, its id, and a problem when it is unusable.
+type appList[W, T any] struct {
+	send  func(c *Client, ctx context.Context, appID string, o ListOptions, pageNo, perPage int, opts ...option.RequestOption) error
+	entry func(at string, w *W) (item T, id, problem string)
+}
+
+// readAppList reads every page of an app's list l; see readList.
+func readAppList[W, T any](ctx context.Context, c *Client, appID string, o ListOptions, l appList[W, T]) ([]T, []string, int, error) {
+	if appID == "" {
+		return nil, nil, 0, &Error{Kind: KindClient, Message: "empty app ID"}
+	}
+	appID = url.PathEscape(appID)
+	return readList(ctx, o, func(ctx context.Context, pageNo, perPage int) (listPage[T], *Error) {
+		r := c.call(ctx, func(ctx context.Context, opts ...option.RequestOption) error {
+			return l.send(c, ctx, appID, o, pageNo, perPage, opts...)
+		})
+		if r.err != nil {
+			return listPage[T]{}, r.err
+		}
+		return decodeAppPage(r.status, r.body, l)
+	})
+}
+
+// decodeAppPage decodes one page of the list l.
+func decodeAppPage[W, T any](status int, body []byte, l appList[W, T]) (listPage[T], *Error) {
+	entries, paging, e := decodeListEnvelope(status, body)
+	if e != nil {
+		return listPage[T]{}, e
+	}
+	pg := listPage[T]{entries: len(entries), paging: paging, items: make([]T, 0, len(entries))}
+	for i, raw := range entries {
+		at := entryPath("data", i)
+		var w W
+		if err := json.Unmarshal(raw, &w); err != nil {
+			pg.problems = append(pg.problems, entryProblem(at, err))
+			continue
+		}
+		it, id, problem := l.entry(at, &w)
+		if id != "" {
+			pg.ids = append(pg.ids, id)
+		}
+		if problem != "" {
+			pg.problems = append(pg.problems, problem)
+			continue
+		}
+		pg.items = append(pg.items, it)
+		pg.itemIDs = append(pg.itemIDs, id)
+	}
+	return pg, nil
 }
 
 // readList reads every page of a list: page_no from 1, PerPage a page, in
@@ -55,7 +112,7 @@ type listPage[T any] struct {
 // thousand more requests. Items listed twice (the list shifted between two
 // pages) are kept once. It returns the items, the problems of the entries
 // left out, and the pages read.
-func readList[T any](ctx context.Context, o ListOptions, idOf func(T) string,
+func readList[T any](ctx context.Context, o ListOptions,
 	fetch func(ctx context.Context, pageNo, perPage int) (listPage[T], *Error)) ([]T, []string, int, error) {
 	perPage := o.PerPage
 	if perPage <= 0 {
@@ -98,8 +155,8 @@ func readList[T any](ctx context.Context, o ListOptions, idOf func(T) string,
 				fresh++
 			}
 		}
-		for _, it := range pg.items {
-			if id := idOf(it); id == "" || !kept[id] {
+		for i, it := range pg.items {
+			if id := pg.itemIDs[i]; id == "" || !kept[id] {
 				kept[id] = true
 				items = append(items, it)
 			}

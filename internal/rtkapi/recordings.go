@@ -2,8 +2,6 @@ package rtkapi
 
 import (
 	"context"
-	"encoding/json"
-	"net/url"
 	"time"
 
 	"github.com/cloudflare/cloudflare-go/v6/option"
@@ -56,11 +54,16 @@ type RecordingList struct {
 // pages are followed). An entry that does not decode is left out and named
 // in Problems; a page that fails fails the whole read, with an [*Error].
 func (c *Client) Recordings(ctx context.Context, appID string, o ListOptions) (RecordingList, error) {
-	if appID == "" {
-		return RecordingList{}, &Error{Kind: KindClient, Message: "empty app ID"}
+	items, problems, pages, err := readAppList(ctx, c, appID, o, recordingsList)
+	if err != nil {
+		return RecordingList{Pages: pages}, err
 	}
-	appID = url.PathEscape(appID)
-	fetch := func(ctx context.Context, pageNo, perPage int) (listPage[Recording], *Error) {
+	return RecordingList{Recordings: items, Problems: problems, Pages: pages}, nil
+}
+
+// recordingsList reads GET …/recordings.
+var recordingsList = appList[recordingWire, Recording]{
+	send: func(c *Client, ctx context.Context, appID string, o ListOptions, pageNo, perPage int, opts ...option.RequestOption) error {
 		var p realtime_kit.RecordingGetRecordingsParams
 		p.AccountID.Value, p.AccountID.Present = c.accountID, true
 		p.SortBy.Value, p.SortBy.Present = realtime_kit.RecordingGetRecordingsParamsSortByInvokedTime, true
@@ -68,39 +71,10 @@ func (c *Client) Recordings(ctx context.Context, appID string, o ListOptions) (R
 		p.StartTime.Value, p.StartTime.Present = o.Since.UTC(), !o.Since.IsZero()
 		p.PageNo.Value, p.PageNo.Present = float64(pageNo), true
 		p.PerPage.Value, p.PerPage.Present = float64(perPage), true
-		r := c.call(ctx, func(ctx context.Context, opts ...option.RequestOption) error {
-			_, err := c.recordings.GetRecordings(ctx, appID, p, opts...)
-			return err
-		})
-		if r.err != nil {
-			return listPage[Recording]{}, r.err
-		}
-		return decodeRecordings(r.status, r.body)
-	}
-	items, problems, pages, err := readList(ctx, o, func(r Recording) string { return r.ID }, fetch)
-	if err != nil {
-		return RecordingList{Pages: pages}, err
-	}
-	return RecordingList{Recordings: items, Problems: problems, Pages: pages}, nil
-}
-
-// decodeRecordings decodes one page of the recordings list.
-func decodeRecordings(status int, body []byte) (listPage[Recording], *Error) {
-	entries, paging, e := decodeListEnvelope(status, body)
-	if e != nil {
-		return listPage[Recording]{}, e
-	}
-	pg := listPage[Recording]{entries: len(entries), paging: paging, items: make([]Recording, 0, len(entries))}
-	for i, raw := range entries {
-		at := entryPath("data", i)
-		var w recordingWire
-		if err := json.Unmarshal(raw, &w); err != nil {
-			pg.problems = append(pg.problems, entryProblem(at, err))
-			continue
-		}
-		if w.ID != "" {
-			pg.ids = append(pg.ids, w.ID)
-		}
+		_, err := c.recordings.GetRecordings(ctx, appID, p, opts...)
+		return err
+	},
+	entry: func(at string, w *recordingWire) (Recording, string, string) {
 		r := Recording{ID: w.ID, SessionID: deref(w.SessionID), Status: w.Status}
 		if w.Meeting != nil {
 			r.MeetingID, r.MeetingTitle = w.Meeting.ID, w.Meeting.Title
@@ -113,13 +87,8 @@ func decodeRecordings(status int, body []byte) (listPage[Recording], *Error) {
 		if problem == "" {
 			r.StoppedAt, problem = timeField(at, "stopped_time", w.StoppedTime)
 		}
-		if problem != "" {
-			pg.problems = append(pg.problems, problem)
-			continue
-		}
-		pg.items = append(pg.items, r)
-	}
-	return pg, nil
+		return r, w.ID, problem
+	},
 }
 
 // deref returns *s, or "" for nil.

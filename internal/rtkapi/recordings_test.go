@@ -89,6 +89,14 @@ func TestRecordingsSince(t *testing.T) {
 	}
 }
 
+// serveBody starts a server that answers every request with body.
+func serveBody(t *testing.T, body string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(body)) }))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
@@ -214,8 +222,7 @@ func TestRecordingsOddEntries(t *testing.T) {
 		"not an object",
 		{"status":"WHATEVER"}
 	],"paging":{"total_count":6,"start_offset":0,"end_offset":5}}`
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(body)) }))
-	t.Cleanup(srv.Close)
+	srv := serveBody(t, body)
 	got, err := newTestClient(t, srv.URL, nil).Recordings(t.Context(), testApp, ListOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -257,8 +264,7 @@ func TestListBodies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.body, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(tt.body)) }))
-			t.Cleanup(srv.Close)
+			srv := serveBody(t, tt.body)
 			c := newTestClient(t, srv.URL, nil)
 			_, rerr := c.Recordings(t.Context(), testApp, ListOptions{})
 			_, lerr := c.Livestreams(t.Context(), testApp, ListOptions{})
