@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -298,5 +299,30 @@ func wantSamples(t *testing.T, reg *prometheus.Registry, want map[string]float64
 		if g[k] != v {
 			t.Errorf("%s = %g, want %g", k, g[k], v)
 		}
+	}
+}
+
+// TestMediaChargesPages checks that every page of a list waits for the
+// request budget, as the sessions list's do (see TestPollAllLivePages for the
+// frozen clock).
+func TestMediaChargesPages(t *testing.T) {
+	h := newHarness(t)
+	for i := range 250 {
+		h.fake.AddRecording(testApp, rtkfake.Recording{ID: fmt.Sprintf("r%03d", i), MeetingID: "m1"})
+	}
+	budget := NewBudget(40, func() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) })
+	p := h.poller(func(o *Options) { o.Budget = budget })
+	w := testWatch() // no meetings: the list is all the watch reads
+	w.Recordings = true
+	h.poll(p, w)
+	if n := h.fake.RouteRequests(rtkfake.RouteRecordings, testApp); n != 3 {
+		t.Errorf("%d recordings requests, want 3 pages of 100", n)
+	}
+	if got := budget.Available(); got < 1 || got > 1.5 {
+		t.Errorf("budget has %.2f requests left; want 1 (4, less 3 pages)", got)
+	}
+	var st diff.MediaState
+	if err := json.Unmarshal(h.rawSnapshots(w.Name)[RecordingsMeetingID], &st); err != nil || len(st.Items) != 250 || !st.Baselined {
+		t.Errorf("state: %d items, baselined %v, %v; want all 250", len(st.Items), st.Baselined, err)
 	}
 }
