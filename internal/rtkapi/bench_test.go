@@ -1,6 +1,7 @@
 package rtkapi
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"testing"
@@ -84,6 +85,38 @@ func BenchmarkDecodeActiveSession(b *testing.B) {
 	for b.Loop() {
 		if _, f := decodeActiveSession(200, body); f != nil {
 			b.Fatal(f)
+		}
+	}
+}
+
+// BenchmarkDecodeRecordingsPage measures decoding a full page of 100
+// recordings, as the fake serves them.
+func BenchmarkDecodeRecordingsPage(b *testing.B) {
+	srv := rtkfake.New(rtkfake.Options{Token: testToken})
+	defer srv.Close()
+	for i := range 100 {
+		id := srv.AddRecording(testApp, rtkfake.Recording{MeetingID: fmt.Sprintf("m-%d", i%7), MeetingTitle: "Town Hall", SessionID: "s-1"})
+		srv.SetRecordingStatus(testApp, id, rtkfake.RecordingUploaded)
+	}
+	req, err := http.NewRequest(http.MethodGet, srv.URL()+"accounts/a/realtime/kit/"+testApp+"/recordings?per_page=100", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != 200 {
+		b.Fatalf("status %d: %v", res.StatusCode, err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if pg, e := decodeAppPage(200, body, recordingsList); e != nil || len(pg.items) != 100 {
+			b.Fatal(e, len(pg.items))
 		}
 	}
 }

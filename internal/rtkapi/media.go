@@ -181,39 +181,39 @@ func readList[T any](ctx context.Context, o ListOptions,
 
 // listEnvelope is the top level of a list's body.
 type listEnvelope struct {
-	Success *bool           `json:"success"`
-	Data    json.RawMessage `json:"data"`
-	Paging  json.RawMessage `json:"paging"`
+	Success *bool             `json:"success"`
+	Data    []json.RawMessage `json:"data"`
+	Paging  json.RawMessage   `json:"paging"`
 }
 
 // decodeListEnvelope checks a list body's top level and returns its
 // entries, each as raw JSON, and its paging object (nil when absent). A
 // missing or null "data" is an empty list.
 func decodeListEnvelope(status int, body []byte) ([]json.RawMessage, *pagingObject, *Error) {
-	if e := checkJSON(status, body); e != nil {
-		return nil, nil, e
-	}
 	var env listEnvelope
 	if err := json.Unmarshal(body, &env); err != nil {
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te) && te.Field == "data":
+			return nil, nil, decodeError(status, "data is not a list")
+		case errors.As(err, &te) && te.Field == "success":
+			return nil, nil, decodeError(status, "success is not true")
+		case errors.As(err, &te):
+			return nil, nil, decodeError(status, "not a JSON object")
+		}
+		if e := checkJSON(status, body); e != nil {
+			return nil, nil, e
+		}
 		return nil, nil, decodeError(status, "not a JSON object")
 	}
 	if env.Success == nil || !*env.Success {
 		return nil, nil, decodeError(status, "success is not true")
 	}
-	var entries []json.RawMessage
-	if d := bytes.TrimSpace(env.Data); len(d) > 0 && !bytes.Equal(d, []byte("null")) {
-		if d[0] != '[' {
-			return nil, nil, decodeError(status, "data is not a list")
-		}
-		if err := json.Unmarshal(d, &entries); err != nil {
-			return nil, nil, decodeError(status, "data is not a list")
-		}
-	}
 	paging, problem := decodePaging(env.Paging)
 	if problem != "" {
 		return nil, nil, decodeError(status, problem)
 	}
-	return entries, paging, nil
+	return env.Data, paging, nil
 }
 
 // decodePaging reads a paging object: nil when absent or null, a problem

@@ -253,6 +253,9 @@ func TestListBodies(t *testing.T) {
 	}{
 		{`{"success":false,"data":[]}`, "success is not true"},
 		{`{"data":[]}`, "success is not true"},
+		{`{"success":"yes","data":[]}`, "success is not true"},
+		{`{"success":true,"data":[1,2}`, "invalid JSON"},
+		{``, "empty body"},
 		{`{"success":true,"data":{"id":"x"}}`, "data is not a list"},
 		{`{"success":true,"data":"x"}`, "data is not a list"},
 		{`{"success":true,"data":[],"paging":{"total_count":-1,"start_offset":0,"end_offset":0}}`, "paging.total_count is not a whole number >= 0"},
