@@ -105,6 +105,10 @@ func Start(t testing.TB, mode Mode, configure func(*Server)) *Server {
 	go func() { done <- s.Serve(ln) }()
 	t.Cleanup(func() {
 		_ = s.Close()
+		// Close only closes the listeners Serve has taken on: when the
+		// test ends before Serve's goroutine ran, the listener is still
+		// ours to close, or Serve would wait in Accept for ever.
+		_ = ln.Close()
 		if err := <-done; err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			t.Errorf("smtp server: %v", err)
 		}
