@@ -64,7 +64,7 @@ func (p *Poller) mediaRules(w Watch) diff.MediaRules {
 // readRecordings reads the app's recordings list of the media horizon.
 func (p *Poller) readRecordings(ctx context.Context, w Watch) signalRead[diff.RecordingsObservation] {
 	list, err := listRequest(ctx, p, w.Name, func(ctx context.Context, before func(context.Context) error) (rtkapi.RecordingList, error) {
-		return p.api.Recordings(ctx, w.AppID, p.listOptions(p.opts.Now(), before))
+		return p.api.Recordings(ctx, w.AppID, p.listOptions(readKey{w.AppID, diff.SignalRecordings}, before))
 	})
 	return completed(p, err, list.Problems, func(at time.Time, f *diff.Failure) diff.RecordingsObservation {
 		obs := diff.RecordingsObservation{At: at, Failure: f}
@@ -78,7 +78,7 @@ func (p *Poller) readRecordings(ctx context.Context, w Watch) signalRead[diff.Re
 // readLivestreams reads the app's livestreams list of the media horizon.
 func (p *Poller) readLivestreams(ctx context.Context, w Watch) signalRead[diff.LivestreamsObservation] {
 	list, err := listRequest(ctx, p, w.Name, func(ctx context.Context, before func(context.Context) error) (rtkapi.LivestreamList, error) {
-		return p.api.Livestreams(ctx, w.AppID, p.listOptions(p.opts.Now(), before))
+		return p.api.Livestreams(ctx, w.AppID, p.listOptions(readKey{w.AppID, diff.SignalLivestreams}, before))
 	})
 	return completed(p, err, list.Problems, func(at time.Time, f *diff.Failure) diff.LivestreamsObservation {
 		obs := diff.LivestreamsObservation{At: at, Failure: f}

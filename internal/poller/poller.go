@@ -139,9 +139,10 @@ type Poller struct {
 	progress sync.Map // watch → *atomic.Int64, Unix nanoseconds of its last API answer
 
 	mu        sync.Mutex
-	pages     map[string]int             // watch → pages its last sessions list took
-	hints     map[string]rtkapi.PageHint // watch → what its lists showed of the API's pages
-	fallbacks map[string]int             // watch → cycles polled meeting by meeting
+	pages     map[string]int               // watch → pages its last sessions list took
+	hints     map[string]rtkapi.PageHint   // watch → what its lists showed of the API's pages
+	listHints map[readKey]*rtkapi.PageHint // the same, of an app's recordings and livestreams lists
+	fallbacks map[string]int               // watch → cycles polled meeting by meeting
 }
 
 // New returns a Poller over api.
@@ -158,6 +159,7 @@ func New(api API, opts Options) *Poller {
 	return &Poller{
 		api: api, opts: opts, shared: newSharedReads(),
 		pages: make(map[string]int), hints: make(map[string]rtkapi.PageHint), fallbacks: make(map[string]int),
+		listHints: make(map[readKey]*rtkapi.PageHint),
 	}
 }
 

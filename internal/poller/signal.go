@@ -152,8 +152,19 @@ func completed[O any](p *Poller, err error, problems []string, obs func(at time.
 	return r
 }
 
-// listOptions are the options of a list read at now: the items of the
-// media horizon, PerPage a page.
-func (p *Poller) listOptions(now time.Time, beforePage func(context.Context) error) rtkapi.ListOptions {
-	return rtkapi.ListOptions{Since: now.Add(-diff.DefaultMediaHorizon), PerPage: p.opts.PerPage, BeforePage: beforePage}
+// listOptions are the options of a read of the list that key names, now:
+// the items of the media horizon, PerPage a page, and what the list's
+// earlier reads showed of the API's pages. Reads of one key are made one at
+// a time (sharedReads), so the hint is theirs alone while they run.
+func (p *Poller) listOptions(key readKey, beforePage func(context.Context) error) rtkapi.ListOptions {
+	p.mu.Lock()
+	hint := p.listHints[key]
+	if hint == nil {
+		hint = new(rtkapi.PageHint)
+		p.listHints[key] = hint
+	}
+	p.mu.Unlock()
+	return rtkapi.ListOptions{
+		Since: p.opts.Now().Add(-diff.DefaultMediaHorizon), PerPage: p.opts.PerPage, BeforePage: beforePage, Hint: hint,
+	}
 }

@@ -1,7 +1,6 @@
 package rtkapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/url"
@@ -29,10 +28,22 @@ type Usage struct {
 	Problems []string
 }
 
-// dayWire is the JSON of one day of session stats.
+// dayWire is the JSON of one day of session stats, each field as the SDK
+// types it.
 type dayWire struct {
-	Day     *string  `json:"day"`
-	Minutes *float64 `json:"total_session_minutes"`
+	Day     text   `json:"day"`
+	Minutes number `json:"total_session_minutes"`
+}
+
+// analyticsBody is the answer of GET …/analytics/daywise, down to the
+// days; a day that is not an object stays raw, and is named.
+type analyticsBody struct {
+	Success *bool `json:"success"`
+	Data    *struct {
+		SessionStats *struct {
+			DayStats *[]json.RawMessage `json:"day_stats"`
+		} `json:"session_stats"`
+	} `json:"data"`
 }
 
 // DaywiseUsage reads an app's session minutes per day from start to end
@@ -62,48 +73,44 @@ func (c *Client) DaywiseUsage(ctx context.Context, appID, start, end string) (Us
 	return u, nil
 }
 
-// decodeUsage decodes a daywise analytics body.
+// decodeUsage decodes a daywise analytics body. Minutes above
+// MaxMinutesConsumed, which no app consumes in a day, are a problem of the
+// day; negative ones are passed on, for the rules to judge.
 func decodeUsage(status int, body []byte) (Usage, *Error) {
-	if e := checkJSON(status, body); e != nil {
+	var r analyticsBody
+	if e := unmarshal(status, body, &r); e != nil {
 		return Usage{}, e
 	}
-	var env struct {
-		Success *bool `json:"success"`
-		Data    *struct {
-			SessionStats *struct {
-				DayStats json.RawMessage `json:"day_stats"`
-			} `json:"session_stats"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(body, &env); err != nil {
-		return Usage{}, decodeError(status, "data.session_stats is not an object")
-	}
-	if env.Success == nil || !*env.Success {
+	if r.Success == nil || !*r.Success {
 		return Usage{}, decodeError(status, "success is not true")
 	}
-	if env.Data == nil || env.Data.SessionStats == nil {
-		return Usage{}, decodeError(status, "no data.session_stats")
+	if r.Data == nil || r.Data.SessionStats == nil || r.Data.SessionStats.DayStats == nil {
+		return Usage{}, decodeError(status, "no data.session_stats.day_stats")
 	}
-	var days []json.RawMessage
-	if d := bytes.TrimSpace(env.Data.SessionStats.DayStats); len(d) == 0 || d[0] != '[' || json.Unmarshal(d, &days) != nil {
-		return Usage{}, decodeError(status, "data.session_stats.day_stats is not a list")
-	}
+	days := *r.Data.SessionStats.DayStats
 	u := Usage{Days: make([]UsageDay, 0, len(days))}
 	for i, raw := range days {
 		at := entryPath("data.session_stats.day_stats", i)
 		var w dayWire
-		if err := json.Unmarshal(raw, &w); err != nil {
-			u.Problems = append(u.Problems, entryProblem(at, err))
+		if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &w) != nil {
+			u.Problems = append(u.Problems, at+" is "+clip(string(raw))+", not an object")
 			continue
 		}
-		switch {
-		case w.Day == nil:
-			u.Problems = append(u.Problems, at+".day is missing")
-		case w.Minutes == nil:
-			u.Problems = append(u.Problems, at+".total_session_minutes is missing")
-		default:
-			u.Days = append(u.Days, UsageDay{Day: *w.Day, Minutes: *w.Minutes})
+		if problem := w.Day.check("day", true); problem != "" {
+			u.Problems = append(u.Problems, at+"."+problem)
+			continue
 		}
+		m := w.Minutes
+		switch {
+		case m.bad != "" || !m.set:
+			_, problem := m.within("total_session_minutes", true, MaxMinutesConsumed, false)
+			u.Problems = append(u.Problems, at+"."+problem)
+			continue
+		case m.v > MaxMinutesConsumed:
+			u.Problems = append(u.Problems, at+".total_session_minutes is "+m.describe()+", above "+formatNumber(MaxMinutesConsumed))
+			continue
+		}
+		u.Days = append(u.Days, UsageDay{Day: w.Day.v, Minutes: m.v})
 	}
 	return u, nil
 }

@@ -56,22 +56,22 @@ func TestDaywiseUsageBodies(t *testing.T) {
 			want: Usage{
 				Days: []UsageDay{{Day: "2026-03-01", Minutes: 10}, {Day: "2099-01-01", Minutes: -5}},
 				Problems: []string{
-					"data.session_stats.day_stats[1].total_session_minutes is a JSON string, not a number",
+					`data.session_stats.day_stats[1].total_session_minutes is "60", not a number`,
 					"data.session_stats.day_stats[2].total_session_minutes is missing",
 					"data.session_stats.day_stats[3].day is missing",
-					"data.session_stats.day_stats[5].day is a JSON number, not a string",
+					"data.session_stats.day_stats[5].day is 20260304, not a string",
 				},
 			},
 		},
 		{name: "no days", body: `{"success":true,"data":{"session_stats":{"day_stats":[]}}}`, want: Usage{Days: []UsageDay{}}},
 		{name: "no session stats", body: `{"success":true,"data":{"recording_stats":{}}}`, wantErr: "no data.session_stats"},
 		{name: "no data", body: `{"success":true}`, wantErr: "no data.session_stats"},
-		{name: "day_stats not a list", body: `{"success":true,"data":{"session_stats":{"day_stats":{}}}}`, wantErr: "data.session_stats.day_stats is not a list"},
-		{name: "day_stats missing", body: `{"success":true,"data":{"session_stats":{}}}`, wantErr: "data.session_stats.day_stats is not a list"},
+		{name: "day_stats not a list", body: `{"success":true,"data":{"session_stats":{"day_stats":{}}}}`, wantErr: "data.session_stats.day_stats is an object, not an array"},
+		{name: "day_stats missing", body: `{"success":true,"data":{"session_stats":{}}}`, wantErr: "no data.session_stats.day_stats"},
 		{name: "not successful", body: `{"success":false,"data":{"session_stats":{"day_stats":[]}}}`, wantErr: "success is not true"},
-		{name: "session_stats a string", body: `{"success":true,"data":{"session_stats":"x"}}`, wantErr: "data.session_stats is not an object"},
+		{name: "session_stats a string", body: `{"success":true,"data":{"session_stats":"x"}}`, wantErr: "data.session_stats is a string, not an object"},
 		{name: "minutes out of range", body: `{"success":true,"data":{"session_stats":{"day_stats":[{"day":"2026-03-01","total_session_minutes":1e400}]}}}`,
-			want: Usage{Days: []UsageDay{}, Problems: []string{"data.session_stats.day_stats[0].total_session_minutes is a number out of range"}}},
+			want: Usage{Days: []UsageDay{}, Problems: []string{"data.session_stats.day_stats[0].total_session_minutes is 1e400, beyond any float64"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

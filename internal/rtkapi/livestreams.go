@@ -21,15 +21,15 @@ type Livestream struct {
 	CreatedAt, UpdatedAt time.Time
 }
 
-// livestreamWire is the JSON of one livestream, typed as the SDK
-// documents it; fields rtkwatchd does not read are left out.
+// livestreamWire is the JSON of one livestream, each field as the SDK
+// types it; fields rtkwatchd does not read are left out.
 type livestreamWire struct {
-	ID        string  `json:"id"`
-	MeetingID *string `json:"meeting_id"`
-	Name      string  `json:"name"`
-	Status    string  `json:"status"`
-	CreatedAt *string `json:"created_at"`
-	UpdatedAt *string `json:"updated_at"`
+	ID        text `json:"id"`
+	MeetingID text `json:"meeting_id"`
+	Name      text `json:"name"`
+	Status    text `json:"status"`
+	CreatedAt text `json:"created_at"`
+	UpdatedAt text `json:"updated_at"`
 }
 
 // LivestreamList is what [Client.Livestreams] read.
@@ -69,12 +69,14 @@ var livestreamsList = appList[livestreamWire, Livestream]{
 		return err
 	},
 	entry: func(at string, w *livestreamWire) (Livestream, string, string) {
-		l := Livestream{ID: w.ID, MeetingID: deref(w.MeetingID), Name: w.Name, Status: w.Status}
-		var problem string
-		l.CreatedAt, problem = timeField(at, "created_at", w.CreatedAt)
+		l := Livestream{ID: w.ID.v, MeetingID: w.MeetingID.v, Name: w.Name.v, Status: w.Status.v}
+		problem := checkTexts(at, []textField{{"id", &w.ID}, {"meeting_id", &w.MeetingID}, {"name", &w.Name}, {"status", &w.Status}})
 		if problem == "" {
-			l.UpdatedAt, problem = timeField(at, "updated_at", w.UpdatedAt)
+			l.CreatedAt, problem = timeField(at, "created_at", &w.CreatedAt)
 		}
-		return l, w.ID, problem
+		if problem == "" {
+			l.UpdatedAt, problem = timeField(at, "updated_at", &w.UpdatedAt)
+		}
+		return l, w.ID.v, problem
 	},
 }

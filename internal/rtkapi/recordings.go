@@ -23,18 +23,18 @@ type Recording struct {
 	InvokedAt, StartedAt, StoppedAt time.Time
 }
 
-// recordingWire is the JSON of one recording, typed as the SDK documents
-// it; fields rtkwatchd does not read are left out.
+// recordingWire is the JSON of one recording, each field as the SDK
+// types it; fields rtkwatchd does not read are left out.
 type recordingWire struct {
-	ID          string  `json:"id"`
-	SessionID   *string `json:"session_id"`
-	Status      string  `json:"status"`
-	InvokedTime *string `json:"invoked_time"`
-	StartedTime *string `json:"started_time"`
-	StoppedTime *string `json:"stopped_time"`
+	ID          text `json:"id"`
+	SessionID   text `json:"session_id"`
+	Status      text `json:"status"`
+	InvokedTime text `json:"invoked_time"`
+	StartedTime text `json:"started_time"`
+	StoppedTime text `json:"stopped_time"`
 	Meeting     *struct {
-		ID    string `json:"id"`
-		Title string `json:"title"`
+		ID    text `json:"id"`
+		Title text `json:"title"`
 	} `json:"meeting"`
 }
 
@@ -75,26 +75,22 @@ var recordingsList = appList[recordingWire, Recording]{
 		return err
 	},
 	entry: func(at string, w *recordingWire) (Recording, string, string) {
-		r := Recording{ID: w.ID, SessionID: deref(w.SessionID), Status: w.Status}
-		if w.Meeting != nil {
-			r.MeetingID, r.MeetingTitle = w.Meeting.ID, w.Meeting.Title
+		r := Recording{ID: w.ID.v, SessionID: w.SessionID.v, Status: w.Status.v}
+		fields := []textField{{"id", &w.ID}, {"session_id", &w.SessionID}, {"status", &w.Status}}
+		if m := w.Meeting; m != nil {
+			r.MeetingID, r.MeetingTitle = m.ID.v, m.Title.v
+			fields = append(fields, textField{"meeting.id", &m.ID}, textField{"meeting.title", &m.Title})
 		}
-		var problem string
-		r.InvokedAt, problem = timeField(at, "invoked_time", w.InvokedTime)
+		problem := checkTexts(at, fields)
 		if problem == "" {
-			r.StartedAt, problem = timeField(at, "started_time", w.StartedTime)
+			r.InvokedAt, problem = timeField(at, "invoked_time", &w.InvokedTime)
 		}
 		if problem == "" {
-			r.StoppedAt, problem = timeField(at, "stopped_time", w.StoppedTime)
+			r.StartedAt, problem = timeField(at, "started_time", &w.StartedTime)
 		}
-		return r, w.ID, problem
+		if problem == "" {
+			r.StoppedAt, problem = timeField(at, "stopped_time", &w.StoppedTime)
+		}
+		return r, w.ID.v, problem
 	},
-}
-
-// deref returns *s, or "" for nil.
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

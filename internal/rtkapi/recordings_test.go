@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,41 +119,53 @@ type pageMode struct {
 func (ps *pagedServer) serve(t *testing.T, n int, mode pageMode, entry func(i int) string) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ps.mu.Lock()
-		ps.requests++
-		ps.mu.Unlock()
-		perPage, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
-		pageNo, _ := strconv.Atoi(r.URL.Query().Get("page_no"))
-		if mode.cap > 0 {
-			perPage = min(perPage, mode.cap)
-		}
-		if !mode.zeroBased {
-			pageNo--
-		}
-		if mode.ignorePage {
-			pageNo = 0
-		}
-		start := max(pageNo*perPage, 0)
-		var b strings.Builder
-		b.WriteString(`{"success":true,"data":[`)
-		end := min(start+perPage, n)
-		for i := start; i < end; i++ {
-			if i > start {
-				b.WriteByte(',')
-			}
-			b.WriteString(entry(i))
-		}
-		b.WriteString("]")
-		if !mode.noPaging {
-			last := max(end-1, start)
-			fmt.Fprintf(&b, `,"paging":{"total_count":%d,"start_offset":%d,"end_offset":%d}`, n, start, last)
-		}
-		b.WriteString("}")
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(b.String()))
+		ps.serveOnce(t, w, r, n, mode, entry)
 	}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// serveOnce answers one request with a page of n entries, as mode says.
+func (ps *pagedServer) serveOnce(t *testing.T, w http.ResponseWriter, r *http.Request, n int, mode pageMode, entry func(i int) string) {
+	ps.mu.Lock()
+	ps.requests++
+	ps.mu.Unlock()
+	perPage, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
+	pageNo, _ := strconv.Atoi(r.URL.Query().Get("page_no"))
+	if mode.cap > 0 {
+		perPage = min(perPage, mode.cap)
+	}
+	if !mode.zeroBased {
+		pageNo--
+	}
+	if mode.ignorePage {
+		pageNo = 0
+	}
+	start := max(pageNo*perPage, 0)
+	var b strings.Builder
+	b.WriteString(`{"success":true,"data":[`)
+	end := min(start+perPage, n)
+	for i := start; i < end; i++ {
+		if i > start {
+			b.WriteByte(',')
+		}
+		b.WriteString(entry(i))
+	}
+	b.WriteString("]")
+	if !mode.noPaging {
+		last := max(end-1, start)
+		fmt.Fprintf(&b, `,"paging":{"total_count":%d,"start_offset":%d,"end_offset":%d}`, n, start, last)
+	}
+	b.WriteString("}")
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// count returns the requests served.
+func (ps *pagedServer) count() int {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.requests
 }
 
 func recordingEntry(i int) string {
@@ -176,7 +189,7 @@ func TestRecordingsPagingModes(t *testing.T) {
 		{name: "zero-based page_no", n: 45, perPage: 20, mode: pageMode{zeroBased: true}, wantRequests: 3},
 		{name: "zero-based, one page", n: 5, perPage: 20, mode: pageMode{zeroBased: true}, wantRequests: 2},
 		{name: "ignored page_no", n: 45, perPage: 20, mode: pageMode{ignorePage: true}, wantRequests: 2,
-			wantErr: "page 2 of the list repeats earlier entries: the API seems to ignore page_no"},
+			wantErr: "page_no 2 began at entry 0, not 20: the API does not page as asked"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,10 +246,10 @@ func TestRecordingsOddEntries(t *testing.T) {
 			{Status: "WHATEVER"}, // judged by the rules: no id, an unknown status
 		},
 		Problems: []string{
-			"data[1].status is a JSON number, not a string",
-			"data[2].invoked_time is not an RFC 3339 time",
-			"data[3].started_time is a JSON number, not a string",
-			"data[4] is not an object of the expected fields",
+			"data[1].status is 3, not a string",
+			`data[2].invoked_time is "yesterday", not an RFC 3339 time`,
+			"data[3].started_time is 17, not a string",
+			`data[4] is "not an object", not an object`,
 		},
 		Pages: 1,
 	}
@@ -253,16 +266,16 @@ func TestListBodies(t *testing.T) {
 	}{
 		{`{"success":false,"data":[]}`, "success is not true"},
 		{`{"data":[]}`, "success is not true"},
-		{`{"success":"yes","data":[]}`, "success is not true"},
+		{`{"success":"yes","data":[]}`, "success is a string, not a bool"},
 		{`{"success":true,"data":[1,2}`, "invalid JSON"},
 		{``, "empty body"},
-		{`{"success":true,"data":{"id":"x"}}`, "data is not a list"},
-		{`{"success":true,"data":"x"}`, "data is not a list"},
-		{`{"success":true,"data":[],"paging":{"total_count":-1,"start_offset":0,"end_offset":0}}`, "paging.total_count is not a whole number >= 0"},
-		{`{"success":true,"data":[],"paging":{"total_count":1.5,"start_offset":0,"end_offset":0}}`, "paging.total_count is not a whole number >= 0"},
-		{`{"success":true,"data":[],"paging":{"start_offset":0,"end_offset":0}}`, "paging.total_count is not a whole number >= 0"},
-		{`{"success":true,"data":[],"paging":"all"}`, "paging is not an object of numbers"},
-		{`[1,2]`, "not a JSON object"},
+		{`{"success":true,"data":{"id":"x"}}`, "data is an object, not an array"},
+		{`{"success":true,"data":"x"}`, "data is a string, not an array"},
+		{`{"success":true,"data":[],"paging":{"total_count":-1,"start_offset":0,"end_offset":0}}`, "paging.total_count is -1, below 0"},
+		{`{"success":true,"data":[],"paging":{"total_count":1.5,"start_offset":0,"end_offset":0}}`, "paging.total_count is 1.5, not a whole number"},
+		{`{"success":true,"data":[],"paging":{"start_offset":0,"end_offset":0}}`, "paging.total_count is missing"},
+		{`{"success":true,"data":[],"paging":"all"}`, "paging is a string, not an object"},
+		{`[1,2]`, "the body is an array, not an object"},
 		{`{"success":true,"data":[`, "invalid JSON"},
 	}
 	for _, tt := range tests {
@@ -317,5 +330,38 @@ func TestListFailures(t *testing.T) {
 	}
 	if _, err := c.Recordings(t.Context(), "", ListOptions{}); asError(t, err).Kind != KindClient {
 		t.Errorf("empty app: %v", err)
+	}
+}
+
+// TestRecordingsHint checks that a read keeps what it learned of an API
+// without paging objects: once a page held 20 entries, a page of 5 is the
+// end, where a read that knows nothing asks for one more page to be sure.
+func TestRecordingsHint(t *testing.T) {
+	var ps pagedServer
+	var n atomic.Int64
+	n.Store(25)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ps.serveOnce(t, w, r, int(n.Load()), pageMode{noPaging: true}, recordingEntry)
+	}))
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv.URL, nil)
+	var hint PageHint
+	read := func(h *PageHint) int {
+		t.Helper()
+		before := ps.count()
+		if _, err := c.Recordings(t.Context(), testApp, ListOptions{PerPage: 20, Hint: h}); err != nil {
+			t.Fatal(err)
+		}
+		return ps.count() - before
+	}
+	if got := read(&hint); got != 2 || hint.Fill != 20 {
+		t.Errorf("25 entries: %d requests, hint %+v; want 2 and a fill of 20", got, hint)
+	}
+	n.Store(5)
+	if got := read(&hint); got != 1 {
+		t.Errorf("5 entries with the hint: %d requests, want 1", got)
+	}
+	if got := read(nil); got != 2 {
+		t.Errorf("5 entries without a hint: %d requests, want 2", got)
 	}
 }
