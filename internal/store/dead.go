@@ -38,16 +38,7 @@ func (s *Store) DeadLetter(notifier string, id uint64, at time.Time, lastErr str
 // kill moves the outbox delivery d to the dead letters, as DeadLetter
 // describes.
 func (q *queue) kill(d Delivery, at time.Time, lastErr string) error {
-	if d.Undecodable != "" {
-		if lastErr == "" {
-			lastErr = d.Undecodable
-		}
-		d = Delivery{ID: d.ID, Notifier: d.Notifier, Body: d.Body, Quarantined: true}
-	}
-	d.DeadAt = at
-	if lastErr != "" {
-		d.LastError = lastErr
-	}
+	d = Killed(d, at, lastErr)
 	v, err := encodeDelivery(d)
 	if err != nil {
 		return err
@@ -151,8 +142,7 @@ func (s *Store) Requeue(at time.Time, ids ...uint64) (int, error) {
 			if err != nil {
 				return err
 			}
-			d.Attempts, d.NextAttempt, d.LastError, d.DeadAt = 0, time.Time{}, "", time.Time{}
-			d.RequeuedAt = at
+			d = Requeued(d, at)
 			if err := q.dead.Delete(k); err != nil {
 				return err
 			}
