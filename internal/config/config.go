@@ -82,6 +82,9 @@ type Config struct {
 	Usage []Usage `yaml:"usage"`
 	// Metrics configures what /metrics exports beyond its fixed series.
 	Metrics Metrics `yaml:"metrics"`
+	// HA, when set, keeps the state in etcd and elects one node to poll
+	// and deliver; nil means one process and the bbolt file of Store.
+	HA *HA `yaml:"ha"`
 }
 
 // API configures access to the Cloudflare RealtimeKit API.

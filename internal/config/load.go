@@ -86,6 +86,7 @@ func Load(r io.Reader, opts LoadOptions) (*Config, error) {
 	if w.fatal {
 		return nil, w.errs.final()
 	}
+	cfg.HA.haDefaults(func(path string) bool { _, ok := w.src.lines[path]; return ok })
 	errs := w.errs
 	for _, e := range validate(&cfg, w.src) {
 		if !overlaps(e.Field, w.errs) {

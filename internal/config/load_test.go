@@ -124,6 +124,17 @@ func TestLoadGood(t *testing.T) {
 	}{
 		{"minimal.yaml", minimal},
 		{"full.yaml", full},
+		{"ha.yaml", withHA(minimal, Etcd{
+			Endpoints: []string{"https://etcd-1:2379", "https://etcd-2:2379", "etcd-3:2379"},
+			Prefix:    "/rtkwatchd/prod/",
+			TLS:       EtcdTLS{CAFile: "/etc/rtkwatchd/etcd-ca.pem", CertFile: "/etc/rtkwatchd/etcd.pem", KeyFile: "/etc/rtkwatchd/etcd-key.pem"},
+			Username:  "rtkwatchd", Password: NewSecret("etcd-pass-0123"),
+			LeaseTTL: 2 * time.Second, DialTimeout: DefaultHADialTimeout,
+		})},
+		{"ha_defaults.yaml", withHA(minimal, Etcd{
+			Endpoints: []string{"127.0.0.1:2379"}, Prefix: DefaultHAPrefix,
+			LeaseTTL: DefaultHALeaseTTL, DialTimeout: DefaultHADialTimeout,
+		})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -136,6 +147,12 @@ func TestLoadGood(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withHA returns c with ha.etcd set to e.
+func withHA(c Config, e Etcd) Config {
+	c.HA = &HA{Etcd: e}
+	return c
 }
 
 // TestLoadBad loads every fixture under testdata/bad. Each lists its

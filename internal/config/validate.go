@@ -114,6 +114,7 @@ func validate(c *Config, src *sources) Errors {
 	v.silences(c)
 	v.usage(c)
 	v.metrics(&c.Metrics)
+	v.ha(c.HA)
 	return v.errs.sorted()
 }
 

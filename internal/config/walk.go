@@ -103,6 +103,9 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 	if n.Kind == yaml.AliasNode {
 		return
 	}
+	if t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem() // an optional section, such as ha
+	}
 	w.active[n] = true
 	defer func() { delete(w.active, n); w.sizes[n] = w.total - start }()
 	if t != nil {
