@@ -56,7 +56,7 @@ type daemon struct {
 	env    *environment
 	opts   daemonOptions
 	log    zerolog.Logger
-	st     *store.Store
+	st     stateStore // what admin and metrics read
 	budget *poller.Budget
 	reg    *prometheus.Registry
 
@@ -65,8 +65,27 @@ type daemon struct {
 	known         poller.KnownMeetings  // meetings the API said exist
 	gauges        *poller.MeetingGauges // per-meeting, as metrics.meetings says
 
-	mu  sync.Mutex
-	gen *generation
+	// runMu orders reloads and, under ha, the terms that start and stop
+	// generations.
+	runMu sync.Mutex
+	mu    sync.Mutex
+	gen   *generation
+	cfg   *config.Config // the config in force; under ha, for the next term
+	// haNode is set under ha: a node that does not lead is healthy and
+	// ready (it answers reads) with no generation running.
+	haNode bool
+}
+
+// stateStore is what the daemon needs of its state store: *store.Store,
+// or under ha a store in etcd.
+type stateStore interface {
+	notify.Store
+	poller.Store
+	poller.Pruner
+	admin.Store
+	DeadLetterCount() (int, error)
+	PruneHistory(b store.HistoryBounds) (int, error)
+	PruneSilences(now time.Time) (int, error)
 }
 
 // generation is what one config runs: its schedules and its delivery
@@ -74,6 +93,7 @@ type daemon struct {
 type generation struct {
 	cfg     *config.Config
 	poller  *poller.Poller
+	st      stateStore // the store it polls into and delivers from
 	sched   *poller.Scheduler
 	worker  *notify.Worker
 	clients []idleCloser // closed by stop, once nothing of gen runs
@@ -115,7 +135,15 @@ func runDaemon(ctx context.Context, env *environment, cfg *config.Config, opts d
 	if err := checkBudget(cfg); err != nil {
 		return usageError(err)
 	}
-	d := &daemon{env: env, opts: opts, log: newLogger(cfg.Log, env.stdout), reg: prometheus.NewRegistry()}
+	d := &daemon{env: env, opts: opts, log: newLogger(cfg.Log, env.stdout), reg: prometheus.NewRegistry(), cfg: cfg}
+	d.budget = newBudget(cfg)
+	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d.pollMetrics = poller.NewMetrics(d.reg, d.budget)
+	d.gauges = poller.NewMeetingGauges(d.reg)
+	d.notifyMetrics = notify.NewMetrics(d.reg)
+	if cfg.HA != nil {
+		return d.runHA(ctx, cfg)
+	}
 	st, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: daemonLockTimeout})
 	if err != nil {
 		logDamage(d.log, err)
@@ -127,45 +155,48 @@ func runDaemon(ctx context.Context, env *environment, cfg *config.Config, opts d
 			d.log.Error().Err(err).Msg("close store")
 		}
 	}()
-	d.budget = newBudget(cfg)
-	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.reg.MustRegister(storeCollector{st: st, log: d.log})
-	d.pollMetrics = poller.NewMetrics(d.reg, d.budget)
-	d.gauges = poller.NewMeetingGauges(d.reg)
-	d.notifyMetrics = notify.NewMetrics(d.reg)
 
-	gen, err := d.build(cfg)
+	gen, err := d.build(cfg, st)
 	if err != nil {
 		return usageError(err)
 	}
 	d.prune(gen)
 	d.start(gen)
-	mctx, stopMaintain := context.WithCancel(context.Background())
-	maintained := make(chan struct{})
-	go func(log zerolog.Logger) {
-		defer close(maintained)
-		d.maintain(mctx, log)
-	}(d.log)
-	defer func() {
+	stopMaintain := d.startMaintain(st)
+	return d.serve(ctx, cfg, func() {
+		d.mu.Lock()
+		gen := d.gen
+		d.mu.Unlock()
+		d.stop(gen, opts.hard)
 		stopMaintain()
-		<-maintained
-	}()
+	})
+}
 
+// serve answers the admin API and systemd until ctx ends, applying
+// reloads, then stops the work with stopWork and returns.
+func (d *daemon) serve(ctx context.Context, cfg *config.Config, stopWork func()) error {
+	opts := d.opts
 	var adm *admin.Server
 	if cfg.Admin.Listen != "" {
+		var err error
 		adm, err = admin.Start(cfg.Admin.Listen, admin.Handlers{
-			Registry: d.reg, Store: st, Healthy: d.healthy, Ready: d.ready, Log: d.log,
+			Registry: d.reg, Store: d.st, Healthy: d.healthy, Ready: d.ready, Log: d.log,
 			Requeued: d.wake, Watch: d.hasWatch, Notifier: d.hasNotifier,
 		})
 		if err != nil {
-			d.stop(gen, nil)
+			stopWork()
 			return err
 		}
 		d.log.Info().Str("listen", adm.Addr()).Msg("admin server listening")
 	}
 	d.tellSystemd(sd.SdNotifyReady)
+	where := cfg.Store.Path
+	if cfg.HA != nil {
+		where = "etcd " + cfg.HA.Etcd.Prefix
+	}
 	d.log.Info().Int("watches", len(cfg.Watches)).Int("notifiers", len(cfg.Notifiers)).
-		Str("store", cfg.Store.Path).Msg("rtkwatchd running")
+		Str("store", where).Msg("rtkwatchd running")
 	if opts.started != nil {
 		opts.started(d)
 	}
@@ -198,10 +229,7 @@ loop:
 
 	d.tellSystemd(sd.SdNotifyStopping)
 	d.log.Info().Msg("stopping: finishing running cycles and deliveries in flight")
-	d.mu.Lock()
-	gen = d.gen
-	d.mu.Unlock()
-	d.stop(gen, opts.hard)
+	stopWork()
 	if adm != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = adm.Close(sctx)
@@ -225,14 +253,15 @@ func checkBudget(cfg *config.Config) error {
 	return nil
 }
 
-// build makes the scheduler and delivery worker of cfg without starting them.
-func (d *daemon) build(cfg *config.Config) (*generation, error) {
+// build makes the scheduler and delivery worker of cfg on st without
+// starting them.
+func (d *daemon) build(cfg *config.Config, st stateStore) (*generation, error) {
 	log := d.log.Level(newLogger(cfg.Log, d.env.stdout).GetLevel())
 	notifiers, clients, err := loadNotifiers(d.opts.configPath, cfg)
 	if err != nil {
 		return nil, err
 	}
-	worker := notify.NewWorker(d.st, notifiers, notify.WorkerOptions{
+	worker := notify.NewWorker(st, notifiers, notify.WorkerOptions{
 		Timeout:             cfg.Delivery.Timeout,
 		MaxAttempts:         cfg.Delivery.MaxAttempts,
 		MaxAge:              cfg.Delivery.MaxAge,
@@ -248,10 +277,10 @@ func (d *daemon) build(cfg *config.Config) (*generation, error) {
 	clients = append(clients, client)
 	p := poller.New(client, poller.Options{
 		AccountID: cfg.API.AccountID,
-		Store:     d.st,
+		Store:     st,
 		Budget:    d.budget,
 		Observer:  d.pollMetrics,
-		Silences:  silence.NewLive(windows, d.st, log),
+		Silences:  silence.NewLive(windows, st, log),
 		Signals:   d.pollMetrics,
 		Gauges:    d.gauges,
 		Logger:    log,
@@ -270,7 +299,7 @@ func (d *daemon) build(cfg *config.Config) (*generation, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &generation{cfg: cfg, poller: p, sched: sched, worker: worker, clients: clients}, nil
+	return &generation{cfg: cfg, poller: p, st: st, sched: sched, worker: worker, clients: clients}, nil
 }
 
 // start runs gen's worker and schedules, and makes it the current one.
@@ -287,7 +316,7 @@ func (d *daemon) start(gen *generation) {
 	gen.sched.Start()
 	d.startMeetingCheck(gen)
 	d.mu.Lock()
-	d.gen = gen
+	d.gen, d.cfg = gen, gen.cfg
 	d.mu.Unlock()
 }
 
@@ -361,6 +390,9 @@ func (d *daemon) healthy() (bool, string) {
 	gen := d.gen
 	d.mu.Unlock()
 	if gen == nil {
+		if d.haNode {
+			return true, "" // it follows, and answers reads
+		}
 		return false, "starting"
 	}
 	return gen.sched.Healthy(2*gen.cfg.API.Timeout + time.Minute)
@@ -372,6 +404,9 @@ func (d *daemon) ready() (bool, string) {
 	gen := d.gen
 	d.mu.Unlock()
 	if gen == nil {
+		if d.haNode {
+			return true, "" // it follows, and answers reads
+		}
 		return false, "starting"
 	}
 	if ok, why := gen.sched.Healthy(24 * time.Hour); !ok {

@@ -17,7 +17,7 @@ const maintainEvery = 10 * time.Minute
 // bounds, and removes the ad hoc silences that have ended, now and every
 // maintainEvery until ctx ends. Failures are logged and tried again next
 // time: a history a little too long only takes room.
-func (d *daemon) maintain(ctx context.Context, log zerolog.Logger) {
+func (d *daemon) maintain(ctx context.Context, st stateStore, log zerolog.Logger) {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -27,10 +27,10 @@ func (d *daemon) maintain(ctx context.Context, log zerolog.Logger) {
 		case <-t.C:
 		}
 		d.mu.Lock()
-		cfg := d.gen.cfg
+		cfg := d.cfg
 		d.mu.Unlock()
 		now := time.Now()
-		n, err := d.st.PruneHistory(store.HistoryBounds{
+		n, err := st.PruneHistory(store.HistoryBounds{
 			Cutoff:    now.Add(-cfg.Store.History),
 			MaxEvents: int64(cfg.Store.HistoryMaxEvents),
 			MaxBytes:  int64(cfg.Store.HistoryMaxMB) << 20,
@@ -40,11 +40,26 @@ func (d *daemon) maintain(ctx context.Context, log zerolog.Logger) {
 		} else if n > 0 {
 			log.Info().Int("events", n).Msg("pruned the history")
 		}
-		if n, err := d.st.PruneSilences(now); err != nil {
+		if n, err := st.PruneSilences(now); err != nil {
 			log.Error().Err(err).Msg("prune ended silences")
 		} else if n > 0 {
 			log.Info().Int("silences", n).Msg("removed ended silences")
 		}
 		t.Reset(maintainEvery)
+	}
+}
+
+// startMaintain runs maintain on st until the returned function is
+// called, which waits for it to return.
+func (d *daemon) startMaintain(st stateStore) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func(log zerolog.Logger) {
+		defer close(done)
+		d.maintain(ctx, st, log)
+	}(d.log)
+	return func() {
+		cancel()
+		<-done
 	}
 }

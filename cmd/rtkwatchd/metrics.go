@@ -12,7 +12,10 @@ import (
 // storeCollector exports the outbox depth per notifier and the number of
 // dead letters, read from the store at scrape time.
 type storeCollector struct {
-	st  *store.Store
+	st interface {
+		OutboxDepth() (map[string]int, error)
+		DeadLetterCount() (int, error)
+	}
 	log zerolog.Logger
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"reflect"
 	"slices"
 
 	sd "github.com/coreos/go-systemd/v22/daemon"
@@ -26,14 +27,26 @@ func (d *daemon) reloadConfig() {
 		d.log.Error().Err(err).Msg("reload rejected; the running config stays in force")
 		return
 	}
+	d.runMu.Lock()
+	defer d.runMu.Unlock()
 	d.mu.Lock()
-	old := d.gen
+	old, running := d.gen, d.cfg
 	d.mu.Unlock()
-	if cfg.Store.Path != old.cfg.Store.Path || cfg.Admin.Listen != old.cfg.Admin.Listen {
-		d.log.Warn().Msg("store.path and admin.listen change only with a restart; keeping the running ones")
-		cfg.Store.Path, cfg.Admin.Listen = old.cfg.Store.Path, old.cfg.Admin.Listen
+	if cfg.Store.Path != running.Store.Path || cfg.Admin.Listen != running.Admin.Listen || !sameHA(cfg.HA, running.HA) {
+		d.log.Warn().Msg("store.path, admin.listen and ha change only with a restart; keeping the running ones")
+		cfg.Store.Path, cfg.Admin.Listen, cfg.HA = running.Store.Path, running.Admin.Listen, running.HA
 	}
-	gen, err := d.build(cfg)
+	if old == nil {
+		// A node that does not lead: its next term runs cfg.
+		d.mu.Lock()
+		d.cfg = cfg
+		d.mu.Unlock()
+		setLimits(d.budget, cfg)
+		d.log = d.log.Level(newLogger(cfg.Log, d.env.stdout).GetLevel())
+		d.log.Info().Int("watches", len(cfg.Watches)).Int("notifiers", len(cfg.Notifiers)).Msg("config reloaded; it runs when this node leads")
+		return
+	}
+	gen, err := d.build(cfg, old.st)
 	if err != nil {
 		d.log.Error().Err(err).Msg("reload rejected; the running config stays in force")
 		return
@@ -54,7 +67,7 @@ func (d *daemon) prune(gen *generation) {
 	watches := poller.Watches(gen.cfg)
 	d.gauges.SetLimit(gen.cfg.Metrics.Meetings, gen.cfg.Metrics.MaxSeries)
 	d.gauges.Retain(poller.Keeps(watches))
-	n, err := poller.Prune(d.st, watches)
+	n, err := poller.Prune(gen.st, watches)
 	if err != nil {
 		d.log.Error().Err(err).Msg("prune snapshots")
 	}
@@ -77,4 +90,12 @@ func (d *daemon) forgetMetrics(old, cfg *config.Config) {
 			d.notifyMetrics.Forget(n.Name)
 		}
 	}
+}
+
+// sameHA reports whether two ha sections are the same.
+func sameHA(a, b *config.HA) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return reflect.DeepEqual(*a, *b)
 }

@@ -13,6 +13,20 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
+// Store is what the admin API reads and changes: *store.Store, or under
+// ha a store in etcd.
+type Store interface {
+	ForEachSnapshot(fn func(store.SnapshotKey, []byte) error) error
+	OutboxAfter(afterID uint64, limit int) ([]store.Delivery, error)
+	DeadLettersAfter(afterID uint64, limit int) ([]store.Delivery, error)
+	Requeue(at time.Time, ids ...uint64) (int, error)
+	History(q store.HistoryQuery) ([]store.HistoryEvent, error)
+	Replay(notifier string, at time.Time, ids ...string) ([]uint64, error)
+	Silences() ([]store.Silence, error)
+	AddSilence(s store.Silence) (uint64, error)
+	RemoveSilence(id uint64) error
+}
+
 // Snapshot is one line of /v1/state: a stored snapshot as the store holds
 // it, with its key.
 type Snapshot struct {

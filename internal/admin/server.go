@@ -18,8 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
-
-	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
 // cliHeader must be present on the admin API's writing requests. A
@@ -40,7 +38,7 @@ type Handlers struct {
 	// Registry is what /metrics serves.
 	Registry *prometheus.Registry
 	// Store is the daemon's open store, read and changed for the CLI.
-	Store *store.Store
+	Store Store
 	// Healthy reports whether the schedules make progress (liveness).
 	Healthy func() (bool, string)
 	// Ready reports whether the daemon polls and delivers (readiness).

@@ -1,13 +1,11 @@
 package etcdstore
 
 import (
-	"errors"
+	"encoding/hex"
 	"fmt"
-	"strconv"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/rtkwatchd/rtkwatchd/internal/ha"
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
@@ -40,57 +38,20 @@ func (s *Store) Commit(updates []store.Update) error {
 	}
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
-	last, rev, err := s.readNextID()
+	m, rev, err := s.readMeta()
 	if err != nil {
 		return fmt.Errorf("commit %d updates: %w", len(updates), err)
 	}
 	merged := merge(updates)
-	units, lastIDs, err := s.commitUnitsOf(merged, last)
+	units, metas, err := s.commitUnitsOf(merged, m)
 	if err != nil {
 		return fmt.Errorf("commit %d updates: %w", len(updates), err)
 	}
-	counter := clientv3.OpPut(s.nextIDKey(), strconv.FormatUint(^uint64(0), 10))
-	txns, err := s.pack(units, []clientv3.Op{counter}, func(i int) string { return "meeting " + merged[i].Key.String() })
+	n, err := s.commitCounted(units, metas, rev, func(i int) string { return "meeting " + merged[i].Key.String() })
 	if err != nil {
-		return fmt.Errorf("commit %d updates: %w", len(updates), err)
-	}
-	for _, t := range txns {
-		var ops []clientv3.Op
-		for _, u := range units[t.first:t.last] {
-			ops = append(ops, u.ops...)
-		}
-		top := lastIDs[t.last-1]
-		ops = append(ops, clientv3.OpPut(s.nextIDKey(), strconv.FormatUint(top, 10)))
-		resp, err := s.commit([]clientv3.Cmp{unchanged(s.nextIDKey(), rev)}, ops...)
-		if errors.Is(err, ha.ErrConflict) {
-			err = fmt.Errorf("the delivery ID counter moved under this leader (another writer?): %w", err)
-		}
-		if err != nil {
-			return fmt.Errorf("commit %d updates (%d of %d meetings written): %w", len(updates), t.first, len(units), err)
-		}
-		rev = resp.Header.Revision
+		return fmt.Errorf("commit %d updates (%d of %d meetings written): %w", len(updates), n, len(units), err)
 	}
 	return nil
-}
-
-// readNextID returns the last delivery ID issued and the revision of the
-// counter (0 when none was issued yet).
-func (s *Store) readNextID() (uint64, int64, error) {
-	ctx, cancel := s.call()
-	defer cancel()
-	resp, err := s.kv.Get(ctx, s.nextIDKey())
-	if err != nil {
-		return 0, 0, fmt.Errorf("read the delivery ID counter: %w", err)
-	}
-	if len(resp.Kvs) == 0 {
-		return 0, 0, nil
-	}
-	kv := resp.Kvs[0]
-	n, err := strconv.ParseUint(string(kv.Value), 10, 64)
-	if err != nil {
-		return 0, 0, fmt.Errorf("read the delivery ID counter %s: %w", kv.Key, err)
-	}
-	return n, kv.ModRevision, nil
 }
 
 // merge returns the updates with those of one key merged into one, at the
@@ -114,11 +75,12 @@ func merge(updates []store.Update) []store.Update {
 	return out
 }
 
-// commitUnitsOf returns the writes of each merged update, with delivery IDs
-// issued after last, and the last ID issued up to each update.
-func (s *Store) commitUnitsOf(updates []store.Update, last uint64) ([]unit, []uint64, error) {
+// commitUnitsOf returns the writes of each merged update, with delivery
+// IDs and history sequences issued after m, and the counters as they stand
+// after each update.
+func (s *Store) commitUnitsOf(updates []store.Update, m meta) ([]unit, []meta, error) {
 	units := make([]unit, len(updates))
-	lastIDs := make([]uint64, len(updates))
+	metas := make([]meta, len(updates))
 	for i, u := range updates {
 		k := s.snapshotDir(u.Key.Watch) + u.Key.MeetingID
 		if u.Delete {
@@ -128,8 +90,8 @@ func (s *Store) commitUnitsOf(updates []store.Update, last uint64) ([]unit, []ui
 		}
 		for _, e := range u.Events {
 			for _, n := range e.Notifiers {
-				last++
-				d := store.Delivery{ID: last, Notifier: n, Meeting: u.Key, EventID: e.ID, EventType: e.Type,
+				m.NextID++
+				d := store.Delivery{ID: m.NextID, Notifier: n, Meeting: u.Key, EventID: e.ID, EventType: e.Type,
 					CreatedAt: e.CreatedAt, Body: e.Body}
 				v, err := store.EncodeRecord(d)
 				if err != nil {
@@ -139,8 +101,20 @@ func (s *Store) commitUnitsOf(updates []store.Update, last uint64) ([]unit, []ui
 					clientv3.OpPut(s.outboxKey(n, d.ID), string(v)),
 					clientv3.OpPut(s.idKey(d.ID), n))
 			}
+			m.HistorySeq++
+			hk := store.HistoryKey(e.CreatedAt, m.HistorySeq)
+			v, err := store.EncodeHistory(u.Key, e)
+			if err != nil {
+				return nil, nil, err
+			}
+			cursor := hex.EncodeToString(hk)
+			units[i].ops = append(units[i].ops,
+				clientv3.OpPut(s.historyKey(cursor), string(v)),
+				clientv3.OpPut(s.historyIDKey(e.ID), cursor))
+			m.HistoryEvents++
+			m.HistoryBytes += int64(len(hk) + len(v))
 		}
-		lastIDs[i] = last
+		metas[i] = m
 	}
-	return units, lastIDs, nil
+	return units, metas, nil
 }

@@ -14,7 +14,7 @@
 // transaction is refused with ha.ErrTooLarge before anything is written.
 //
 // Delivery IDs come from a counter key that every Commit transaction
-// compares and advances, so they are unique and ascend in commit order
+// compares and advances (meta.go), so they are unique and ascend in commit order
 // across leaders. A Commit whose outcome is unknown (etcd did not answer)
 // is not retried here: the poller compares its next observation with the
 // snapshot that is stored, so a transaction that was applied implies no
@@ -23,11 +23,14 @@
 //
 // The layout under the prefix P is:
 //
-//	P + "next_id"                            → the last delivery ID issued, decimal
+//	P + "meta"                               → the counters (meta.go), JSON
 //	P + "snapshots/" + watch \x00 meeting     → snapshot bytes
 //	P + "outbox/" + notifier \x00 id          → record (id: 16 hex digits)
 //	P + "ids/" + id                           → notifier (the outbox by ID)
 //	P + "dead/" + id                          → record
+//	P + "history/" + cursor                   → history record (cursor: 32 hex digits)
+//	P + "history_ids/" + event id             → the event's cursor
+//	P + "silences/" + id                      → silence, JSON
 //
 // A record is the bytes *store.Store keeps (store.EncodeRecord). Reads need
 // no fence: any node (a follower, a command) can read.
@@ -56,7 +59,10 @@ const pageSize = 500
 
 // Key names under the prefix.
 const (
-	keyNextID    = "next_id"
+	keyMeta      = "meta"
+	dirHistory   = "history/"
+	dirHistIDs   = "history_ids/"
+	dirSilences  = "silences/"
 	dirSnapshots = "snapshots/"
 	dirOutbox    = "outbox/"
 	dirIDs       = "ids/"
@@ -127,7 +133,7 @@ func parseID(s string) (uint64, error) {
 }
 
 // Keys of the layout.
-func (s *Store) nextIDKey() string               { return s.prefix + keyNextID }
+func (s *Store) metaKey() string                 { return s.prefix + keyMeta }
 func (s *Store) snapshotDir(watch string) string { return s.prefix + dirSnapshots + watch + sep }
 func (s *Store) outboxDir(notifier string) string {
 	return s.prefix + dirOutbox + notifier + sep
@@ -137,6 +143,11 @@ func (s *Store) outboxKey(notifier string, id uint64) string {
 }
 func (s *Store) idKey(id uint64) string   { return s.prefix + dirIDs + idText(id) }
 func (s *Store) deadKey(id uint64) string { return s.prefix + dirDead + idText(id) }
+func (s *Store) historyKey(cursor string) string {
+	return s.prefix + dirHistory + cursor
+}
+func (s *Store) historyIDKey(eventID string) string { return s.prefix + dirHistIDs + eventID }
+func (s *Store) silenceKey(id uint64) string        { return s.prefix + dirSilences + idText(id) }
 
 // validNotifier reports why a notifier name cannot be part of a key.
 func validNotifier(n string) error {

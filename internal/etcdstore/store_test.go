@@ -101,10 +101,10 @@ func TestDeposedLeaderWritesNothing(t *testing.T) {
 	next, _ := open(t, cli, prefix)
 
 	writes := map[string]error{
-		"Commit":            old.Commit([]store.Update{update("m2", event("evt_2", 10))}),
-		"MarkDelivered":     old.MarkDelivered("ops", 1),
-		"RecordAttempt":     old.RecordAttempt("ops", 1, 1, time.Now(), "x"),
-		"DeadLetter":        old.DeadLetter("ops", 1, time.Now(), "x"),
+		"Commit":        old.Commit([]store.Update{update("m2", event("evt_2", 10))}),
+		"MarkDelivered": old.MarkDelivered("ops", 1),
+		"RecordAttempt": old.RecordAttempt("ops", 1, 1, time.Now(), "x"),
+		"DeadLetter":    old.DeadLetter("ops", 1, time.Now(), "x"),
 	}
 	_, writes["DeadLetterAll"] = old.DeadLetterAll("ops", time.Now(), "gone")
 	for name, err := range writes {

@@ -60,3 +60,32 @@ func Requeued(d Delivery, at time.Time) Delivery {
 func DiedBefore(d Delivery, cutoff time.Time) bool {
 	return diedBefore(header{DeadAt: d.DeadAt}, cutoff)
 }
+
+// EncodeHistory returns the stored form of the history record of e, an
+// event about the meeting of key, as Commit writes it.
+func EncodeHistory(key SnapshotKey, e NewEvent) ([]byte, error) {
+	return encodeHistory(historyHeader{
+		EventID: e.ID, Type: e.Type, Watch: key.Watch, MeetingID: key.MeetingID,
+		CreatedAt: e.CreatedAt.UTC(), Notifiers: e.Notifiers, Silenced: e.Silenced,
+	}, e.Body)
+}
+
+// DecodeHistory parses the history record v of the 16-byte history key k;
+// with body false it leaves the body out.
+func DecodeHistory(k, v []byte, body bool) (HistoryEvent, error) { return decodeHistory(k, v, body) }
+
+// HistoryKey returns the 16-byte history key of an event created at t with
+// sequence seq; its hex form is the event's Cursor.
+func HistoryKey(t time.Time, seq uint64) []byte { return historyKey(t, seq) }
+
+// HistoryKeyAfter returns the smallest history key above k, or nil.
+func HistoryKeyAfter(k []byte) []byte { return nextKey(k) }
+
+// HistoryKeyTime returns the creation time a history key starts with.
+func HistoryKeyTime(k []byte) time.Time { return historyKeyTime(k) }
+
+// Selects reports whether q's filters (watch, meeting, type) keep e.
+func (q HistoryQuery) Selects(e HistoryEvent) bool { return q.selects(e) }
+
+// Validate reports why s cannot be stored, or nil.
+func (s Silence) Validate() error { return s.validate() }
