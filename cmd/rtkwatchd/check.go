@@ -21,7 +21,7 @@ import (
 func cmdCheck(ctx context.Context, env *environment, args []string) error {
 	fs := newFlags("check", env.stderr)
 	path := configFlag(fs, env.getenv)
-	online := fs.Bool("online", false, "also ask the API whether each meeting exists (one request per meeting, within api.requests_per_5m)")
+	online := fs.Bool("online", false, "also ask the API whether each meeting exists (one request per meeting, within api.requests_per_5m), and with ha connect to etcd")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -62,6 +62,11 @@ func cmdCheck(ctx context.Context, env *environment, args []string) error {
 	if n := plan.Check.Meetings; n > 0 && !*online {
 		fmt.Fprintf(env.stdout, "\nmeetings (%d) not asked of the API: `rtkwatchd check --online` asks whether each exists (%s); `run` asks at start\n", n, plural(plan.Check.Requests, "request"))
 	}
+	if *online && cfg.HA != nil {
+		if err := checkEtcd(ctx, env.stdout, cfg.HA.Etcd); err != nil {
+			return err
+		}
+	}
 	if *online && plan.Check.Meetings > 0 {
 		return checkOnline(ctx, env.stdout, cfg, plan.Check.Meetings)
 	}
@@ -86,7 +91,12 @@ func printPlan(w io.Writer, cfg *config.Config, plan poller.Plan) {
 		fmt.Fprintf(tw, "check\t%s%s once at start (a reload asks only new meetings) to check that the %d meetings exist, from requests the polls leave spare\n",
 			plural(c.Requests, "request"), most, c.Meetings)
 	}
-	fmt.Fprintf(tw, "store\t%s\n", cfg.Store.Path)
+	if cfg.HA != nil {
+		e := cfg.HA.Etcd
+		fmt.Fprintf(tw, "store\tetcd %s\tprefix %s\tlease %s\n", strings.Join(e.Endpoints, ","), e.Prefix, shortDuration(e.LeaseTTL))
+	} else {
+		fmt.Fprintf(tw, "store\t%s\n", cfg.Store.Path)
+	}
 	fmt.Fprintf(tw, "history\t%s, at most %d events or %d MiB (the oldest go first)\n",
 		shortDuration(cfg.Store.History), cfg.Store.HistoryMaxEvents, cfg.Store.HistoryMaxMB)
 	admin := cfg.Admin.Listen

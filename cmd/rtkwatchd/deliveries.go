@@ -61,9 +61,10 @@ func cmdDeliveries(ctx context.Context, env *environment, args []string) error {
 		return listDeliveries(ctx, env, cfg, configArg, *failed, *after, *limit, flagSet(fset, "limit"))
 	}
 	var n int
-	st, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: storeLockTimeout})
+	st, err := openForRetry(cfg)
 	if err != nil {
-		// The daemon holds the store: ask it instead.
+		// The daemon holds the store, or (under ha) the leader writes:
+		// ask the daemon instead.
 		ac, err := daemonAdmin(cfg, err)
 		if err != nil {
 			return err

@@ -27,8 +27,23 @@ const listPage = admin.MaxPage
 // keeps no lock.
 func listDeliveries(ctx context.Context, env *environment, cfg *config.Config, configArg string, failed bool, after uint64, limit int, limitSet bool) error {
 	var read func(after uint64, n int) ([]store.Delivery, error)
-	st, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: storeLockTimeout, ReadOnly: true})
-	if err == nil {
+	var st *store.Store
+	var openErr error
+	if cfg.HA == nil {
+		st, openErr = store.Open(cfg.Store.Path, store.Options{LockTimeout: storeLockTimeout, ReadOnly: true})
+	}
+	if cfg.HA != nil {
+		// The state is in etcd, which any node reads.
+		es, done, err := etcdReader(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer done()
+		read = es.OutboxAfter
+		if failed {
+			read = es.DeadLettersAfter
+		}
+	} else if openErr == nil {
 		defer st.Close() // on errors; it is closed before printing
 		read = st.OutboxAfter
 		if failed {
@@ -36,7 +51,7 @@ func listDeliveries(ctx context.Context, env *environment, cfg *config.Config, c
 		}
 	} else {
 		// The daemon holds the store: ask it instead.
-		ac, err := daemonAdmin(cfg, err)
+		ac, err := daemonAdmin(cfg, openErr)
 		if err != nil {
 			return err
 		}

@@ -35,6 +35,9 @@ func cmdOnce(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.HA != nil {
+		return usageError(errOnceUnderHA)
+	}
 	notifiers, clients, err := loadNotifiers(*path, cfg)
 	if err != nil {
 		return err

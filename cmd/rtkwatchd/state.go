@@ -96,6 +96,14 @@ func readSnapshots(ctx context.Context, cfg *config.Config, meeting string) ([]d
 		snaps = append(snaps, s)
 		return nil
 	}
+	if cfg.HA != nil {
+		es, done, err := etcdReader(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		defer done()
+		return snaps, es.ForEachSnapshot(collect)
+	}
 	st, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: storeLockTimeout, ReadOnly: true})
 	if err != nil {
 		// The daemon holds the store: ask it instead.
