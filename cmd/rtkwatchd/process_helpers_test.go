@@ -301,6 +301,7 @@ type procConfig struct {
 	LogLevel        string // default info
 	DeliveryTimeout string // default 5s
 	Watches         []procWatch
+	Extra           string // appended as is, such as an ha section
 }
 
 // yaml renders c.
@@ -337,6 +338,7 @@ func (c procConfig) yaml() string {
 			fmt.Fprintf(&b, "    thresholds: {participants: [%s], hysteresis: 0}\n", strings.Join(s, ", "))
 		}
 	}
+	b.WriteString(c.Extra)
 	return b.String()
 }
 
