@@ -33,21 +33,10 @@ func (s *Store) DeadLetterAll(notifier string, at time.Time, reason string) (int
 		return 0, fmt.Errorf("dead-letter outbox of %s: time is zero", notifier)
 	}
 	var recs []stored
-	dir := s.outboxDir(notifier)
-	var perr error
-	err := s.rangeAll(dir, prefixEnd(dir), nil, func(kv *mvccpb.KeyValue) bool {
-		k, v := kv.Key, kv.Value
-		id, err := parseID(string(k[len(dir):]))
-		if err != nil {
-			perr = err
-			return false
-		}
-		recs = append(recs, stored{d: store.DecodeRecord(notifier, id, v)})
+	err := s.rangeIDs(s.outboxDir(notifier), 0, func(id uint64, kv *mvccpb.KeyValue) bool {
+		recs = append(recs, stored{d: store.DecodeRecord(notifier, id, kv.Value)})
 		return true
 	})
-	if err == nil {
-		err = perr
-	}
 	if err != nil {
 		return 0, fmt.Errorf("dead-letter outbox of %s: %w", notifier, err)
 	}
@@ -89,21 +78,9 @@ func (s *Store) DeadLettersAfter(afterID uint64, limit int) ([]store.Delivery, e
 // deadAfter calls fn for each dead letter above afterID, ascending ID,
 // until fn returns false.
 func (s *Store) deadAfter(afterID uint64, fn func(stored) bool) error {
-	dir := s.prefix + dirDead
-	var perr error
-	err := s.rangeAll(dir+idText(afterID+1), prefixEnd(dir), nil, func(kv *mvccpb.KeyValue) bool {
-		k, v := kv.Key, kv.Value
-		id, err := parseID(string(k[len(dir):]))
-		if err != nil {
-			perr = err
-			return false
-		}
-		return fn(stored{d: store.DecodeRecord("", id, v), rev: kv.ModRevision})
+	return s.rangeIDs(s.prefix+dirDead, afterID, func(id uint64, kv *mvccpb.KeyValue) bool {
+		return fn(stored{d: store.DecodeRecord("", id, kv.Value), rev: kv.ModRevision})
 	})
-	if err == nil {
-		err = perr
-	}
-	return err
 }
 
 // DeadLetterCount returns how many dead letters there are, counted by etcd
@@ -155,7 +132,7 @@ func (s *Store) requeueRecords(ids []uint64) ([]stored, error) {
 	var out []stored
 	if len(ids) == 0 {
 		err := s.deadAfter(0, func(r stored) bool {
-			if r.d.Undecodable == "" && !r.d.Quarantined {
+			if store.RequeueRefusal(r.d) == "" {
 				out = append(out, r)
 			}
 			return true
@@ -178,14 +155,11 @@ func (s *Store) requeueRecords(ids []uint64) ([]stored, error) {
 			continue
 		}
 		d := store.DecodeRecord("", id, resp.Kvs[0].Value)
-		switch {
-		case d.Undecodable != "":
-			missing = append(missing, fmt.Sprintf("%d (its record does not decode)", id))
-		case d.Quarantined:
-			missing = append(missing, fmt.Sprintf("%d (quarantined: its record did not decode)", id))
-		default:
-			out = append(out, stored{d: d, rev: resp.Kvs[0].ModRevision})
+		if why := store.RequeueRefusal(d); why != "" {
+			missing = append(missing, fmt.Sprintf("%d (%s)", id, why))
+			continue
 		}
+		out = append(out, stored{d: d, rev: resp.Kvs[0].ModRevision})
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%s: %w", strings.Join(missing, ", "), store.ErrNotFound)

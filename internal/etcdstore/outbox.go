@@ -20,22 +20,11 @@ func (s *Store) PendingAfter(notifier string, afterID uint64, limit int) ([]stor
 	if afterID == math.MaxUint64 {
 		return nil, nil
 	}
-	dir := s.outboxDir(notifier)
 	var out []store.Delivery
-	var perr error
-	err := s.rangeAll(dir+idText(afterID+1), prefixEnd(dir), nil, func(kv *mvccpb.KeyValue) bool {
-		k, v := kv.Key, kv.Value
-		id, err := parseID(string(k[len(dir):]))
-		if err != nil {
-			perr = err
-			return false
-		}
-		out = append(out, store.DecodeRecord(notifier, id, v))
+	err := s.rangeIDs(s.outboxDir(notifier), afterID, func(id uint64, kv *mvccpb.KeyValue) bool {
+		out = append(out, store.DecodeRecord(notifier, id, kv.Value))
 		return limit <= 0 || len(out) < limit
 	})
-	if err == nil {
-		err = perr
-	}
 	if err != nil {
 		return nil, fmt.Errorf("read outbox of %s: %w", notifier, err)
 	}
@@ -48,26 +37,15 @@ func (s *Store) OutboxAfter(afterID uint64, limit int) ([]store.Delivery, error)
 	if afterID == math.MaxUint64 {
 		return nil, nil
 	}
-	dir := s.prefix + dirIDs
 	type ref struct {
 		id       uint64
 		notifier string
 	}
 	var refs []ref
-	var perr error
-	err := s.rangeAll(dir+idText(afterID+1), prefixEnd(dir), nil, func(kv *mvccpb.KeyValue) bool {
-		k, v := kv.Key, kv.Value
-		id, err := parseID(string(k[len(dir):]))
-		if err != nil {
-			perr = err
-			return false
-		}
-		refs = append(refs, ref{id, string(v)})
+	err := s.rangeIDs(s.prefix+dirIDs, afterID, func(id uint64, kv *mvccpb.KeyValue) bool {
+		refs = append(refs, ref{id, string(kv.Value)})
 		return limit <= 0 || len(refs) < limit
 	})
-	if err == nil {
-		err = perr
-	}
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
 	}

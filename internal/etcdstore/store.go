@@ -195,3 +195,22 @@ func (s *Store) rangeAll(from, end string, opts []clientv3.OpOption, fn func(kv 
 
 // prefixEnd is the end of the range of keys that start with p.
 func prefixEnd(p string) string { return clientv3.GetPrefixRangeEnd(p) }
+
+// rangeIDs calls fn for every key under dir whose last part is a delivery
+// ID above afterID, ascending ID, until fn returns false. A key that is not
+// an ID is an error.
+func (s *Store) rangeIDs(dir string, afterID uint64, fn func(id uint64, kv *mvccpb.KeyValue) bool) error {
+	var perr error
+	err := s.rangeAll(dir+idText(afterID+1), prefixEnd(dir), nil, func(kv *mvccpb.KeyValue) bool {
+		id, err := parseID(string(kv.Key[len(dir):]))
+		if err != nil {
+			perr = err
+			return false
+		}
+		return fn(id, kv)
+	})
+	if err != nil {
+		return err
+	}
+	return perr
+}

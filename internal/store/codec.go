@@ -89,3 +89,15 @@ func (q HistoryQuery) Selects(e HistoryEvent) bool { return q.selects(e) }
 
 // Validate reports why s cannot be stored, or nil.
 func (s Silence) Validate() error { return s.validate() }
+
+// RequeueRefusal says why the dead letter d can never be requeued (its
+// record does not decode, or it was quarantined), or "" when it can.
+func RequeueRefusal(d Delivery) string {
+	switch {
+	case d.Undecodable != "":
+		return "its record does not decode"
+	case d.Quarantined:
+		return "quarantined: its record did not decode"
+	}
+	return ""
+}

@@ -168,7 +168,7 @@ func requeueIDs(dead *bolt.Bucket, ids []uint64) ([]uint64, error) {
 	if len(ids) == 0 {
 		err := dead.ForEach(func(k, v []byte) error {
 			d, err := decodeStored("", k, v)
-			if err == nil && d.Undecodable == "" && !d.Quarantined {
+			if err == nil && RequeueRefusal(d) == "" {
 				out = append(out, d.ID)
 			}
 			return err
@@ -185,15 +185,11 @@ func requeueIDs(dead *bolt.Bucket, ids []uint64) ([]uint64, error) {
 			missing = append(missing, strconv.FormatUint(id, 10))
 			continue
 		}
-		d, err := decodeDelivery(id, v)
-		switch {
-		case err != nil:
-			missing = append(missing, fmt.Sprintf("%d (its record does not decode)", id))
-		case d.Quarantined:
-			missing = append(missing, fmt.Sprintf("%d (quarantined: its record did not decode)", id))
-		default:
-			out = append(out, id)
+		if why := RequeueRefusal(DecodeRecord("", id, v)); why != "" {
+			missing = append(missing, fmt.Sprintf("%d (%s)", id, why))
+			continue
 		}
+		out = append(out, id)
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%s: %w", strings.Join(missing, ", "), ErrNotFound)
