@@ -59,18 +59,31 @@ func (d *daemon) runHA(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return fmt.Errorf("ha: %w", err)
 	}
+	// The elector runs until the daemon stops; if it ends first (the
+	// client closed, or a term could not run its config), so does the
+	// daemon, with its error, rather than wait for ever as a follower.
 	ectx, stopElector := context.WithCancel(context.Background())
 	defer stopElector()
+	sctx, stopServing := context.WithCancelCause(ctx)
+	defer stopServing(nil)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if err := elector.Run(ectx, func(lctx context.Context, f ha.Fence) error { return d.lead(lctx, cli, f) }); err != nil {
-			d.log.Error().Err(err).Msg("etcd election stopped")
+		err := elector.Run(ectx, func(lctx context.Context, f ha.Fence) error { return d.lead(lctx, cli, f) })
+		if ectx.Err() == nil {
+			if err == nil {
+				err = errors.New("the election ended")
+			}
+			stopServing(fmt.Errorf("ha: %w", err))
 		}
 	})
-	return d.serve(ctx, cfg, func() {
+	err = d.serve(sctx, cfg, func() {
 		stopElector()
 		wg.Wait()
 	})
+	if err == nil && ctx.Err() == nil {
+		err = context.Cause(sctx)
+	}
+	return err
 }
 
 // lead runs one term: a generation of the config in force on a store
@@ -91,8 +104,7 @@ func (d *daemon) lead(ctx context.Context, cli *clientv3.Client, f ha.Fence) err
 	}
 	if err != nil {
 		d.runMu.Unlock()
-		d.log.Error().Err(err).Msg("ha: cannot run the config while leading; resigning")
-		return nil
+		return fmt.Errorf("run the config while leading: %w", err)
 	}
 	d.prune(gen)
 	d.start(gen)
