@@ -212,6 +212,16 @@ func TestProcessHAFailover(t *testing.T) {
 	if states[0] != states[1] || !strings.Contains(states[0], "m1") {
 		t.Errorf("state differs between the nodes, or lacks m1:\n%s\n---\n%s", states[0], states[1])
 	}
+
+	// Only the leader writes: a retry asks the node's own daemon, which
+	// requeues only while it leads.
+	l := r.leader(10 * time.Second)
+	if _, errOut, code := runBinary(t, r.bin, childEnv(), 20*time.Second, "deliveries", "retry", "--all", "--config", r.other(l).path); code == 0 || !strings.Contains(errOut, "does not lead") {
+		t.Errorf("deliveries retry on the follower: exit %d, %q; want a refusal saying it does not lead", code, errOut)
+	}
+	if out, errOut, code := runBinary(t, r.bin, childEnv(), 20*time.Second, "deliveries", "retry", "--all", "--config", l.path); code != 0 || !strings.Contains(out, "queued 0") {
+		t.Errorf("deliveries retry on the leader: exit %d, %q %q; want 0 queued", code, out, errOut)
+	}
 }
 
 // TestProcessHAPartition cuts the leader off from etcd: it stops leading
