@@ -217,3 +217,76 @@ func TestRepeatedKeyInBatch(t *testing.T) {
 		t.Errorf("snapshot %q, outbox %+v; want the second snapshot and both events in order", snap, out)
 	}
 }
+
+// TestPagedReads: listings longer than one range request (pageSize) read
+// every key once, in order.
+func TestPagedReads(t *testing.T) {
+	cli := connect(t)
+	s, _ := open(t, cli, freshPrefix())
+	n := 2*pageSize + 7
+	var batch []store.Update
+	for i := range n {
+		batch = append(batch, update(fmt.Sprintf("m%04d", i), event(fmt.Sprint("evt_", i), 10)))
+	}
+	if err := s.Commit(batch); err != nil {
+		t.Fatal(err)
+	}
+	snaps, err := s.Snapshots("w")
+	if err != nil || len(snaps) != n {
+		t.Fatalf("Snapshots: %d, %v; want %d", len(snaps), err, n)
+	}
+	var keys []string
+	err = s.ForEachSnapshot(func(k store.SnapshotKey, _ []byte) error {
+		keys = append(keys, k.MeetingID)
+		return nil
+	})
+	if err != nil || len(keys) != n || keys[0] != "m0000" || keys[n-1] != fmt.Sprintf("m%04d", n-1) {
+		t.Errorf("ForEachSnapshot: %d keys, %v; want %d in order", len(keys), err, n)
+	}
+	out, err := s.PendingAfter("ops", 0, 0)
+	if err != nil || len(out) != n || out[n-1].ID != uint64(n) {
+		t.Errorf("PendingAfter: %d deliveries, %v; want %d, the last with ID %d", len(out), err, n, n)
+	}
+	depth, _ := s.OutboxDepth()
+	if depth["ops"] != n {
+		t.Errorf("OutboxDepth = %v, want ops: %d", depth, n)
+	}
+}
+
+// TestConcurrentCommitsTakeDistinctIDs: commits made at once (the cycles
+// of several watches) take distinct IDs, with no gap.
+func TestConcurrentCommitsTakeDistinctIDs(t *testing.T) {
+	cli := connect(t)
+	s, _ := open(t, cli, freshPrefix())
+	const writers, each = 8, 5
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			var err error
+			for i := range each {
+				m := fmt.Sprintf("w%d-%d", w, i)
+				if err == nil {
+					err = s.Commit([]store.Update{update(m, event("evt_"+m, 10))})
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := s.OutboxAfter(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range out {
+		if d.ID != uint64(i+1) {
+			t.Fatalf("delivery %d has ID %d, want %d: IDs %v", i, d.ID, i+1, idsOf(out))
+		}
+	}
+	if len(out) != writers*each {
+		t.Errorf("%d deliveries, want %d", len(out), writers*each)
+	}
+}
