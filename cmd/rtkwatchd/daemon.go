@@ -94,6 +94,9 @@ type generation struct {
 	cfg     *config.Config
 	poller  *poller.Poller
 	st      stateStore // the store it polls into and delivers from
+	// term, under ha, is the leadership it runs in: done once the term
+	// ended. Nil without ha.
+	term context.Context
 	sched   *poller.Scheduler
 	worker  *notify.Worker
 	clients []idleCloser // closed by stop, once nothing of gen runs

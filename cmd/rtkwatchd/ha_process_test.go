@@ -53,15 +53,22 @@ func newHARig(t *testing.T) *haRig {
 	for _, name := range []string{"a", "b"} {
 		n := &haNode{name: name, path: filepath.Join(r.dir, name+".yaml"), admin: freeLoopbackAddr(t)}
 		n.proxy = etcdtest.NewProxy(t, strings.TrimPrefix(srv.Endpoint, "http://"))
-		cfg := r.cfg
-		cfg.Admin = n.admin
-		cfg.StorePath = filepath.Join(r.dir, name+".db") // unused under ha
-		cfg.Extra = fmt.Sprintf("ha:\n  etcd:\n    endpoints: [http://%s]\n    prefix: /rtkwatchd/test/\n    lease_ttl: %s\n    dial_timeout: 5s\n",
-			n.proxy.Addr, haLeaseTTL)
-		cfg.write(t, n.path)
 		r.nodes = append(r.nodes, n)
+		r.writeConfig(n, r.cfg.Watches)
 	}
 	return r
+}
+
+// writeConfig writes n's config file with watches.
+func (r *haRig) writeConfig(n *haNode, watches []procWatch) {
+	r.t.Helper()
+	cfg := r.cfg
+	cfg.Admin = n.admin
+	cfg.StorePath = filepath.Join(r.dir, n.name+".db") // unused under ha
+	cfg.Watches = watches
+	cfg.Extra = fmt.Sprintf("ha:\n  etcd:\n    endpoints: [http://%s]\n    prefix: /rtkwatchd/test/\n    lease_ttl: %s\n    dial_timeout: 5s\n",
+		n.proxy.Addr, haLeaseTTL)
+	cfg.write(r.t, n.path)
 }
 
 // start runs node n.
@@ -270,6 +277,33 @@ func TestProcessHAPartition(t *testing.T) {
 	if n := len(idTypes(all)); n != len(want) {
 		t.Errorf("%d distinct event ids at the receiver, want %d", n, len(want))
 	}
+}
+
+// TestProcessHAReload reloads a follower with a config that adds a watch:
+// it runs nothing until it leads, and then the new watch.
+func TestProcessHAReload(t *testing.T) {
+	t.Parallel()
+	r := newHARig(t)
+	a, b := r.nodes[0], r.nodes[1]
+	r.start(a)
+	if l := r.leader(15 * time.Second); l != a {
+		t.Fatalf("leader %s, want a", l.name)
+	}
+	r.start(b)
+	waitReady(t, b.admin)
+	r.writeConfig(b, append(r.cfg.Watches, procWatch{Name: "extra", Meetings: []string{"m2"}}))
+	b.proc.signal(syscall.SIGHUP)
+	pollUntil(t, 10*time.Second, "the follower's reload", func() bool {
+		return len(b.proc.logged("config reloaded; it runs when this node leads")) > 0
+	})
+	if n := r.polls("m2"); n != 0 {
+		t.Fatalf("m2 polled %d times while its node follows", n)
+	}
+	a.proc.signal(syscall.SIGKILL)
+	if l := r.leader(haLeaseTTL + 10*time.Second); l != b {
+		t.Fatalf("leader after the kill: %s, want b", l.name)
+	}
+	r.waitPolls(2, "m1", "m2")
 }
 
 // summary is the min, median and max of ds.

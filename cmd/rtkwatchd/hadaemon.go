@@ -106,6 +106,7 @@ func (d *daemon) lead(ctx context.Context, cli *clientv3.Client, f ha.Fence) err
 		d.runMu.Unlock()
 		return fmt.Errorf("run the config while leading: %w", err)
 	}
+	gen.term = ctx
 	d.prune(gen)
 	d.start(gen)
 	d.runMu.Unlock()
@@ -118,7 +119,9 @@ func (d *daemon) lead(ctx context.Context, cli *clientv3.Client, f ha.Fence) err
 	d.gen = nil
 	d.mu.Unlock()
 	d.log.Warn().AnErr("cause", context.Cause(ctx)).Msg("ha: the term ended; stopping polls and deliveries now")
-	d.stopNow(gen)
+	if gen != nil { // nil when a reload saw the term end first
+		d.stopNow(gen)
+	}
 	return nil
 }
 

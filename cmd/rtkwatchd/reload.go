@@ -52,6 +52,19 @@ func (d *daemon) reloadConfig() {
 		return
 	}
 	d.stop(old, d.opts.hard)
+	if old.term != nil {
+		gen.term = old.term
+		if old.term.Err() != nil {
+			// The term ended while the old generation drained: the next
+			// term runs cfg; this one starts nothing more.
+			d.mu.Lock()
+			d.gen, d.cfg = nil, cfg
+			d.mu.Unlock()
+			closeIdle(gen.clients)
+			d.log.Info().Msg("config reloaded; it runs when this node leads again")
+			return
+		}
+	}
 	d.prune(gen)
 	d.forgetMetrics(old.cfg, cfg)
 	setLimits(d.budget, cfg)
