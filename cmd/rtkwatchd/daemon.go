@@ -91,12 +91,12 @@ type stateStore interface {
 // generation is what one config runs: its schedules and its delivery
 // worker, and the HTTP clients they alone use.
 type generation struct {
-	cfg     *config.Config
-	poller  *poller.Poller
-	st      stateStore // the store it polls into and delivers from
+	cfg    *config.Config
+	poller *poller.Poller
+	st     stateStore // the store it polls into and delivers from
 	// term, under ha, is the leadership it runs in: done once the term
 	// ended. Nil without ha.
-	term context.Context
+	term    context.Context
 	sched   *poller.Scheduler
 	worker  *notify.Worker
 	clients []idleCloser // closed by stop, once nothing of gen runs
