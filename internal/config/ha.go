@@ -74,6 +74,11 @@ func (h *HA) haDefaults(written func(path string) bool) {
 // ha checks the ha section.
 func (v *validator) ha(h *HA) {
 	if h == nil {
+		// "ha:" with nothing under it decodes as no ha at all: a node
+		// meant to share etcd would run alone on its own file.
+		if _, written := v.src.lineOf("ha"); written {
+			v.add("ha", "empty: set ha.etcd, or remove ha to run on one machine")
+		}
 		return
 	}
 	e := &h.Etcd

@@ -86,7 +86,7 @@ func Load(r io.Reader, opts LoadOptions) (*Config, error) {
 	if w.fatal {
 		return nil, w.errs.final()
 	}
-	cfg.HA.haDefaults(func(path string) bool { _, ok := w.src.lines[path]; return ok })
+	cfg.HA.haDefaults(func(path string) bool { _, ok := w.src.lineOf(path); return ok })
 	errs := w.errs
 	for _, e := range validate(&cfg, w.src) {
 		if !overlaps(e.Field, w.errs) {
@@ -238,6 +238,16 @@ func (s *sources) setLine(path string, line int) {
 	if _, ok := s.lines[path]; !ok {
 		s.lines[path] = line
 	}
+}
+
+// lineOf returns the line where the document wrote path, and whether it
+// did.
+func (s *sources) lineOf(path string) (int, bool) {
+	if s == nil {
+		return 0, false
+	}
+	line, ok := s.lines[path]
+	return line, ok
 }
 
 // locate returns the YAML path and line of a Config field path. A field
