@@ -81,3 +81,21 @@ func TestCheckHAOfflineCluster(t *testing.T) {
 	}
 	r.noSecrets(t, haPassword)
 }
+
+// TestCheckHATLS: check --online reaches a cluster that requires client
+// certificates with the files of ha.etcd.tls, and not without them.
+func TestCheckHATLS(t *testing.T) {
+	srv := etcdtest.Start(t, etcdtest.WithTLS())
+	f := srv.TLS
+	path := writeHAConfig(t, srv.Endpoint, fmt.Sprintf("tls: {ca_file: %s, cert_file: %s, key_file: %s}", f.CAFile, f.ClientCertFile, f.ClientKeyFile))
+	r := runCLI(t, secretEnv(), "check", "--online", "--config", path)
+	r.wantCode(t, exitOK)
+	if !strings.Contains(r.stdout, "etcd answers at 1 endpoint(s)") {
+		t.Errorf("check --online over TLS:\n%s", r.stdout)
+	}
+
+	path = writeHAConfig(t, srv.Endpoint, fmt.Sprintf("tls: {ca_file: %s}", f.CAFile))
+	if r := runCLI(t, secretEnv(), "check", "--online", "--config", path); r.code == exitOK {
+		t.Errorf("check --online without a client certificate succeeded:\n%s", r.stdout)
+	}
+}
