@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/etcdtest"
+	"github.com/rtkwatchd/rtkwatchd/internal/ha"
 )
 
 // haCheckConfig is a config with ha on endpoint, logged in with a password
@@ -98,4 +100,38 @@ func TestCheckHATLS(t *testing.T) {
 	if r := runCLI(t, secretEnv(), "check", "--online", "--config", path); r.code == exitOK {
 		t.Errorf("check --online without a client certificate succeeded:\n%s", r.stdout)
 	}
+}
+
+// TestCheckHAAuth: check --online logs in with ha.etcd.username and the
+// password from password_file; a wrong password is refused without being
+// shown.
+func TestCheckHAAuth(t *testing.T) {
+	srv := etcdtest.Start(t)
+	cli, err := ha.Connect(t.Context(), ha.Options{Endpoints: []string{srv.Endpoint}, DialTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	for i, step := range []func() error{
+		func() error { _, err := cli.UserAdd(ctx, "root", haPassword); return err },
+		func() error { _, err := cli.UserGrantRole(ctx, "root", "root"); return err },
+		func() error { _, err := cli.AuthEnable(ctx); return err },
+	} {
+		if err := step(); err != nil {
+			t.Fatalf("enable auth, step %d: %v", i, err)
+		}
+	}
+	cli.Close()
+
+	path := writeHAConfig(t, srv.Endpoint, "username: root\n    password_file: DIR/etcd-password")
+	r := runCLI(t, secretEnv(), "check", "--online", "--config", path)
+	r.wantCode(t, exitOK)
+	r.noSecrets(t, haPassword)
+
+	path = writeHAConfig(t, srv.Endpoint, "username: root\n    password: wrong-pw-Lk2")
+	r = runCLI(t, secretEnv(), "check", "--online", "--config", path)
+	if r.code == exitOK {
+		t.Fatalf("check --online with a wrong password succeeded:\n%s", r.stdout)
+	}
+	r.noSecrets(t, haPassword, "wrong-pw-Lk2")
 }
