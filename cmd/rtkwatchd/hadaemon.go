@@ -109,6 +109,7 @@ func (d *daemon) lead(ctx context.Context, cli *clientv3.Client, f ha.Fence) err
 	gen.term = ctx
 	d.prune(gen)
 	d.start(gen)
+	stopMaintain := d.startMaintain(st) // history and silences, while this term lasts
 	d.runMu.Unlock()
 
 	<-ctx.Done()
@@ -122,6 +123,7 @@ func (d *daemon) lead(ctx context.Context, cli *clientv3.Client, f ha.Fence) err
 	if gen != nil { // nil when a reload saw the term end first
 		d.stopNow(gen)
 	}
+	stopMaintain()
 	return nil
 }
 

@@ -186,18 +186,19 @@ func TestLimits(t *testing.T) {
 	if snap != nil {
 		t.Errorf("snapshot of the batch refused as too large was written: %q", snap)
 	}
-	// One byte under the limit in one meeting fits; the bound is the
-	// estimate of ha.Pack, checked there at its edges.
+	// A meeting's operations: its snapshot, the counters, and per event
+	// (one notifier) the delivery, its index, the history record and its
+	// index. As many events as fit in MaxTxnOps commit; one more does not.
 	var many []store.NewEvent
-	for i := range (ha.MaxTxnOps - 2) / 2 {
+	for i := range (ha.MaxTxnOps - 2) / 4 {
 		many = append(many, event(fmt.Sprint("evt_many", i), 10))
 	}
 	if err := s.Commit([]store.Update{update("many", many...)}); err != nil {
-		t.Errorf("Commit of a meeting with %d events (%d ops with the counter): %v", len(many), 2*len(many)+2, err)
+		t.Errorf("Commit of a meeting with %d events (%d ops): %v", len(many), 4*len(many)+2, err)
 	}
 	many = append(many, event("evt_one_more", 10))
 	if err := s.Commit([]store.Update{update("many2", many...)}); !errors.Is(err, ha.ErrTooLarge) {
-		t.Errorf("Commit of a meeting with %d events (%d ops with the counter): %v, want ErrTooLarge", len(many), 2*len(many)+2, err)
+		t.Errorf("Commit of a meeting with %d events (%d ops): %v, want ErrTooLarge", len(many), 4*len(many)+2, err)
 	}
 }
 
