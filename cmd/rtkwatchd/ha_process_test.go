@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -204,20 +205,33 @@ func TestProcessHAFailover(t *testing.T) {
 		t.Errorf("%d distinct event ids at the receiver, want %d (lost or re-id'd events)", n, len(want))
 	}
 
-	// Either node reads the same state and outbox from etcd.
-	var states []string
+	// Either node reads the same state, history and outbox from etcd.
+	var states, histories []string
 	for _, n := range r.nodes {
 		out, errOut, code := runBinary(t, r.bin, childEnv(), 20*time.Second, "state", "--config", n.path)
 		if code != 0 {
 			t.Fatalf("state on node %s: exit %d: %s", n.name, code, errOut)
 		}
 		states = append(states, out)
+		out, errOut, code = runBinary(t, r.bin, childEnv(), 20*time.Second, "events", "--config", n.path)
+		if code != 0 {
+			t.Fatalf("events on node %s: exit %d: %s", n.name, code, errOut)
+		}
+		histories = append(histories, out)
 		if _, errOut, code := runBinary(t, r.bin, childEnv(), 20*time.Second, "deliveries", "--failed", "--config", n.path); code != 0 {
 			t.Errorf("deliveries on node %s: exit %d: %s", n.name, code, errOut)
 		}
 	}
+	// The leader polls between the two reads: compare all but the time of
+	// the last good poll.
+	for i := range states {
+		states[i] = pollTime.ReplaceAllString(states[i], "<time>")
+	}
 	if states[0] != states[1] || !strings.Contains(states[0], "m1") {
 		t.Errorf("state differs between the nodes, or lacks m1:\n%s\n---\n%s", states[0], states[1])
+	}
+	if histories[0] != histories[1] || strings.Count(histories[0], diff.TypeSessionStarted) != strings.Count(strings.Join(want, " "), diff.TypeSessionStarted) {
+		t.Errorf("events differ between the nodes, or miss some of %v:\n%s\n---\n%s", want, histories[0], histories[1])
 	}
 
 	// Only the leader writes: a retry asks the node's own daemon, which
@@ -305,6 +319,9 @@ func TestProcessHAReload(t *testing.T) {
 	}
 	r.waitPolls(2, "m1", "m2")
 }
+
+// pollTime matches the times in `state`'s output.
+var pollTime = regexp.MustCompile(`\d{4}-\d\d-\d\dT[0-9:.]+Z`)
 
 // summary is the min, median and max of ds.
 func summary(ds []time.Duration) string {

@@ -40,3 +40,24 @@ func openForRetry(cfg *config.Config) (*store.Store, error) {
 	}
 	return store.Open(cfg.Store.Path, store.Options{LockTimeout: storeLockTimeout})
 }
+
+// etcdCLIStore is the state in etcd as a command opens it: reads only.
+type etcdCLIStore struct {
+	*etcdstore.Store
+	done func()
+}
+
+// Close closes the connection to etcd.
+func (s etcdCLIStore) Close() error {
+	s.done()
+	return nil
+}
+
+// openEtcdForCLI opens the state in etcd for a command's reads.
+func openEtcdForCLI(cfg *config.Config) (cliStore, error) {
+	st, done, err := etcdReader(context.Background(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	return etcdCLIStore{Store: st, done: done}, nil
+}

@@ -13,14 +13,36 @@ import (
 // itself when this process can open it, or else, while the daemon holds
 // it, the daemon's admin API. Exactly one of st and ac is set.
 type storeOrDaemon struct {
-	st *store.Store
+	st cliStore
 	ac *admin.Client
 }
 
+// cliStore is what the commands use of a store they open: *store.Store,
+// or under ha, for reading, the state in etcd.
+type cliStore interface {
+	History(q store.HistoryQuery) ([]store.HistoryEvent, error)
+	Replay(notifier string, at time.Time, ids ...string) ([]uint64, error)
+	Silences() ([]store.Silence, error)
+	AddSilence(s store.Silence) (uint64, error)
+	RemoveSilence(id uint64) error
+	Close() error
+}
+
 // openStoreOrDaemon opens cfg's store (read-only when readOnly), or when
-// the daemon holds it, returns a client of the daemon's admin API.
+// the daemon holds it, returns a client of the daemon's admin API. Under
+// ha it reads etcd itself, from any node, and asks this node's daemon to
+// change anything: only the leader writes.
 func openStoreOrDaemon(cfg *config.Config, readOnly bool) (storeOrDaemon, error) {
-	st, err := store.Open(cfg.Store.Path, store.Options{LockTimeout: storeLockTimeout, ReadOnly: readOnly})
+	var st cliStore
+	var err error
+	switch {
+	case cfg.HA != nil && readOnly:
+		st, err = openEtcdForCLI(cfg)
+	case cfg.HA != nil:
+		err = fmt.Errorf("with ha set, only the leader writes: %w", store.ErrLocked)
+	default:
+		st, err = store.Open(cfg.Store.Path, store.Options{LockTimeout: storeLockTimeout, ReadOnly: readOnly})
+	}
 	if err == nil {
 		return storeOrDaemon{st: st}, nil
 	}
