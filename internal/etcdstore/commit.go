@@ -12,12 +12,13 @@ import (
 // Commit writes a batch of updates as *store.Store.Commit does, with one
 // difference that etcd's limits impose: the batch is packed into as few
 // fenced transactions as fit, each holding whole meetings (a meeting's
-// snapshot and every delivery of its events), so a failure part way keeps
+// snapshot, every delivery of its events and their history records), so a
+// failure part way keeps
 // the meetings already written and loses none of their events. It checks
 // every update first and writes nothing if one is invalid, or if one
 // meeting alone is too large for a transaction (ha.ErrTooLarge, naming the
-// meeting). Delivery IDs are taken from the counter in the same
-// transactions, ascending in the order of the batch. A deposed leader gets
+// meeting). Delivery IDs and history sequences are taken from the
+// counters in the same transactions, ascending in the order of the batch. A deposed leader gets
 // ha.ErrFenced and writes nothing.
 func (s *Store) Commit(updates []store.Update) error {
 	if len(updates) == 0 {

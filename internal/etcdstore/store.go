@@ -1,8 +1,8 @@
 // Package etcdstore keeps rtkwatchd's state in etcd instead of a bbolt
 // file, for nodes that run under `ha` (SPEC §11): the same snapshots,
-// outbox and dead letters, with the same contract as *store.Store (the
-// suite in internal/store/storetest runs against both), under one key
-// prefix of the cluster.
+// outbox, dead letters, history and silences, with the same contract as
+// *store.Store (the suite in internal/store/storetest runs against both),
+// under one key prefix of the cluster.
 //
 // Every write is one transaction fenced by the leader's term (ha.Fence): a
 // node that no longer leads writes nothing and gets ha.ErrFenced. A
@@ -13,13 +13,16 @@
 // in part. A meeting whose snapshot and events do not fit in one
 // transaction is refused with ha.ErrTooLarge before anything is written.
 //
-// Delivery IDs come from a counter key that every Commit transaction
-// compares and advances (meta.go), so they are unique and ascend in commit order
-// across leaders. A Commit whose outcome is unknown (etcd did not answer)
-// is not retried here: the poller compares its next observation with the
-// snapshot that is stored, so a transaction that was applied implies no
-// events again, and one that was not is made again with the same event
-// IDs. Nothing is ever queued twice under two delivery IDs.
+// Delivery IDs, history sequences and silence IDs come from one counter
+// key that every transaction issuing them compares and advances (meta.go),
+// so they are unique and ascend in commit order across leaders; the key
+// also counts the history's events and bytes for its bounds.
+//
+// A Commit whose outcome is unknown (etcd did not answer) is not retried
+// here: the poller compares its next observation with the snapshot that
+// is stored, so a transaction that was applied implies no events again,
+// and one that was not is made again with the same event IDs. Nothing is
+// ever queued twice under two delivery IDs.
 //
 // The layout under the prefix P is:
 //
