@@ -17,13 +17,9 @@ import (
 // read them. An ID not in that outbox, or whose record does not decode,
 // gives ErrNotFound.
 func (s *Store) Combine(notifier string, ids []uint64, c store.Combined) (store.Delivery, error) {
-	ids = slices.Clone(ids)
-	slices.Sort(ids)
-	switch {
-	case len(ids) < 2 || len(slices.Compact(slices.Clone(ids))) != len(ids):
-		return store.Delivery{}, fmt.Errorf("combine deliveries %v of %s: want two or more distinct IDs", ids, notifier)
-	case c.EventID == "" || c.EventType == "" || len(c.Body) == 0:
-		return store.Delivery{}, fmt.Errorf("combine deliveries %v of %s: the combined event id, type and body are required", ids, notifier)
+	ids, err := store.CombineIDs(notifier, ids, c)
+	if err != nil {
+		return store.Delivery{}, err
 	}
 	var (
 		first store.Delivery

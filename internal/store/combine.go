@@ -26,16 +26,12 @@ type Combined struct {
 // An ID not in that outbox gives ErrNotFound, as does one whose record
 // does not decode (quarantine it with DeadLetter first).
 func (s *Store) Combine(notifier string, ids []uint64, c Combined) (Delivery, error) {
-	ids = slices.Clone(ids)
-	slices.Sort(ids)
-	switch {
-	case len(ids) < 2 || len(slices.Compact(slices.Clone(ids))) != len(ids):
-		return Delivery{}, fmt.Errorf("combine deliveries %v of %s: want two or more distinct IDs", ids, notifier)
-	case c.EventID == "" || c.EventType == "" || len(c.Body) == 0:
-		return Delivery{}, fmt.Errorf("combine deliveries %v of %s: the combined event id, type and body are required", ids, notifier)
+	ids, err := CombineIDs(notifier, ids, c)
+	if err != nil {
+		return Delivery{}, err
 	}
 	var out Delivery
-	err := s.update(func(q *queue) error {
+	err = s.update(func(q *queue) error {
 		var first Delivery
 		for i, id := range ids {
 			d, err := q.get(notifier, id)
@@ -63,4 +59,18 @@ func (s *Store) Combine(notifier string, ids []uint64, c Combined) (Delivery, er
 		return Delivery{}, fmt.Errorf("combine deliveries %v of %s: %w", ids, notifier, err)
 	}
 	return out, nil
+}
+
+// CombineIDs checks a request to Combine: two or more distinct IDs, and
+// the combined event's id, type and body. It returns the IDs ascending.
+func CombineIDs(notifier string, ids []uint64, c Combined) ([]uint64, error) {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	switch {
+	case len(ids) < 2 || len(slices.Compact(slices.Clone(ids))) != len(ids):
+		return nil, fmt.Errorf("combine deliveries %v of %s: want two or more distinct IDs", ids, notifier)
+	case c.EventID == "" || c.EventType == "" || len(c.Body) == 0:
+		return nil, fmt.Errorf("combine deliveries %v of %s: the combined event id, type and body are required", ids, notifier)
+	}
+	return ids, nil
 }
