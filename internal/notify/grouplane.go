@@ -13,7 +13,8 @@ import (
 // time: a group mixes meetings, so only one order keeps each meeting's.
 // It looks at the first delivery of the outbox:
 //
-//   - waiting for a retry: nothing is due before it; wait for it.
+//   - waiting for a retry: nothing is due before it; wait for it, unless
+//     a recovery drains the backlog (see health).
 //   - a group, or an event already attempted alone: attempt it.
 //   - a fresh event (never attempted, not a group): it and the fresh
 //     events right after it that were queued within l.group.Wait of it,
@@ -36,12 +37,12 @@ func (l *lane) groupPass(ctx context.Context, seen map[uint64]bool, flush bool) 
 	if len(page) == 0 || ctx.Err() != nil || seen[page[0].ID] {
 		return wait, nil
 	}
-	d, now := page[0], l.w.opts.Now()
+	d, now, drain := page[0], l.w.opts.Now(), l.takeDrain()
 	switch {
 	case d.Undecodable != "":
 		l.quarantine(d)
 		return 0, nil
-	case d.NextAttempt.After(now):
+	case d.NextAttempt.After(now) && !(drain && l.drainEarly(d)):
 		return min(wait, d.NextAttempt.Sub(now)), nil
 	case fresh(d):
 		run := l.freshRun(page)
@@ -58,7 +59,7 @@ func (l *lane) groupPass(ctx context.Context, seen map[uint64]bool, flush bool) 
 	if seen != nil {
 		seen[d.ID] = true
 	}
-	l.attempt(d, func() {})
+	l.attempt(d, false, func() {})
 	return 0, nil
 }
 

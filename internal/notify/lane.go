@@ -23,18 +23,37 @@ type lane struct {
 	wake   chan struct{}
 	log    zerolog.Logger
 	broken atomic.Bool // a Broken result has been logged
+	// health tracks the receiver's failures, circuit and drain under Run;
+	// nil under RunOnce, which neither pauses nor drains.
+	health *health
 	// hard ends attempts in flight and store retries; the context of run
 	// only stops new attempts.
 	hard context.Context
 }
 
 // run is the lane's loop: read the due deliveries, attempt them, sleep until
-// the next is due, is committed, or ctx ends.
+// the next is due, is committed, or ctx ends. While the circuit is open it
+// only probes, once every ProbeInterval.
 func (l *lane) run(ctx context.Context) {
 	l.w.opts.Metrics.setBroken(l.name, false)
+	l.w.opts.Metrics.setCircuit(l.name, false)
+	l.health = &health{}
+	l.restore()
 	failures := 0
 	for ctx.Err() == nil {
-		wait, err := l.passOf(ctx, nil, false)
+		var wait time.Duration
+		var err error
+		if open, _ := l.circuit(l.w.opts.Now()); open {
+			if wait = l.probeWait(l.w.opts.Now()); wait == 0 {
+				err = l.probe(ctx)
+				wait = l.w.opts.ProbeInterval
+			}
+		} else {
+			wait, err = l.passOf(ctx, nil, false)
+			if _, until := l.circuit(l.w.opts.Now()); until < wait {
+				wait = until
+			}
+		}
 		if err != nil {
 			failures++
 			d := l.w.storeDelay(failures)
@@ -86,6 +105,7 @@ func (l *lane) pass(ctx context.Context, seen map[uint64]bool) (time.Duration, e
 	// for its retry: their later events wait, so that a receiver gets the
 	// events of one meeting in order. It spans the pages of the pass.
 	held := make(map[string]bool)
+	drain := l.takeDrain()
 	var after uint64
 	for range maxPassPages {
 		page, err := l.w.store.PendingAfter(l.name, after, pendingBatch)
@@ -106,7 +126,7 @@ func (l *lane) pass(ctx context.Context, seen map[uint64]bool) (time.Duration, e
 				continue
 			}
 			now := l.w.opts.Now()
-			if d.NextAttempt.After(now) {
+			if d.NextAttempt.After(now) && !(drain && l.drainEarly(d)) {
 				wait = min(wait, d.NextAttempt.Sub(now))
 				continue
 			}
@@ -119,7 +139,7 @@ func (l *lane) pass(ctx context.Context, seen map[uint64]bool) (time.Duration, e
 			}
 			inFlight.Go(func() {
 				defer func() { <-unsettled }()
-				l.attempt(d, func() { <-sending })
+				l.attempt(d, false, func() { <-sending })
 			})
 		}
 		if len(page) < pendingBatch || started >= l.slots {
@@ -166,11 +186,13 @@ func acquire(ctx context.Context, sem chan<- struct{}) bool {
 
 // attempt makes one attempt at d, calls sent once the receiver has
 // answered (or the attempt failed otherwise), and records the outcome in
-// the outbox, unless l.hard ends first.
-func (l *lane) attempt(d store.Delivery, sent func()) {
+// the outbox, unless l.hard ends first. A probe's failure does not count
+// against MaxAttempts and leaves the delivery's retry as it was.
+func (l *lane) attempt(d store.Delivery, probe bool, sent func()) {
 	o := l.w.opts
 	msg := Message{EventID: d.EventID, EventType: d.EventType, Body: d.Body, Attempt: d.Attempts + 1}
 	actx, cancel := context.WithTimeout(l.hard, o.Timeout)
+	began := o.Now()
 	start := time.Now()
 	res := l.send(actx, d, msg.Attempt)
 	took := time.Since(start)
@@ -183,6 +205,9 @@ func (l *lane) attempt(d store.Delivery, sent func()) {
 		o.Metrics.observe(l.name, OutcomeDelivered, took)
 		log.Debug().Int(logStatus, res.StatusCode).Msg("delivered")
 		l.persist(d.ID, "mark delivered", func() error { return l.w.store.MarkDelivered(l.name, d.ID) })
+		if l.health != nil {
+			l.succeeded(d, began, o.Now())
+		}
 		return
 	}
 	if l.hard.Err() != nil {
@@ -197,18 +222,29 @@ func (l *lane) attempt(d store.Delivery, sent func()) {
 
 	now := o.Now()
 	attempts := d.Attempts + 1
+	if probe {
+		attempts = d.Attempts
+	}
 	lastErr := res.Err.Error()
+	if l.health != nil && res.Retry {
+		l.failed(d, now, lastErr)
+	}
 	var reason string
 	var next time.Time
 	switch {
 	case !res.Retry:
 		reason = "not retryable"
-	case attempts >= o.MaxAttempts:
+	case !probe && attempts >= o.MaxAttempts:
 		reason = fmt.Sprintf("gave up after %d attempts", attempts)
 	case now.Sub(d.QueuedAt()) >= o.MaxAge:
 		reason = fmt.Sprintf("gave up after max age %s", o.MaxAge)
+	case probe:
+		next = d.NextAttempt
 	default:
-		next = now.Add(max(l.w.retryDelay(attempts), res.RetryAfter))
+		next = l.w.retryAt(d.QueuedAt(), now, attempts)
+		if ra := now.Add(res.RetryAfter); ra.After(next) {
+			next = ra
+		}
 		if deadline := d.QueuedAt().Add(o.MaxAge); next.After(deadline) {
 			if now.Add(res.RetryAfter).After(deadline) {
 				reason = fmt.Sprintf("retry-after %s is past max age %s", res.RetryAfter, o.MaxAge)

@@ -20,6 +20,7 @@ type Metrics struct {
 	duration   *prometheus.HistogramVec
 	broken     *prometheus.GaugeVec
 	quarantine *prometheus.CounterVec
+	circuit    *prometheus.GaugeVec
 }
 
 // NewMetrics creates the delivery metrics and registers them with reg
@@ -30,6 +31,7 @@ type Metrics struct {
 //	rtkwatchd_delivery_duration_seconds{notifier}  time of each attempt
 //	rtkwatchd_notifier_broken{notifier}            1 while a notifier is misconfigured
 //	rtkwatchd_deliveries_quarantined_total{notifier}  outbox records that did not decode
+//	rtkwatchd_notifier_circuit_open{notifier}      1 while a failing notifier is paused and probed
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -49,9 +51,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "rtkwatchd_deliveries_quarantined_total",
 			Help: "Outbox records that did not decode and were moved to the dead letters, by notifier.",
 		}, []string{"notifier"}),
+		circuit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "rtkwatchd_notifier_circuit_open",
+			Help: "1 while every delivery to a notifier has failed for delivery.circuit_after and it is paused and probed once a minute.",
+		}, []string{"notifier"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.deliveries, m.duration, m.broken, m.quarantine)
+		reg.MustRegister(m.deliveries, m.duration, m.broken, m.quarantine, m.circuit)
 	}
 	return m
 }
@@ -104,4 +110,17 @@ func (m *Metrics) Forget(notifier string) {
 	m.duration.DeletePartialMatch(l)
 	m.broken.DeletePartialMatch(l)
 	m.quarantine.DeletePartialMatch(l)
+	m.circuit.DeletePartialMatch(l)
+}
+
+// setCircuit records whether notifier's circuit is open.
+func (m *Metrics) setCircuit(notifier string, open bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if open {
+		v = 1
+	}
+	m.circuit.WithLabelValues(notifier).Set(v)
 }

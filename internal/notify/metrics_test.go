@@ -61,6 +61,7 @@ func TestWorkerMetrics(t *testing.T) {
 			`rtkwatchd_deliveries_total{notifier="ops",outcome="retry"}`:     1,
 			`rtkwatchd_delivery_duration_seconds{notifier="ops"}`:            3, // observations
 			`rtkwatchd_notifier_broken{notifier="ops"}`:                      0,
+			`rtkwatchd_notifier_circuit_open{notifier="ops"}`:                0,
 		}
 		if diff := cmp.Diff(want, gather(t, reg)); diff != "" {
 			t.Errorf("metrics (-want +got):\n%s", diff)
@@ -75,6 +76,7 @@ func TestMetricsForget(t *testing.T) {
 		m.observe(n, OutcomeDelivered, time.Millisecond)
 		m.setBroken(n, true)
 		m.quarantined(n)
+		m.setCircuit(n, true)
 	}
 	m.Forget("removed")
 	got := gather(t, reg)

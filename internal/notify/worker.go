@@ -20,6 +20,7 @@ import (
 type Store interface {
 	Outbox
 	Housekeeping
+	Notices
 }
 
 // Outbox is the part of the store that a lane drains, one notifier's
@@ -55,6 +56,7 @@ const (
 	logRetryIn     = "retry_in"
 	logDeadLetters = "dead_letters"
 	logRetention   = "retention"
+	logFailingFor  = "failing_for"
 )
 
 // pendingBatch is how many deliveries a lane reads from the outbox at a
@@ -76,11 +78,13 @@ type WorkerOptions struct {
 	// MaxAge is how long after its event a failing delivery is still
 	// retried (default 24h).
 	MaxAge time.Duration
-	// BaseBackoff and MaxBackoff shape the retry delays: after the n-th
-	// failed attempt, a random delay in [0, min(MaxBackoff,
-	// BaseBackoff·2^(n−1))), but never less than the receiver's Retry-After
-	// (defaults 1s and 10m).
-	BaseBackoff, MaxBackoff time.Duration
+	// BaseBackoff is the delay before the first retry (default 1s). The
+	// delays then grow fourfold until they reach the time left until
+	// MaxAge shared evenly among the retries left, so the retries span
+	// MaxAge and the last attempt falls at MaxAge (see RetrySchedule).
+	// Jitter brings each retry but the last forward by up to a fifth of its
+	// delay, and no retry comes before the receiver's Retry-After.
+	BaseBackoff time.Duration
 	// PollInterval is how often an idle lane rereads the outbox even
 	// without Wake (default 1m).
 	PollInterval time.Duration
@@ -96,6 +100,16 @@ type WorkerOptions struct {
 	// removed when the Worker starts and every RetentionInterval after.
 	// Zero keeps them for ever.
 	DeadLetterRetention time.Duration
+	// CircuitAfter is how long every attempt of a notifier must have failed
+	// before its lane pauses (default 10m): it then probes the notifier
+	// every ProbeInterval (default 1m) with its oldest pending delivery,
+	// and those probes do not count against MaxAttempts. Pausing queues
+	// notifier.failing, and the first success notifier.recovered, for the
+	// other notifiers that Wants says take them.
+	CircuitAfter, ProbeInterval time.Duration
+	// Wants reports whether a notifier takes events of a type (every
+	// notifier takes every type when nil).
+	Wants func(notifier, eventType string) bool
 	// RetentionInterval is how often dead letters past DeadLetterRetention
 	// are removed (default 1h).
 	RetentionInterval time.Duration
@@ -125,14 +139,20 @@ func (o WorkerOptions) withDefaults() WorkerOptions {
 	if o.BaseBackoff <= 0 {
 		o.BaseBackoff = time.Second
 	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 10 * time.Minute
-	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Minute
 	}
 	if o.Parallel <= 0 {
 		o.Parallel = 8
+	}
+	if o.CircuitAfter <= 0 {
+		o.CircuitAfter = 10 * time.Minute
+	}
+	if o.ProbeInterval <= 0 {
+		o.ProbeInterval = time.Minute
+	}
+	if o.Wants == nil {
+		o.Wants = func(string, string) bool { return true }
 	}
 	if o.RetentionInterval <= 0 {
 		o.RetentionInterval = time.Hour
@@ -292,18 +312,6 @@ func (w *Worker) RunOnce(ctx context.Context) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-// retryDelay is the full-jitter backoff after the attempts-th failed
-// attempt.
-func (w *Worker) retryDelay(attempts int) time.Duration {
-	ceiling := w.opts.MaxBackoff
-	if shift := attempts - 1; shift < 62 {
-		if c := w.opts.BaseBackoff << shift; c > 0 && c>>shift == w.opts.BaseBackoff && c < ceiling {
-			ceiling = c
-		}
-	}
-	return time.Duration(w.opts.Rand() * float64(ceiling))
 }
 
 // storeDelay is the pause before the n-th retry of a failing store

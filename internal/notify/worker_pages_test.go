@@ -88,8 +88,9 @@ func TestWorkerLooksPastHeldMeeting(t *testing.T) {
 		sleep     time.Duration
 		want      map[string]int
 	}{
-		// a-000 fails at 0s and 0.5s (full jitter at 0.5: retries after
-		// 0.5s, 1s, …); b-0 goes out at once.
+		// a-000 fails at 0s and 0.9s (jitter at 0.5: retries after 0.9s,
+		// 3.6s, …); b-0 goes out at once. Its attempt began with a-000's, not
+		// after its failure, so it drains nothing.
 		{name: "first fails", sleep: time.Second, want: map[string]int{"a-000": 2, "b-0": 1}},
 		// Nothing is due at first; the lane waits for b-0 (30s), not for
 		// its poll interval (1m) or a-000 (1h).
@@ -110,7 +111,8 @@ func TestWorkerLooksPastHeldMeeting(t *testing.T) {
 					}
 				}
 				if tt.bNext > 0 {
-					if err := st.RecordAttempt(b.Notifier, b.ID, 1, start.Add(tt.bNext), "earlier"); err != nil {
+					// No attempts: a retry's success would drain a-000 at once.
+					if err := st.RecordAttempt(b.Notifier, b.ID, 0, start.Add(tt.bNext), ""); err != nil {
 						t.Fatal(err)
 					}
 				}

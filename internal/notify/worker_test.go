@@ -94,8 +94,8 @@ func TestWorkerRetriesUntilDelivered(t *testing.T) {
 
 		time.Sleep(time.Hour) // the bubble's clock: every retry happens meanwhile
 
-		// Full jitter at 0.5: half of 1s, 2s, 4s.
-		if diff := cmp.Diff([]time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}, log.gaps()); diff != "" {
+		// Jitter at 0.5 takes a tenth off 1s, 4s, 16s.
+		if diff := cmp.Diff([]time.Duration{900 * time.Millisecond, 3600 * time.Millisecond, 14400 * time.Millisecond}, log.gaps()); diff != "" {
 			t.Errorf("gaps between attempts (-want +got):\n%s", diff)
 		}
 		reqs := rc.requests()
@@ -169,7 +169,7 @@ func TestWorkerRetriesHangingReceiver(t *testing.T) {
 	st := openStore(t)
 	commitEvents(t, st, time.Now(), []string{"ops"}, "evt_1")
 	startWorker(t, NewWorker(st, []Notifier{newTestWebhook(t, "ops", rc.srv.URL, nil)},
-		WorkerOptions{Timeout: 100 * time.Millisecond, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
+		WorkerOptions{Timeout: 100 * time.Millisecond, BaseBackoff: time.Millisecond}))
 
 	waitFor(t, "delivery", 10*time.Second, func() bool { return len(pending(t, st, "ops")) == 0 })
 	var ids []string
@@ -194,9 +194,13 @@ func TestWorkerDeadLetters(t *testing.T) {
 			wantErr: "post http://HOST: status 410 Gone"},
 		{name: "400 at once", respond: status(http.StatusBadRequest, "no such event type"), wantRequests: 1,
 			wantErr: "post http://HOST: status 400 Bad Request: no such event type"},
-		{name: "max attempts", respond: status(http.StatusBadGateway, ""), opts: WorkerOptions{MaxAttempts: 3},
-			wantRequests: 3, wantErr: "post http://HOST: status 502 Bad Gateway (gave up after 3 attempts)", wantAge: 1500 * time.Millisecond},
-		// Jittered delays 2s, 4s, then 8s, cut to the max-age deadline: 0, 2, 6, 10.
+		// The first retry after 0.9s (1s less a tenth of jitter), the last
+		// attempt at max age. The circuit stays closed, so nothing probes.
+		{name: "max attempts", respond: status(http.StatusBadGateway, ""), opts: WorkerOptions{MaxAttempts: 3, CircuitAfter: 48 * time.Hour},
+			wantRequests: 3, wantErr: "post http://HOST: status 502 Bad Gateway (gave up after 3 attempts)", wantAge: 24 * time.Hour},
+		// Delays of the 4s base (more than the time left shared among 14
+		// retries) less a tenth of jitter: 0, 3.6, 7.2, then 10.8 cut to the
+		// max-age deadline, 10.
 		{name: "max age", respond: status(http.StatusServiceUnavailable, ""),
 			opts:         WorkerOptions{MaxAge: 10 * time.Second, BaseBackoff: 4 * time.Second},
 			wantRequests: 4, wantErr: "post http://HOST: status 503 Service Unavailable (gave up after max age 10s)", wantAge: 10 * time.Second},
@@ -217,7 +221,7 @@ func TestWorkerDeadLetters(t *testing.T) {
 				opts := tt.opts
 				opts.Rand = half
 				startWorker(t, NewWorker(st, []Notifier{newTestWebhook(t, "ops", rc.srv.URL, bubbleClient())}, opts))
-				time.Sleep(24 * time.Hour)
+				time.Sleep(25 * time.Hour)
 
 				if got := rc.count(); got != tt.wantRequests {
 					t.Errorf("receiver got %d requests, want %d", got, tt.wantRequests)
@@ -339,6 +343,7 @@ func TestWorkerBrokenSlack(t *testing.T) {
 			`rtkwatchd_deliveries_total{notifier="slack",outcome="dead"}`: 3,
 			`rtkwatchd_delivery_duration_seconds{notifier="slack"}`:       3,
 			`rtkwatchd_notifier_broken{notifier="slack"}`:                 1,
+			`rtkwatchd_notifier_circuit_open{notifier="slack"}`:           0,
 		}
 		if diff := cmp.Diff(want, gather(t, reg)); diff != "" {
 			t.Errorf("metrics (-want +got):\n%s", diff)
@@ -347,17 +352,4 @@ func TestWorkerBrokenSlack(t *testing.T) {
 			t.Errorf("logs leak the Slack URL:\n%s", logs.String())
 		}
 	})
-}
-
-func TestRetryDelay(t *testing.T) {
-	w := NewWorker(nil, nil, WorkerOptions{Rand: func() float64 { return 0.999 }})
-	var got []time.Duration
-	for _, n := range []int{1, 2, 3, 10, 11, 64, 1000} {
-		got = append(got, w.retryDelay(n).Round(time.Millisecond))
-	}
-	want := []time.Duration{999 * time.Millisecond, 1998 * time.Millisecond, 3996 * time.Millisecond,
-		511488 * time.Millisecond, 599400 * time.Millisecond, 599400 * time.Millisecond, 599400 * time.Millisecond}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("retry delays (-want +got):\n%s", diff)
-	}
 }
