@@ -75,6 +75,7 @@ type Config struct {
 	Admin     Admin      `yaml:"admin"`
 	Notifiers []Notifier `yaml:"notifiers"`
 	Delivery  Delivery   `yaml:"delivery"`
+	Heartbeat Heartbeat  `yaml:"heartbeat"`
 	Watches   []Watch    `yaml:"watches"`
 	Silences  []Silence  `yaml:"silences"`
 	// Usage are the apps whose minutes are read from their daywise
@@ -144,6 +145,10 @@ type Delivery struct {
 	// DeadLetterRetention is how long a dead letter is kept; older ones are
 	// removed.
 	DeadLetterRetention time.Duration `yaml:"dead_letter_retention"`
+	// CircuitAfter is how long every delivery to a notifier must have
+	// failed before it is paused, probed once a minute, and reported to the
+	// other notifiers with notifier.failing.
+	CircuitAfter time.Duration `yaml:"circuit_after"`
 }
 
 // Watch is a group of meetings of one RealtimeKit app polled on one schedule.
@@ -249,7 +254,9 @@ func Default() Config {
 			MaxAge:      DefaultMaxAge,
 
 			DeadLetterRetention: DefaultDeadLetterRetention,
+			CircuitAfter:        DefaultCircuitAfter,
 		},
-		Metrics: Metrics{MaxSeries: DefaultMaxSeries},
+		Metrics:   Metrics{MaxSeries: DefaultMaxSeries},
+		Heartbeat: defaultHeartbeat(),
 	}
 }

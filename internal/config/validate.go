@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 var (
@@ -110,6 +111,10 @@ func validate(c *Config, src *sources) Errors {
 	if c.Delivery.DeadLetterRetention <= 0 {
 		v.add("delivery.dead_letter_retention", "must be > 0")
 	}
+	if c.Delivery.CircuitAfter < time.Minute {
+		v.add("delivery.circuit_after", "must be >= 1m")
+	}
+	v.heartbeat(c.Heartbeat)
 	v.watches(c)
 	v.silences(c)
 	v.usage(c)
