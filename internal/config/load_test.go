@@ -106,7 +106,7 @@ func TestLoadGood(t *testing.T) {
 		Delivery: Delivery{Timeout: 3 * time.Second, MaxAttempts: 4, MaxAge: 90 * time.Minute, DeadLetterRetention: 48 * time.Hour, CircuitAfter: 5 * time.Minute},
 		Heartbeat: Heartbeat{URL: NewSecret("https://hc-ping.example.com/0f1e2d3c-heartbeat-uuid"), Every: 2 * time.Minute,
 			Method: "HEAD", Timeout: 5 * time.Second},
-		Watches:  []Watch{a, b},
+		Watches: []Watch{a, b},
 		Silences: []Silence{
 			{Name: "nightly", Watches: []string{"a"}, Notifiers: []string{"slack-video"}, Schedule: "30 2 * * *", Duration: time.Hour, Timezone: "Europe/Berlin"},
 			{Name: "sundays", Schedule: "0 0 * * 0", Duration: 24 * time.Hour},
