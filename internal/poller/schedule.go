@@ -39,6 +39,8 @@ type Scheduler struct {
 	opts SchedulerOptions
 	cron *cron.Cron
 	jobs []cron.Job // one per watch, wrapped in its skip-and-recover chain
+	// schedules are the watches' schedules, by name, for Progressed.
+	schedules map[string]cron.Schedule
 
 	ctx    context.Context // cycles run under it; cancelled by Stop
 	cancel context.CancelFunc
@@ -69,6 +71,7 @@ func NewScheduler(p *Poller, watches []Watch, opts SchedulerOptions) (*Scheduler
 		running:   make(map[string]time.Time),
 		lastCycle: make(map[string]time.Time),
 		failed:    make(map[string]error),
+		schedules: make(map[string]cron.Schedule, len(watches)),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for _, w := range watches {
@@ -84,6 +87,7 @@ func NewScheduler(p *Poller, watches []Watch, opts SchedulerOptions) (*Scheduler
 		job := cron.NewChain(cron.SkipIfStillRunning(l), cron.Recover(l)).Then(cron.FuncJob(func() { s.runCycle(w) }))
 		s.cron.Schedule(sched, job)
 		s.jobs = append(s.jobs, job)
+		s.schedules[w.Name] = sched
 	}
 	hb, _ := config.ParseSchedule("@every " + heartbeatEvery.String())
 	s.cron.Schedule(hb, cron.FuncJob(s.beat))
