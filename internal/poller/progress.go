@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Progressed reports whether every watch made progress since since, and
+// Progressed reports whether every watch made progress after since, and
 // names one that did not. A watch made progress when one of its cycles
 // finished (failed or not: an API that answers with errors is watched by
 // watch.failing), when its running cycle heard back from the API or waited
@@ -28,8 +28,8 @@ func (s *Scheduler) Progressed(since time.Time) (bool, string) {
 		last := s.lastCycle[w]
 		start, running := s.running[w]
 		switch {
-		case !last.Before(since):
-		case running && !later(s.p.LastProgress(w), paused).Before(since):
+		case last.After(since):
+		case running && later(s.p.LastProgress(w), paused).After(since):
 		case !running && !last.IsZero() && s.schedules[w].Next(last).After(now):
 		case running:
 			return false, fmt.Sprintf("watch %s: its cycle, running since %s, heard nothing from the API since %s",

@@ -28,10 +28,10 @@ func TestSchedulerProgressed(t *testing.T) {
 		release := api.holdPolls()
 		time.Sleep(30 * time.Second) // fast's cycle at 2m10s hangs
 		synctest.Wait()
-		check(at(2*time.Minute), true, "") // fast's cycle at 2m finished then
-		check(at(2*time.Minute+time.Nanosecond), false,
+		check(at(2*time.Minute-time.Nanosecond), true, "") // fast's cycle at 2m finished then
+		check(at(2*time.Minute), false,
 			"watch fast: its cycle, running since "+at(2*time.Minute+10*time.Second).UTC().Format(time.RFC3339)+
-				", heard nothing from the API since "+at(2*time.Minute+time.Nanosecond).UTC().Format(time.RFC3339))
+				", heard nothing from the API since "+at(2*time.Minute).UTC().Format(time.RFC3339))
 
 		release()
 		synctest.Wait()
@@ -40,7 +40,7 @@ func TestSchedulerProgressed(t *testing.T) {
 		// Stopped, the schedule starts no cycle: fast is overdue at 2m40s.
 		stop(t, s)
 		time.Sleep(10 * time.Second)
-		since := at(2*time.Minute + 31*time.Second)
+		since := at(2*time.Minute + 30*time.Second)
 		check(since, false, "watch fast: no cycle finished since "+since.UTC().Format(time.RFC3339))
 	})
 }
