@@ -106,6 +106,9 @@ func printPlan(w io.Writer, cfg *config.Config, plan poller.Plan) {
 	fmt.Fprintf(tw, "admin\t%s\n", admin)
 	fmt.Fprintf(tw, "delivery\ttimeout %s, at most %d attempts within %s\n",
 		shortDuration(cfg.Delivery.Timeout), cfg.Delivery.MaxAttempts, shortDuration(cfg.Delivery.MaxAge))
+	fmt.Fprintf(tw, "retries\t%s\n", describeRetries(cfg.Delivery))
+	fmt.Fprintf(tw, "circuit\t%s\n", describeCircuit(cfg.Delivery))
+	fmt.Fprintf(tw, "heartbeat\t%s\n", describeHeartbeat(cfg.Heartbeat))
 	tw.Flush()
 
 	fmt.Fprintf(w, "\nnotifiers (%d)\n", len(cfg.Notifiers))

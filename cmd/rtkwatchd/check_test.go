@@ -23,6 +23,9 @@ func TestCheckExampleConfig(t *testing.T) {
 		"store /var/lib/rtkwatchd/state.db\n",
 		"admin 127.0.0.1:9464\n",
 		"delivery timeout 10s, at most 15 attempts within 24h\n",
+		"retries attempts at 0s, 1s, 5s, 21s, 1m25s, 5m41s, 22m45s, 1h31m1s, then every 3h12m43s, the 15th and last at 24h after the event",
+		"circuit a notifier whose deliveries all fail for 10m is paused and probed every minute; the others get notifier.failing\n",
+		"heartbeat disabled\n",
 		"notifiers (2)\n",
 		"  ops webhook https://hooks.example.com/… all events 1 signing secret; headers X-Team\n",
 		"  slack-video slack https://hooks.slack.com/… session.started, session.ended, watch.failing",
@@ -362,7 +365,7 @@ func TestCheckGolden(t *testing.T) {
 	const config = "testdata/check/plan.yaml"
 	r := runCLI(t, secretEnv(), "check", "--config", config)
 	r.wantCode(t, exitOK)
-	r.noSecrets(t, "header-SECRET-value")
+	r.noSecrets(t, "header-SECRET-value", "heartbeat-SECRET-uuid")
 	golden := "testdata/check/plan.golden"
 	if *updateGolden {
 		if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {

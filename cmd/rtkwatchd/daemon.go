@@ -14,6 +14,7 @@ import (
 
 	"github.com/rtkwatchd/rtkwatchd/internal/admin"
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
+	"github.com/rtkwatchd/rtkwatchd/internal/heartbeat"
 	"github.com/rtkwatchd/rtkwatchd/internal/notify"
 	"github.com/rtkwatchd/rtkwatchd/internal/poller"
 	"github.com/rtkwatchd/rtkwatchd/internal/silence"
@@ -60,10 +61,11 @@ type daemon struct {
 	budget *poller.Budget
 	reg    *prometheus.Registry
 
-	pollMetrics   *poller.Metrics
-	notifyMetrics *notify.Metrics
-	known         poller.KnownMeetings  // meetings the API said exist
-	gauges        *poller.MeetingGauges // per-meeting, as metrics.meetings says
+	pollMetrics      *poller.Metrics
+	notifyMetrics    *notify.Metrics
+	heartbeatMetrics *heartbeat.Metrics
+	known            poller.KnownMeetings  // meetings the API said exist
+	gauges           *poller.MeetingGauges // per-meeting, as metrics.meetings says
 
 	// runMu orders reloads and, under ha, the terms that start and stop
 	// generations.
@@ -99,9 +101,13 @@ type generation struct {
 	term    context.Context
 	sched   *poller.Scheduler
 	worker  *notify.Worker
-	clients []idleCloser // closed by stop, once nothing of gen runs
+	beat    *heartbeat.Heartbeat // nil without heartbeat.url
+	clients []idleCloser         // closed by stop, once nothing of gen runs
 	// stopCheck ends the check of gen's meetings and waits for it.
 	stopCheck func()
+
+	stopBeat context.CancelFunc
+	beatDone chan struct{}
 
 	stopWorker     context.CancelFunc // no new deliveries
 	stopWorkerHard context.CancelFunc // abandon deliveries in flight
@@ -144,6 +150,7 @@ func runDaemon(ctx context.Context, env *environment, cfg *config.Config, opts d
 	d.pollMetrics = poller.NewMetrics(d.reg, d.budget)
 	d.gauges = poller.NewMeetingGauges(d.reg)
 	d.notifyMetrics = notify.NewMetrics(d.reg)
+	d.heartbeatMetrics = heartbeat.NewMetrics(d.reg)
 	if cfg.HA != nil {
 		return d.runHA(ctx, cfg)
 	}
@@ -269,6 +276,8 @@ func (d *daemon) build(cfg *config.Config, st stateStore) (*generation, error) {
 		MaxAttempts:         cfg.Delivery.MaxAttempts,
 		MaxAge:              cfg.Delivery.MaxAge,
 		DeadLetterRetention: cfg.Delivery.DeadLetterRetention,
+		CircuitAfter:        cfg.Delivery.CircuitAfter,
+		Wants:               notifierWants(cfg),
 		Logger:              log,
 		Metrics:             d.notifyMetrics,
 	})
@@ -302,7 +311,25 @@ func (d *daemon) build(cfg *config.Config, st stateStore) (*generation, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &generation{cfg: cfg, poller: p, st: st, sched: sched, worker: worker, clients: clients}, nil
+	gen := &generation{cfg: cfg, poller: p, st: st, sched: sched, worker: worker, clients: clients}
+	if cfg.Heartbeat.Enabled() {
+		hc := newHeartbeatClient()
+		gen.clients = append(gen.clients, hc)
+		gen.beat, err = heartbeat.New(heartbeat.Options{
+			URL:        cfg.Heartbeat.URL.Value(),
+			Method:     cfg.Heartbeat.Method,
+			Every:      cfg.Heartbeat.Every,
+			Timeout:    cfg.Heartbeat.Timeout,
+			Progressed: sched.Progressed,
+			Client:     hc,
+			Logger:     log.With().Str("component", "heartbeat").Logger(),
+			Metrics:    d.heartbeatMetrics,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return gen, nil
 }
 
 // start runs gen's worker and schedules, and makes it the current one.
@@ -318,6 +345,15 @@ func (d *daemon) start(gen *generation) {
 	}()
 	gen.sched.Start()
 	d.startMeetingCheck(gen)
+	gen.beatDone = make(chan struct{})
+	bctx, stopBeat := context.WithCancel(context.Background())
+	gen.stopBeat = stopBeat
+	go func() {
+		defer close(gen.beatDone)
+		if gen.beat != nil {
+			_ = gen.beat.Run(bctx)
+		}
+	}()
 	d.mu.Lock()
 	d.gen, d.cfg = gen, gen.cfg
 	d.mu.Unlock()
@@ -330,6 +366,8 @@ func (d *daemon) start(gen *generation) {
 // reload would otherwise leave them to their idle timeout.
 func (d *daemon) stop(gen *generation, hard <-chan struct{}) {
 	defer closeIdle(gen.clients)
+	gen.stopBeat()
+	<-gen.beatDone
 	if gen.stopCheck != nil {
 		gen.stopCheck()
 	}
