@@ -54,13 +54,14 @@ func (a *hangingAPI) ActiveSession(ctx context.Context, _, _ string) (*rtkapi.Se
 	return nil, a.answer(ctx)
 }
 
-func (a *hangingAPI) LiveSessions(ctx context.Context, _ string, _ int) ([]rtkapi.Session, int, error) {
-	return nil, 0, a.answer(ctx)
+func (a *hangingAPI) SessionsPage(ctx context.Context, _ string, _ rtkapi.ListQuery) (rtkapi.Page, error) {
+	if err := a.answer(ctx); err != rtkapi.ErrNoActiveSession {
+		return rtkapi.Page{}, err
+	}
+	return rtkapi.Page{Sessions: []rtkapi.Session{}}, nil
 }
 
-func (a *hangingAPI) EndedSession(context.Context, string, string, string) (*rtkapi.Session, error) {
-	return nil, nil
-}
+func (a *hangingAPI) Meeting(context.Context, string, string) error { return nil }
 
 // TestHeartbeatFollowsTheScheduler runs the real scheduler over an API
 // that hangs from 2m30s to 5m30s: the heartbeat is requested each minute
