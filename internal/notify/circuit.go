@@ -15,9 +15,10 @@ import (
 // Notices is the part of the store that takes the Worker's own events,
 // notifier.failing and notifier.recovered, which are about no meeting.
 type Notices interface {
-	// Enqueue queues each event once for every notifier it names, all in
-	// one transaction.
-	Enqueue(events ...store.NewEvent) error
+	// Enqueue queues each event once for every notifier it names and
+	// records it in the history, all in one transaction, skipping an event
+	// whose id the history already holds; it returns how many it queued.
+	Enqueue(events ...store.NewEvent) (int, error)
 }
 
 // health is what a lane under Run knows of its receiver: the run of
@@ -179,7 +180,8 @@ func (l *lane) drainEarly(d store.Delivery) bool {
 // notice queues an event of typ about this lane's notifier for every other
 // notifier that takes it, retrying while the store fails, and wakes them.
 // Its id derives from the notifier, the type and the delivery whose
-// failure began the run, so queueing it again after a restart keeps it.
+// failure began the run, so the same run after a restart has the same
+// id, which the store's history then holds: it is not queued again.
 func (l *lane) notice(typ string, starter uint64, since, now time.Time, lastErr string) {
 	var to []string
 	for _, o := range l.w.lanes {
@@ -204,7 +206,8 @@ func (l *lane) notice(typ string, starter uint64, since, now time.Time, lastErr 
 		return
 	}
 	e := store.NewEvent{ID: id, Type: typ, CreatedAt: now, Body: body, Notifiers: to}
-	if l.persist(0, "queue "+typ, func() error { return l.w.store.Enqueue(e) }) {
+	queued := 0
+	if l.persist(0, "queue "+typ, func() (err error) { queued, err = l.w.store.Enqueue(e); return err }) && queued > 0 {
 		l.w.Wake()
 	}
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
 
 // TestWorkerDrainsAfterRecovery queues two events of a new meeting every
@@ -222,36 +224,71 @@ func TestWorkerCircuit(t *testing.T) {
 		if v := gather(t, reg)[circuitOpen]; v != 0 {
 			t.Errorf("circuit_open = %v after the recovery, want 0", v)
 		}
+		hist, err := st.History(store.HistoryQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept []string
+		for _, e := range hist {
+			if strings.HasPrefix(e.Type, "notifier.") {
+				kept = append(kept, e.Type+" "+e.EventID)
+			}
+		}
+		if diff := cmp.Diff([]string{typeNotifierFailing + " " + failing.ID, typeNotifierRecovered + " " + recovered.ID}, kept); diff != "" {
+			t.Errorf("history (-want +got):\n%s", diff)
+		}
 	})
 }
 
 // TestWorkerCircuitAfterRestart starts with a delivery that failed before
 // a restart, queued 20m ago: the circuit opens as soon as this process
 // sees it fail too, and the notice has the id that the run before the
-// restart gave it.
+// restart gave it, so when that run queued it already, the history holds
+// it and nothing is sent again.
 func TestWorkerCircuitAfterRestart(t *testing.T) {
-	ops := newReceiver(t, nil)
-	sw := &switchDialer{closed: closedPort(t)}
-	synctest.Test(t, func(t *testing.T) {
-		st := openStore(t)
-		start := time.Now()
-		commitEvents(t, st, start.Add(-20*time.Minute), []string{"down"}, "evt_1")
-		head := pending(t, st, "down")[0]
-		if err := st.RecordAttempt("down", head.ID, 3, start.Add(time.Minute), "refused before"); err != nil {
-			t.Fatal(err)
-		}
-		opsLog := &timedLog{Notifier: newTestWebhook(t, "ops", ops.srv.URL, bubbleClient())}
-		downLog := &timedLog{Notifier: newTestWebhook(t, "down", "http://down.invalid", sw.client())}
-		startWorker(t, NewWorker(st, []Notifier{downLog, opsLog}, WorkerOptions{Rand: half}))
+	for _, sentBefore := range []bool{false, true} {
+		t.Run(fmt.Sprintf("sent before %v", sentBefore), func(t *testing.T) {
+			ops := newReceiver(t, nil)
+			sw := &switchDialer{closed: closedPort(t)}
+			synctest.Test(t, func(t *testing.T) {
+				st := openStore(t)
+				start := time.Now()
+				commitEvents(t, st, start.Add(-20*time.Minute), []string{"down"}, "evt_1")
+				head := pending(t, st, "down")[0]
+				if err := st.RecordAttempt("down", head.ID, 3, start.Add(time.Minute), "refused before"); err != nil {
+					t.Fatal(err)
+				}
+				id := noticeID("down", typeNotifierFailing, head.ID)
+				if sentBefore {
+					e := store.NewEvent{ID: id, Type: typeNotifierFailing, CreatedAt: start.Add(-10 * time.Minute),
+						Body: []byte(`{"type":"notifier.failing"}`), Notifiers: []string{"ops"}}
+					if _, err := st.Enqueue(e); err != nil {
+						t.Fatal(err)
+					}
+					if err := st.MarkDelivered("ops", pending(t, st, "ops")[0].ID); err != nil {
+						t.Fatal(err)
+					}
+				}
+				opsLog := &timedLog{Notifier: newTestWebhook(t, "ops", ops.srv.URL, bubbleClient())}
+				downLog := &timedLog{Notifier: newTestWebhook(t, "down", "http://down.invalid", sw.client())}
+				startWorker(t, NewWorker(st, []Notifier{downLog, opsLog}, WorkerOptions{Rand: half}))
 
-		time.Sleep(59 * time.Second)
-		if got := notices(t, ops, opsLog, start); len(got) != 0 {
-			t.Errorf("notices before this process saw a failure: %+v", got)
-		}
-		time.Sleep(2 * time.Second) // the retry at 1m fails
-		want := []notice{{noticeID("down", typeNotifierFailing, head.ID), typeNotifierFailing, "down", 21 * 60, time.Minute}}
-		if diff := cmp.Diff(want, notices(t, ops, opsLog, start)); diff != "" {
-			t.Errorf("notices (-want +got):\n%s", diff)
-		}
-	})
+				time.Sleep(59 * time.Second)
+				if got := notices(t, ops, opsLog, start); len(got) != 0 {
+					t.Errorf("notices before this process saw a failure: %+v", got)
+				}
+				time.Sleep(2 * time.Second) // the retry at 1m fails
+				var want []notice
+				if !sentBefore {
+					want = []notice{{id, typeNotifierFailing, "down", 21 * 60, time.Minute}}
+				}
+				if diff := cmp.Diff(want, notices(t, ops, opsLog, start)); diff != "" {
+					t.Errorf("notices (-want +got):\n%s", diff)
+				}
+				if n := len(pending(t, st, "ops")); n != 0 {
+					t.Errorf("%d deliveries pending at ops", n)
+				}
+			})
+		})
+	}
 }
