@@ -69,6 +69,7 @@ func (d *daemon) reloadConfig() {
 	d.forgetMetrics(old.cfg, cfg)
 	setLimits(d.budget, cfg)
 	d.log = d.log.Level(newLogger(cfg.Log, d.env.stdout).GetLevel())
+	gen.worker.Inherit(old.worker)
 	d.start(gen)
 	d.log.Info().Int("watches", len(cfg.Watches)).Int("notifiers", len(cfg.Notifiers)).Msg("config reloaded")
 }

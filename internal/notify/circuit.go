@@ -42,6 +42,31 @@ type health struct {
 	early        map[uint64]int // deliveries a drain retried early, with their attempts after it
 }
 
+// isOpen reports whether the circuit is open.
+func (h *health) isOpen() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.open
+}
+
+// Inherit hands the health of old's lanes (their runs of failures and open
+// circuits) to w's lanes of the same notifier names, so that a config
+// reload neither forgets a paused notifier (and its notifier.recovered)
+// nor reports it failing again. Call it after old's Run returned and
+// before w's starts.
+func (w *Worker) Inherit(old *Worker) {
+	if old == nil {
+		return
+	}
+	for _, l := range w.lanes {
+		for _, o := range old.lanes {
+			if o.name == l.name && o.health != nil {
+				l.health = o.health
+			}
+		}
+	}
+}
+
 // maxEarly bounds health.early; past it the map starts afresh.
 const maxEarly = maxPassPages * pendingBatch * 4
 

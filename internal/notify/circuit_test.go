@@ -292,3 +292,42 @@ func TestWorkerCircuitAfterRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkerInheritsCircuit stops a worker whose circuit is open, as a
+// config reload does, and starts another that inherits it: it goes on
+// probing without a second notifier.failing, and sends notifier.recovered
+// when the receiver is back.
+func TestWorkerInheritsCircuit(t *testing.T) {
+	ops := newReceiver(t, nil)
+	down := newReceiver(t, nil)
+	sw := &switchDialer{closed: closedPort(t), rcv: strings.TrimPrefix(down.srv.URL, "http://")}
+	synctest.Test(t, func(t *testing.T) {
+		st := openStore(t)
+		start := time.Now()
+		commitEvents(t, st, start, []string{"down"}, "evt_1")
+		head := pending(t, st, "down")[0]
+		opsLog := &timedLog{Notifier: newTestWebhook(t, "ops", ops.srv.URL, bubbleClient())}
+		downLog := &timedLog{Notifier: newTestWebhook(t, "down", down.srv.URL, sw.client())}
+		first := NewWorker(st, []Notifier{downLog, opsLog}, WorkerOptions{Rand: half})
+		stopFirst := startWorker(t, first)
+		time.Sleep(10*time.Minute + 30*time.Second)
+		stopFirst()
+
+		second := NewWorker(st, []Notifier{downLog, opsLog}, WorkerOptions{Rand: half})
+		second.Inherit(first)
+		startWorker(t, second)
+		time.Sleep(time.Minute) // the probe at 11m, on the inherited schedule, fails, not counted
+		if got := pending(t, st, "down")[0].Attempts; got != 6 {
+			t.Errorf("attempts = %d, want still 6", got)
+		}
+		sw.up.Store(true)
+		time.Sleep(time.Minute) // the probe at 12m succeeds
+		want := []notice{
+			{noticeID("down", typeNotifierFailing, head.ID), typeNotifierFailing, "down", 600, 10 * time.Minute},
+			{noticeID("down", typeNotifierRecovered, head.ID), typeNotifierRecovered, "down", 720, 12 * time.Minute},
+		}
+		if diff := cmp.Diff(want, notices(t, ops, opsLog, start)); diff != "" {
+			t.Errorf("notices (-want +got):\n%s", diff)
+		}
+	})
+}

@@ -36,9 +36,11 @@ type lane struct {
 // only probes, once every ProbeInterval.
 func (l *lane) run(ctx context.Context) {
 	l.w.opts.Metrics.setBroken(l.name, false)
-	l.w.opts.Metrics.setCircuit(l.name, false)
-	l.health = &health{}
-	l.restore()
+	if l.health == nil {
+		l.health = &health{}
+		l.restore()
+	}
+	l.w.opts.Metrics.setCircuit(l.name, l.health.isOpen())
 	failures := 0
 	for ctx.Err() == nil {
 		var wait time.Duration
