@@ -92,11 +92,7 @@ func (m *Metrics) setBroken(notifier string, broken bool) {
 	if m == nil {
 		return
 	}
-	v := 0.0
-	if broken {
-		v = 1
-	}
-	m.broken.WithLabelValues(notifier).Set(v)
+	setFlag(m.broken, notifier, broken)
 }
 
 // Forget drops the series of a notifier that a config reload removed, so
@@ -118,9 +114,14 @@ func (m *Metrics) setCircuit(notifier string, open bool) {
 	if m == nil {
 		return
 	}
+	setFlag(m.circuit, notifier, open)
+}
+
+// setFlag sets notifier's series of a 0-or-1 gauge.
+func setFlag(g *prometheus.GaugeVec, notifier string, on bool) {
 	v := 0.0
-	if open {
+	if on {
 		v = 1
 	}
-	m.circuit.WithLabelValues(notifier).Set(v)
+	g.WithLabelValues(notifier).Set(v)
 }
