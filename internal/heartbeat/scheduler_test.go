@@ -63,6 +63,19 @@ func (a *hangingAPI) SessionsPage(ctx context.Context, _ string, _ rtkapi.ListQu
 
 func (a *hangingAPI) Meeting(context.Context, string, string) error { return nil }
 
+// The test's watch polls no app-wide signal.
+func (a *hangingAPI) Recordings(context.Context, string, rtkapi.ListOptions) (rtkapi.RecordingList, error) {
+	return rtkapi.RecordingList{}, nil
+}
+
+func (a *hangingAPI) Livestreams(context.Context, string, rtkapi.ListOptions) (rtkapi.LivestreamList, error) {
+	return rtkapi.LivestreamList{}, nil
+}
+
+func (a *hangingAPI) DaywiseUsage(context.Context, string, string, string) (rtkapi.Usage, error) {
+	return rtkapi.Usage{}, nil
+}
+
 // TestHeartbeatFollowsTheScheduler runs the real scheduler over an API
 // that hangs from 2m30s to 5m30s: the heartbeat is requested each minute
 // up to 2m (2m30s's cycle hangs, so nothing finishes in the minute to 3m),
