@@ -14,6 +14,9 @@ import (
 
 // Notices is the part of the store that takes the Worker's own events,
 // notifier.failing and notifier.recovered, which are about no meeting.
+// *store.Store has it; with a store that does not (the etcd store, for
+// now), the circuit pauses and probes all the same but those events are
+// only logged.
 type Notices interface {
 	// Enqueue queues each event once for every notifier it names and
 	// records it in the history, all in one transaction, skipping an event
@@ -214,7 +217,11 @@ func (l *lane) notice(typ string, starter uint64, since, now time.Time, lastErr 
 			to = append(to, o.name)
 		}
 	}
-	if len(to) == 0 {
+	nq, ok := l.w.store.(Notices)
+	if len(to) == 0 || !ok {
+		if !ok {
+			l.log.Warn().Str(logEventType, typ).Msg("this store cannot queue notifier events; not sent")
+		}
 		return
 	}
 	id := noticeID(l.name, typ, starter)
@@ -232,7 +239,7 @@ func (l *lane) notice(typ string, starter uint64, since, now time.Time, lastErr 
 	}
 	e := store.NewEvent{ID: id, Type: typ, CreatedAt: now, Body: body, Notifiers: to}
 	queued := 0
-	if l.persist(0, "queue "+typ, func() (err error) { queued, err = l.w.store.Enqueue(e); return err }) && queued > 0 {
+	if l.persist(0, "queue "+typ, func() (err error) { queued, err = nq.Enqueue(e); return err }) && queued > 0 {
 		l.w.Wake()
 	}
 }

@@ -20,7 +20,6 @@ import (
 type Store interface {
 	Outbox
 	Housekeeping
-	Notices
 }
 
 // Outbox is the part of the store that a lane drains, one notifier's
