@@ -1,124 +1,240 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
+	"text/tabwriter"
 	"time"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkfake"
 )
 
-// Load targets: CPU per meeting observation, and peak resident memory.
+// The shapes TestLoad measures, and its bounds.
 const (
-	loadMaxMicrosPerPoll = 150
-	loadMaxHWM           = 64 << 20
+	loadMeetings   = 2000 // meetings of the fake, about half of them live
+	loadWatches    = 250  // watches of the meeting-by-meeting shape …
+	loadPerWatch   = 8    // … of loadMeetings/loadWatches meetings each
+	loadInFlight   = 16   // requests in flight of the minimal poller, as the daemon's default
+	loadPerPage    = 100  // sessions-list page size of both
+	loadChurn      = 200  // changes of a live session's counts per second
+	loadWarmUp     = 5 * time.Second
+	loadWindow     = 20 * time.Second
+	loadAllLive    = 3000 // live sessions of the all_live shape
+	loadRSSByOne   = 48 << 20
+	loadRSSList    = 32 << 20
+	loadCPUByOne   = 1.3  // × the minimal poller's CPU per request
+	loadCPUPerMeet = 0.35 // × the minimal poller's CPU per request
 )
 
-// TestLoad runs the daemon against many meetings and reports whether it
-// keeps up with a one-second schedule, its CPU time per meeting observed
-// and its peak memory. It takes about a minute, so it runs only on request.
+// TestLoad measures the daemon against a minimal Go poller on the same
+// fake API, side by side, and checks the targets of the README's
+// "Performance": CPU per request, CPU per meeting observed, peak memory,
+// requests per second and new connections per second. Every process runs
+// for a bounded time against a fake on loopback. It takes about three
+// minutes, so it runs only on request. With RTKWATCHD_LOAD_PROFILE set to
+// a directory, it also writes the daemon's CPU and heap profiles there.
 func TestLoad(t *testing.T) {
 	if os.Getenv("RTKWATCHD_LOAD") != "1" {
 		t.Skip("load test; run it with: RTKWATCHD_LOAD=1 go test -run TestLoad -v ./cmd/rtkwatchd/")
 	}
 	bin := daemonBinary(t)
-	t.Run("explicit_2000", func(t *testing.T) { testLoadExplicit(t, bin) })
-	t.Run("all_live_3000", func(t *testing.T) { testLoadAllLive(t, bin) })
-}
-
-// testLoadExplicit polls 2,000 explicit meetings, about half of them live
-// with changing counts, every second for 30 s.
-func testLoadExplicit(t *testing.T, bin string) {
-	const meetings, window = 2000, 30 * time.Second
-	fake := rtkfake.New(rtkfake.Options{Token: procToken, AccountID: procAccountID})
-	t.Cleanup(fake.Close)
-	ids := make([]string, meetings)
-	var live []string
+	ids := make([]string, loadMeetings)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("load-%04d", i)
-		if i%2 == 0 || i%97 == 1 { // 1,000 + a few: the last page is short
-			live = append(live, ids[i])
-			fake.StartSession(procApp, ids[i], rtkfake.Session{LiveParticipants: 1 + i%40, MinutesConsumed: 1})
+	}
+	var rows []loadFigures
+	run := func(name string, f func(t *testing.T) loadFigures) loadFigures {
+		var got loadFigures
+		t.Run(name, func(t *testing.T) { got = f(t) })
+		rows = append(rows, got)
+		return got
+	}
+	minByOne := run("minimal_by_meeting", func(t *testing.T) loadFigures {
+		return runMinimal(t, "minimal poller, by meeting", ids, true)
+	})
+	run("minimal_list", func(t *testing.T) loadFigures { return runMinimal(t, "minimal poller, list", ids, false) })
+	byOne := run("daemon_by_meeting", func(t *testing.T) loadFigures { return loadByMeeting(t, bin, ids) })
+	list := run("daemon_list", func(t *testing.T) loadFigures { return loadList(t, bin, ids) })
+	t.Run("all_live_3000", func(t *testing.T) { testLoadAllLive(t, bin) })
+
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\tCPU/request µs\tCPU/meeting µs\tpeak RSS MiB\trequests/s\tnew conns/s\tmeetings/s\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.0f\t%.2f\t%.0f\t\n", r.name, r.perRequest(), r.perMeeting(),
+			r.rssMiB(), r.perSecond(r.requests), r.perSecond(r.conns), r.perSecond(r.observed))
+	}
+	tw.Flush()
+	t.Logf("side by side (%d meetings, %d live-session changes a second, %s windows):\n%s", loadMeetings, loadChurn, loadWindow, b.String())
+	if minByOne.requests == 0 || byOne.requests == 0 || list.observed == 0 {
+		t.Fatal("a run measured nothing; see its own failure")
+	}
+	ref := minByOne.perRequest()
+	t.Logf("targets: by meeting %.2f× the minimal poller's CPU per request (≤ %.2f), %.1f MiB (≤ %d); list %.2f× per meeting observed (≤ %.2f), %.1f MiB (≤ %d)",
+		byOne.perRequest()/ref, loadCPUByOne, byOne.rssMiB(), loadRSSByOne>>20,
+		list.perMeeting()/ref, loadCPUPerMeet, list.rssMiB(), loadRSSList>>20)
+	if byOne.perRequest() > loadCPUByOne*ref {
+		t.Errorf("by meeting: %.1f µs CPU per request, over %.2f× the minimal poller's %.1f µs", byOne.perRequest(), loadCPUByOne, ref)
+	}
+	if byOne.hwm > loadRSSByOne {
+		t.Errorf("by meeting: peak RSS %.1f MiB, over %d MiB", byOne.rssMiB(), loadRSSByOne>>20)
+	}
+	if list.perMeeting() > loadCPUPerMeet*ref {
+		t.Errorf("list: %.1f µs CPU per meeting observed, over %.2f× the minimal poller's %.1f µs per request", list.perMeeting(), loadCPUPerMeet, ref)
+	}
+	if list.hwm > loadRSSList {
+		t.Errorf("list: peak RSS %.1f MiB, over %d MiB", list.rssMiB(), loadRSSList>>20)
+	}
+}
+
+// newLoadFake starts a fake holding ids, about half of them live, whose
+// live sessions' counts change loadChurn times a second until the test
+// ends. It returns the live ones.
+func newLoadFake(t *testing.T, ids []string) (*rtkfake.Server, []string) {
+	t.Helper()
+	fake := rtkfake.New(rtkfake.Options{Token: procToken, AccountID: procAccountID})
+	t.Cleanup(fake.Close)
+	var live []string
+	for i, id := range ids {
+		if i%2 == 0 || i%97 == 1 { // 1,000 + a few: the list's last page is short
+			live = append(live, id)
+			fake.StartSession(procApp, id, rtkfake.Session{LiveParticipants: 1 + i%40, MinutesConsumed: 1})
 		}
 	}
-	pages := len(live)/100 + 1
-	churn := startChurn(t, fake, live)
+	startChurn(t, fake, live)
+	return fake, live
+}
 
-	l := startLoadDaemon(t, bin, fake, procWatch{Name: "load", Meetings: ids, Participants: []int{50}})
-	pollUntil(t, 30*time.Second, "three cycles", func() bool { return l.cycles(t) >= 3 })
-	before := l.sampleAfterCycle(t)
-	deadline := time.Now().Add(window)
-	pollUntil(t, window+10*time.Second, "the end of the measuring window", func() bool { return time.Now().After(deadline) })
-	after := l.sampleAfterCycle(t)
-	churn()
+// runMinimal runs the minimal poller as a child over a fresh fake holding
+// ids, meeting by meeting or through the sessions list, and measures it
+// over loadWindow after loadWarmUp.
+func runMinimal(t *testing.T, name string, ids []string, byMeeting bool) loadFigures {
+	fake, live := newLoadFake(t, ids)
+	job := minimalJob{
+		BaseURL: fake.URL(), App: procApp, Workers: loadInFlight, PerPage: loadPerPage,
+		Store: filepath.Join(t.TempDir(), "minimal.db"), For: loadWarmUp + loadWindow + 10*time.Second,
+	}
+	if byMeeting {
+		job.Meetings = ids
+	}
+	spec, err := json.Marshal(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The child is this test binary, running TestLoadMinimalPoller only.
+	d := startDaemon(t, os.Args[0], childEnv(minimalEnv+"="+string(spec)), "-test.run=^TestLoadMinimalPoller$")
+	pollUntil(t, 30*time.Second, "the minimal poller's first requests", func() bool { return fake.Requests() > 0 })
+	warm := time.Now().Add(loadWarmUp)
+	pollUntil(t, 2*loadWarmUp, "the end of the warm-up", func() bool { return time.Now().After(warm) })
+	before := sampleProc(t, d.pid(), fake)
+	end := time.Now().Add(loadWindow)
+	pollUntil(t, 2*loadWindow, "the end of the measuring window", func() bool { return time.Now().After(end) })
+	after := sampleProc(t, d.pid(), fake)
+	if code := d.waitExit(30 * time.Second); code != 0 {
+		t.Errorf("minimal poller: exit code %d", code)
+	}
+	m := measure(name, before, after)
+	m.observed = m.requests
+	if !byMeeting {
+		// Whole cycles of pages, each of which observes every meeting; the
+		// minimal poller reads until a short page.
+		m.observed = m.requests / (len(live)/loadPerPage + 1) * len(ids)
+	}
+	return m
+}
 
-	m := measure(t, before, after)
-	t.Logf("%d meetings (%d live, %d pages per cycle), %s: %d cycles (%.2f/s), %d skipped, %d list requests (%.1f per cycle)",
-		meetings, len(live), pages, m.wall.Round(time.Millisecond), m.cycles, m.cyclesPerSec, m.skips, m.requests, m.requestsPerCycle)
-	perPoll := m.cpu / time.Duration(m.cycles*meetings)
-	t.Logf("CPU %s (%.0f%% of one core): %.1f µs per meeting observation; peak RSS (VmHWM) %.1f MiB",
-		m.cpu, 100*m.cpu.Seconds()/m.wall.Seconds(), float64(perPoll.Nanoseconds())/1e3, float64(after.hwm)/(1<<20))
-	if m.cyclesPerSec < 0.9 || m.skips > 0 {
-		t.Errorf("does not keep up with @every 1s: %.2f cycles/s, %d skipped", m.cyclesPerSec, m.skips)
+// loadByMeeting runs the daemon on loadWatches watches of loadPerWatch
+// meetings each, `@every 1s`, polled meeting by meeting.
+func loadByMeeting(t *testing.T, bin string, ids []string) loadFigures {
+	fake, _ := newLoadFake(t, ids)
+	watches := make([]procWatch, 0, loadWatches)
+	for i := 0; i < len(ids); i += loadPerWatch {
+		watches = append(watches, procWatch{Name: fmt.Sprintf("w%03d", i/loadPerWatch), Meetings: ids[i : i+loadPerWatch], Participants: []int{20}})
 	}
-	if m.requestsPerCycle > float64(pages)+0.5 {
-		t.Errorf("%.1f list requests per cycle, want %d", m.requestsPerCycle, pages)
-	}
-	if perPoll > loadMaxMicrosPerPoll*time.Microsecond {
-		t.Errorf("%s CPU per meeting observation, want at most %d µs", perPoll, loadMaxMicrosPerPoll)
-	}
-	if after.hwm > loadMaxHWM {
-		t.Errorf("peak RSS %.1f MiB, want at most %d MiB", float64(after.hwm)/(1<<20), loadMaxHWM>>20)
-	}
+	l := startLoadDaemon(t, bin, "by_meeting", fake, watches)
+	pollUntil(t, 60*time.Second, "the first cycles", func() bool { return fake.Requests() >= 3*len(ids) })
+	warm := time.Now().Add(loadWarmUp)
+	pollUntil(t, 2*loadWarmUp, "the end of the warm-up", func() bool { return time.Now().After(warm) })
+	before := l.sample(t)
+	end := time.Now().Add(loadWindow)
+	pollUntil(t, 2*loadWindow, "the end of the measuring window", func() bool { return time.Now().After(end) })
+	after := l.sample(t)
 	l.stop(t)
+	m := measure("rtkwatchd, 250 watches × 8", before, after)
+	m.observed = m.cycles // one poll per meeting observed
+	if rate, want := m.perSecond(m.observed), 0.9*float64(len(ids)); rate < want || m.skips > 0 {
+		t.Errorf("does not keep up with @every 1s: %.0f meetings observed a second (want ≥ %.0f), %d cycles skipped", rate, want, m.skips)
+	}
+	return m
+}
+
+// loadList runs the daemon on one watch of every meeting in ids, which it
+// reads through the sessions list, `@every 1s`.
+func loadList(t *testing.T, bin string, ids []string) loadFigures {
+	fake, live := newLoadFake(t, ids)
+	pages := (len(live) + loadPerPage - 1) / loadPerPage // total_count says when the list ends
+	l := startLoadDaemon(t, bin, "list", fake, []procWatch{{Name: "load", Meetings: ids, Participants: []int{20}}})
+	pollUntil(t, 30*time.Second, "three cycles", func() bool { return l.polls(t) >= 3 })
+	warm := time.Now().Add(loadWarmUp)
+	pollUntil(t, 2*loadWarmUp, "the end of the warm-up", func() bool { return time.Now().After(warm) })
+	before := l.sampleAfterCycle(t)
+	end := time.Now().Add(loadWindow)
+	pollUntil(t, 2*loadWindow, "the end of the measuring window", func() bool { return time.Now().After(end) })
+	after := l.sampleAfterCycle(t)
+	l.stop(t)
+	m := measure("rtkwatchd, 1 watch × 2,000 (list)", before, after)
+	m.observed = m.cycles * len(ids)
+	perCycle := float64(m.requests) / float64(max(m.cycles, 1))
+	t.Logf("%d meetings (%d live, %d pages a cycle): %d cycles in %s, %d skipped, %.1f requests a cycle",
+		len(ids), len(live), pages, m.cycles, m.wall.Round(time.Millisecond), m.skips, perCycle)
+	if rate := m.perSecond(m.cycles); rate < 0.9 || rate > 1.5 || m.skips > 0 {
+		t.Errorf("does not keep up with @every 1s: %.2f cycles a second, %d skipped", rate, m.skips)
+	}
+	if perCycle > float64(pages)+0.5 {
+		t.Errorf("%.1f list requests a cycle, want %d", perCycle, pages)
+	}
+	return m
 }
 
 // testLoadAllLive watches every live session of an app holding 3,000.
 func testLoadAllLive(t *testing.T, bin string) {
-	const sessions, window = 3000, 15 * time.Second
+	ids := make([]string, loadAllLive)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("all-%04d", i)
+	}
 	fake := rtkfake.New(rtkfake.Options{Token: procToken, AccountID: procAccountID})
 	t.Cleanup(fake.Close)
-	live := make([]string, sessions)
-	for i := range live {
-		live[i] = fmt.Sprintf("all-%04d", i)
-		fake.StartSession(procApp, live[i], rtkfake.Session{LiveParticipants: 1 + i%40, MinutesConsumed: 1})
+	for i, id := range ids {
+		fake.StartSession(procApp, id, rtkfake.Session{LiveParticipants: 1 + i%40, MinutesConsumed: 1})
 	}
-	churn := startChurn(t, fake, live)
-
-	l := startLoadDaemon(t, bin, fake, procWatch{Name: "all", AllLive: true, Participants: []int{50}})
-	pollUntil(t, 30*time.Second, "three cycles", func() bool { return l.cycles(t) >= 3 })
+	startChurn(t, fake, ids)
+	l := startLoadDaemon(t, bin, "all_live", fake, []procWatch{{Name: "all", AllLive: true, Participants: []int{50}}})
+	pollUntil(t, 30*time.Second, "three cycles", func() bool { return l.polls(t) >= 3 })
 	before := l.sampleAfterCycle(t)
-	deadline := time.Now().Add(window)
-	pollUntil(t, window+10*time.Second, "the end of the measuring window", func() bool { return time.Now().After(deadline) })
+	end := time.Now().Add(loadWindow / 2)
+	pollUntil(t, loadWindow, "the end of the measuring window", func() bool { return time.Now().After(end) })
 	after := l.sampleAfterCycle(t)
-	churn()
-
-	m := measure(t, before, after)
-	perPoll := m.cpu / time.Duration(m.cycles*sessions)
-	t.Logf("all_live over %d live sessions, %s: %d cycles (%.2f/s), %d skipped, %.1f list requests per cycle (ceil(%d/100) = %d pages: total_count says when the list ends)",
-		sessions, m.wall.Round(time.Millisecond), m.cycles, m.cyclesPerSec, m.skips, m.requestsPerCycle, sessions, (sessions+99)/100)
-	t.Logf("CPU %s: %.1f µs per session observation; peak RSS (VmHWM) %.1f MiB",
-		m.cpu, float64(perPoll.Nanoseconds())/1e3, float64(after.hwm)/(1<<20))
-	if want := float64((sessions + 99) / 100); m.requestsPerCycle > want+0.5 || m.requestsPerCycle < want-0.5 {
-		t.Errorf("%.1f list requests per cycle, want %.0f", m.requestsPerCycle, want)
-	}
-	if m.cyclesPerSec < 0.9 || m.skips > 0 {
-		t.Errorf("does not keep up with @every 1s: %.2f cycles/s, %d skipped", m.cyclesPerSec, m.skips)
-	}
 	l.stop(t)
+	m := measure("all_live", before, after)
+	perCycle := float64(m.requests) / float64(max(m.cycles, 1))
+	t.Logf("all_live over %d live sessions, %s: %d cycles, %d skipped, %.1f list requests a cycle; %.1f µs CPU per session observed; peak RSS %.1f MiB",
+		len(ids), m.wall.Round(time.Millisecond), m.cycles, m.skips, perCycle, micros(m.cpu, m.cycles*len(ids)), m.rssMiB())
+	if want := float64((len(ids) + loadPerPage - 1) / loadPerPage); perCycle > want+0.5 || perCycle < want-0.5 {
+		t.Errorf("%.1f list requests a cycle, want %.0f", perCycle, want)
+	}
+	if rate := m.perSecond(m.cycles); rate < 0.9 || m.skips > 0 {
+		t.Errorf("does not keep up with @every 1s: %.2f cycles a second, %d skipped", rate, m.skips)
+	}
 }
 
-// startChurn changes the participant counts of live sessions, about a
-// thousand changes a second, until the returned func is called.
-func startChurn(t *testing.T, fake *rtkfake.Server, live []string) (stop func()) {
+// startChurn changes the counts of live sessions, loadChurn changes a
+// second, until the test ends.
+func startChurn(t *testing.T, fake *rtkfake.Server, live []string) {
 	t.Helper()
 	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -131,7 +247,7 @@ func startChurn(t *testing.T, fake *rtkfake.Server, live []string) (stop func())
 				return
 			case <-tick.C:
 			}
-			for range 100 {
+			for range loadChurn / 10 {
 				id := live[rand.IntN(len(live))]
 				fake.UpdateSession(procApp, id, func(s *rtkfake.Session) {
 					s.LiveParticipants = 1 + rand.IntN(45)
@@ -140,158 +256,8 @@ func startChurn(t *testing.T, fake *rtkfake.Server, live []string) (stop func())
 			}
 		}
 	}()
-	var once bool
-	stop = func() {
-		if !once {
-			once = true
-			close(done)
-			<-stopped
-		}
-	}
-	t.Cleanup(stop)
-	return stop
-}
-
-// loadDaemon is a daemon child under load, with what it is measured by.
-type loadDaemon struct {
-	d     *daemonProc
-	fake  *rtkfake.Server
-	ticks int64 // clock ticks per second
-	admin string
-	watch string
-}
-
-func startLoadDaemon(t *testing.T, bin string, fake *rtkfake.Server, w procWatch) *loadDaemon {
-	t.Helper()
-	out, err := exec.Command("getconf", "CLK_TCK").Output()
-	if err != nil {
-		t.Fatalf("getconf CLK_TCK: %v", err)
-	}
-	ticks, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
-	if err != nil || ticks <= 0 {
-		t.Fatalf("getconf CLK_TCK: %q", out)
-	}
-	hook := newHookRecorder(t, http.StatusNoContent)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
-	cfg := procConfig{
-		APIURL: fake.URL(), StorePath: filepath.Join(dir, "state.db"), HookURL: hook.URL(),
-		Admin: freeLoopbackAddr(t), Watches: []procWatch{w},
-	}
-	cfg.write(t, path)
-	l := &loadDaemon{d: startDaemon(t, bin, childEnv(), "run", "--config", path), fake: fake, ticks: ticks, admin: cfg.Admin, watch: w.Name}
-	waitReady(t, cfg.Admin)
-	return l
-}
-
-func (l *loadDaemon) stop(t *testing.T) {
-	t.Helper()
-	l.d.signal(syscall.SIGTERM)
-	if code := l.d.waitExit(30 * time.Second); code != 0 {
-		t.Errorf("exit code %d after SIGTERM, want 0", code)
-	}
-}
-
-// loadSample is what the daemon had done at one instant.
-type loadSample struct {
-	at       time.Time
-	cpu      time.Duration // user + system
-	hwm      int64         // peak resident set, bytes
-	cycles   int
-	skips    int
-	requests int // sessions-list requests
-}
-
-// sampleAfterCycle samples as soon as the next cycle is done, between two
-// cycles, so that the request count holds whole cycles only.
-func (l *loadDaemon) sampleAfterCycle(t *testing.T) loadSample {
-	t.Helper()
-	from := l.cycles(t)
-	pollUntil(t, 10*time.Second, "the next cycle", func() bool { return l.cycles(t) > from })
-	return l.sample(t)
-}
-
-func (l *loadDaemon) sample(t *testing.T) loadSample {
-	t.Helper()
-	s := loadSample{at: time.Now(), requests: l.fake.SessionsRequests(procApp)}
-	s.cycles, s.skips = l.cycles(t), len(l.d.logged("previous cycle still running"))
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", l.d.pid()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Fields after the command name, which is in parentheses: state is
-	// field 3, utime 14 and stime 15.
-	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		t.Fatalf("parse /proc/%d/stat: %q", l.d.pid(), stat)
-	}
-	s.cpu = time.Duration(utime+stime) * time.Second / time.Duration(l.ticks)
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", l.d.pid()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.Lines(string(status)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				t.Fatalf("parse VmHWM %q: %v", line, err)
-			}
-			s.hwm = kb << 10
-		}
-	}
-	return s
-}
-
-// cycles counts the cycles of the watch so far. Both watches read the
-// sessions list, which the poller observes once per cycle, so the polls the
-// daemon's metrics count for the watch are its cycles.
-func (l *loadDaemon) cycles(t *testing.T) int {
-	t.Helper()
-	code, body, err := adminGet(l.admin, "/metrics")
-	if err != nil || code != http.StatusOK {
-		t.Fatalf("GET /metrics: %d %v", code, err)
-	}
-	n := 0.0
-	prefix := "rtkwatchd_polls_total{"
-	for line := range strings.Lines(string(body)) {
-		if !strings.HasPrefix(line, prefix) || !strings.Contains(line, `watch="`+l.watch+`"`) {
-			continue
-		}
-		f := strings.Fields(line)
-		v, err := strconv.ParseFloat(f[len(f)-1], 64)
-		if err != nil {
-			t.Fatalf("parse metric line %q: %v", line, err)
-		}
-		n += v
-	}
-	return int(n)
-}
-
-// loadFigures are the differences between two samples.
-type loadFigures struct {
-	wall             time.Duration
-	cpu              time.Duration
-	cycles, skips    int
-	requests         int
-	cyclesPerSec     float64
-	requestsPerCycle float64
-}
-
-func measure(t *testing.T, a, b loadSample) loadFigures {
-	t.Helper()
-	m := loadFigures{
-		wall: b.at.Sub(a.at), cpu: b.cpu - a.cpu,
-		cycles: b.cycles - a.cycles, skips: b.skips - a.skips, requests: b.requests - a.requests,
-	}
-	if m.cycles <= 0 {
-		t.Fatalf("no cycle in %s", m.wall)
-	}
-	m.cyclesPerSec = float64(m.cycles) / m.wall.Seconds()
-	if m.cyclesPerSec > 1.5 {
-		t.Fatalf("%d cycles in %s on a one-second schedule: rtkwatchd_polls_total no longer counts one list read per cycle", m.cycles, m.wall)
-	}
-	m.requestsPerCycle = float64(m.requests) / float64(m.cycles)
-	return m
+	t.Cleanup(func() {
+		close(done)
+		<-stopped
+	})
 }

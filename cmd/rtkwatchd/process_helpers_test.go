@@ -300,6 +300,7 @@ type procConfig struct {
 	HookURL         string
 	LogLevel        string // default info
 	DeliveryTimeout string // default 5s
+	RequestsPer5m   int    // default 100000
 	Watches         []procWatch
 	Extra           string // appended as is, such as an ha section
 }
@@ -313,9 +314,13 @@ func (c procConfig) yaml() string {
 	if timeout == "" {
 		timeout = "5s"
 	}
+	budget := c.RequestsPer5m
+	if budget == 0 {
+		budget = 100000
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "api:\n  account_id: %s\n  token: %s\n  base_url: %s\n  timeout: 5s\n  requests_per_5m: 100000\n",
-		procAccountID, procToken, c.APIURL)
+	fmt.Fprintf(&b, "api:\n  account_id: %s\n  token: %s\n  base_url: %s\n  timeout: 5s\n  requests_per_5m: %d\n",
+		procAccountID, procToken, c.APIURL, budget)
 	fmt.Fprintf(&b, "store:\n  path: %s\n", c.StorePath)
 	fmt.Fprintf(&b, "log: {level: %s, format: json}\n", level)
 	fmt.Fprintf(&b, "admin: {listen: %q}\n", c.Admin)

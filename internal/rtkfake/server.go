@@ -32,6 +32,7 @@ package rtkfake
 
 import (
 	"crypto/subtle"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -90,6 +91,7 @@ type scope struct{ app, meeting string }
 type counters struct {
 	total, active, sessions, meetings, unrouted, rejected, faulted atomic.Int64
 	recordings, livestreams, analytics                             atomic.Int64
+	conns                                                          atomic.Int64 // connections accepted
 
 	mu         sync.Mutex
 	perMeeting map[scope]int
@@ -156,10 +158,16 @@ func New(opts Options) *Server {
 	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}", s.serveMeeting)
 	mux.HandleFunc("GET "+apiPrefix+"accounts/{account_id}/realtime/kit/{app_id}/meetings", s.serveMeetings)
 	mux.HandleFunc("/", s.serveUnrouted)
-	s.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.counts.total.Add(1)
 		mux.ServeHTTP(w, r)
 	}))
+	s.ts.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			s.counts.conns.Add(1)
+		}
+	}
+	s.ts.Start()
 	return s
 }
 
@@ -223,6 +231,11 @@ func (s *Server) countList(route Route, appID string) {
 	s.counts.perRoute[routeApp{route, appID}]++
 	s.counts.mu.Unlock()
 }
+
+// Connections returns how many connections the server has accepted: a
+// client that keeps its connections alive opens few, whatever the number
+// of requests.
+func (s *Server) Connections() int { return int(s.counts.conns.Load()) }
 
 // ActiveSessionRequests returns how many active-session requests reached
 // the route for one meeting, whatever their outcome.
