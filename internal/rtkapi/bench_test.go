@@ -19,7 +19,7 @@ func BenchmarkActiveSession(b *testing.B) {
 		LiveParticipants: 12, MinutesConsumed: 42.5,
 		BreakoutRooms: []byte(`[{"id":"a"}]`), Meta: []byte(`{"k":"v"}`),
 	})
-	hc := newHTTPClient()
+	hc := newHTTPClient(DefaultMaxInFlight)
 	defer hc.CloseIdleConnections()
 	c := New(Options{BaseURL: srv.URL(), AccountID: testAccount, Token: testToken, HTTPClient: hc})
 	b.ReportAllocs()
@@ -35,7 +35,7 @@ func BenchmarkActiveSessionParallel(b *testing.B) {
 	srv := rtkfake.New(rtkfake.Options{Token: testToken, AccountID: testAccount})
 	defer srv.Close()
 	srv.StartSession(testApp, "m-1", rtkfake.Session{LiveParticipants: 12, MinutesConsumed: 42.5})
-	hc := newHTTPClient()
+	hc := newHTTPClient(DefaultMaxInFlight)
 	defer hc.CloseIdleConnections()
 	c := New(Options{BaseURL: srv.URL(), AccountID: testAccount, Token: testToken, HTTPClient: hc})
 	b.ReportAllocs()
@@ -59,7 +59,7 @@ func BenchmarkFakeActiveSession(b *testing.B) {
 		LiveParticipants: 12, MinutesConsumed: 42.5,
 		BreakoutRooms: []byte(`[{"id":"a"}]`), Meta: []byte(`{"k":"v"}`),
 	})
-	hc := newHTTPClient()
+	hc := newHTTPClient(DefaultMaxInFlight)
 	defer hc.CloseIdleConnections()
 	url := srv.URL() + "accounts/" + testAccount + "/realtime/kit/" + testApp + "/meetings/m-1/active-session"
 	b.ReportAllocs()

@@ -13,7 +13,9 @@
 // of [KindDecode] that names the field and the value, never a number to act
 // on. A [ListRead] says which pages of the sessions list to fetch, one
 // [Client.SessionsPage] at a time, so that the caller paces each page, and
-// tells when the list is complete, or cannot be read whole.
+// tells when the list is complete, or cannot be read whole. A [Gate], which
+// a daemon shares between all its clients, bounds the requests in flight
+// and the memory their bodies take.
 //
 // The package knows nothing of the rest of rtkwatchd (diff, config, the
 // store): of its packages it imports only the two leaves that every HTTP
@@ -23,6 +25,7 @@ package rtkapi
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -53,10 +56,15 @@ type Options struct {
 	// Timeout bounds each request; 0 means 10s.
 	Timeout time.Duration
 	// HTTPClient carries the requests; nil means a dedicated client that
-	// keeps up to 64 idle connections to the API. The client uses a copy
-	// whose transport caps every response body at [MaxResponseBytes];
-	// HTTPClient itself is not modified.
+	// keeps as many idle connections to the API as the gate lets requests
+	// through, so that in steady state every request reuses one. The
+	// client uses a copy whose transport caps every response body at
+	// [MaxResponseBytes]; HTTPClient itself is not modified.
 	HTTPClient *http.Client
+	// Gate bounds the requests in flight and the memory of their bodies,
+	// shared with every other client given the same gate; nil means a gate
+	// of this client's own, of [DefaultMaxInFlight].
+	Gate *Gate
 	// UserAgent replaces the SDK's User-Agent when not empty.
 	UserAgent string
 	// Now is the clock that an HTTP date in a Retry-After is measured
@@ -84,6 +92,7 @@ type Client struct {
 	baseForms []string
 	endpoint  string
 	hc        *http.Client // carries every request; body-capped
+	gate      *Gate
 }
 
 // New returns a client for one account and token.
@@ -117,9 +126,13 @@ func New(o Options) *Client {
 	if o.AccountID == "" {
 		c.setupErr = "no account ID configured"
 	}
+	c.gate = o.Gate
+	if c.gate == nil {
+		c.gate = NewGate(DefaultMaxInFlight)
+	}
 	hc := o.HTTPClient
 	if hc == nil {
-		hc = newHTTPClient()
+		hc = newHTTPClient(c.gate.MaxInFlight())
 	}
 	c.hc = limitedClient(hc, MaxResponseBytes)
 	opts := []option.RequestOption{
@@ -147,15 +160,16 @@ func New(o Options) *Client {
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
 // newHTTPClient returns a client tuned for many small requests to one
-// host. Deadlines come from each request's context.
-func newHTTPClient() *http.Client {
+// host, at most maxInFlight at once: it keeps that many connections open
+// between requests. Deadlines come from each request's context.
+func newHTTPClient(maxInFlight int) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Client{Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          128,
-		MaxIdleConnsPerHost:   64,
+		MaxIdleConns:          maxInFlight,
+		MaxIdleConnsPerHost:   maxInFlight,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
@@ -181,6 +195,7 @@ func (c *Client) ActiveSession(ctx context.Context, appID, meetingID string) (*S
 		_, err := c.active.GetActiveSession(ctx, appID, meetingID, p, opts...)
 		return err
 	})
+	defer r.release()
 	switch {
 	case r.rtk404:
 		return nil, ErrNoActiveSession
@@ -202,26 +217,47 @@ type reply struct {
 	// rtk404 is set on a 404 that carries RealtimeKit's own "error"
 	// object rather than the gateway's "errors" array; err is set too.
 	rtk404 bool
+	// release gives body's memory back to the gate; the caller calls it
+	// once it has decoded body. Never nil.
+	release func()
 }
 
-// call sends one request under its own deadline. The SDK is asked for the
-// raw body and the *http.Response so that every outcome can be told apart:
-// the SDK reports a non-JSON error page as a JSON syntax error, and a body
-// it cannot parse and a body it could not read alike.
+// noRelease is the release of a reply that holds nothing.
+func noRelease() {}
+
+// call sends one request under its own deadline, once the gate has a slot
+// for it; waiting for the slot does not count against the deadline. The
+// SDK is asked for the *http.Response, body unread, so that every outcome
+// can be told apart (the SDK reports a non-JSON error page as a JSON
+// syntax error, and a body it cannot parse and a body it could not read
+// alike) and so that the gate bounds the memory of the body. The SDK
+// still reads an error response's body itself, which the transport trims
+// to maxErrorBody.
 func (c *Client) call(ctx context.Context, send func(context.Context, ...option.RequestOption) error) reply {
 	if c.setupErr != "" {
-		return reply{err: &Error{Kind: KindClient, Message: c.setupErr}}
+		return reply{err: &Error{Kind: KindClient, Message: c.setupErr}, release: noRelease}
 	}
+	if err := c.gate.enter(ctx); err != nil {
+		return reply{err: c.transportError(err), release: noRelease}
+	}
+	defer c.gate.leave()
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	var (
-		body []byte
-		res  *http.Response
-	)
-	err := send(ctx, option.WithResponseBodyInto(&body), option.WithResponseInto(&res))
+	r := c.roundTrip(ctx, send)
+	if r.release == nil {
+		r.release = noRelease
+	}
+	return r
+}
+
+// roundTrip sends one request and reads its answer.
+func (c *Client) roundTrip(ctx context.Context, send func(context.Context, ...option.RequestOption) error) reply {
+	var res *http.Response
+	err := send(ctx, option.WithResponseBodyInto(&res))
 	if err != nil {
 		if errors.Is(err, errResponseTooLarge) {
-			// The SDK reads every body whole, a 2xx or an error one.
+			// The SDK reads an error body whole, and the transport
+			// refuses one over the limit.
 			return reply{err: tooLargeError(res)}
 		}
 		if res != nil && res.StatusCode >= 400 {
@@ -235,9 +271,29 @@ func (c *Client) call(ctx context.Context, send func(context.Context, ...option.
 		status := 0
 		if res != nil {
 			status = res.StatusCode
+			drain(res.Body)
 		}
 		return reply{err: &Error{Kind: KindClient, StatusCode: status,
 			Message: "unexpected response " + statusLine(status)}}
 	}
-	return reply{status: res.StatusCode, body: body}
+	body, release, err := c.gate.readBody(ctx, res.Body, res.ContentLength)
+	_ = res.Body.Close()
+	switch {
+	case errors.Is(err, errResponseTooLarge):
+		return reply{err: tooLargeError(res)}
+	case err != nil:
+		return reply{err: c.transportError(err)}
+	}
+	return reply{status: res.StatusCode, body: body, release: release}
+}
+
+// drain reads what is left of a body that is not used, so that its
+// connection can be reused, and closes it. The transport caps what it
+// reads.
+func drain(body io.ReadCloser) {
+	if body == nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, body)
+	_ = body.Close()
 }

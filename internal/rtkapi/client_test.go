@@ -60,7 +60,7 @@ func newTestClient(t *testing.T, baseURL string, mod func(*Options)) *Client {
 		mod(&o)
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = newHTTPClient()
+		o.HTTPClient = newHTTPClient(DefaultMaxInFlight)
 		t.Cleanup(o.HTTPClient.CloseIdleConnections)
 	}
 	return New(o)

@@ -40,6 +40,10 @@ type limitTransport struct {
 // RoundTrip sends req through the base transport and caps the response
 // body. A response that declares a Content-Length over the limit gets a
 // body that fails on the first read, and its own body is closed unread.
+// The body of an error response (status 400 and up), which the SDK reads
+// whole, yields its first maxErrorBody bytes only: the rest is read and
+// dropped, so that the connection can be reused, and still fails past the
+// limit.
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	res, err := t.base.RoundTrip(req)
 	if err != nil || res == nil || res.Body == nil || res.Body == http.NoBody {
@@ -50,7 +54,11 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		res.Body = &limitedBody{err: errResponseTooLarge}
 		return res, nil
 	}
-	res.Body = &limitedBody{rc: res.Body, left: t.limit}
+	body := &limitedBody{rc: res.Body, left: t.limit}
+	if res.StatusCode >= 400 {
+		body.trim, body.keep = true, maxErrorBody
+	}
+	res.Body = body
 	return res, nil
 }
 
@@ -63,10 +71,14 @@ func (t *limitTransport) CloseIdleConnections() {
 
 // limitedBody reads at most left bytes from rc and fails with
 // errResponseTooLarge when rc holds more. It asks rc for at most one byte
-// beyond the limit.
+// beyond the limit. With trim set, it yields only the first keep bytes:
+// once they are read, it reads the rest of rc and drops it, then reports
+// the end (or errResponseTooLarge).
 type limitedBody struct {
 	rc   io.ReadCloser // nil when the body was refused up front
 	left int64
+	trim bool  // yield keep bytes at most
+	keep int64 // with trim, the bytes still to yield
 	err  error
 }
 
@@ -77,6 +89,34 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if !b.trim {
+		return b.read(p)
+	}
+	if b.keep == 0 {
+		return 0, b.drop()
+	}
+	if int64(len(p)) > b.keep {
+		p = p[:b.keep]
+	}
+	n, err := b.read(p)
+	b.keep -= int64(n)
+	return n, err
+}
+
+// drop reads what is left of the body and forgets it.
+func (b *limitedBody) drop() error {
+	scratch := make([]byte, 4<<10)
+	for b.err == nil {
+		_, err := b.read(scratch)
+		if err != nil && b.err == nil {
+			b.err = err
+		}
+	}
+	return b.err
+}
+
+// read reads from rc within the limit.
+func (b *limitedBody) read(p []byte) (int, error) {
 	if int64(len(p)) > b.left+1 {
 		p = p[:b.left+1]
 	}

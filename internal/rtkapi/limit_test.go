@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -216,5 +217,72 @@ func TestClientCloseIdleConnections(t *testing.T) {
 	c.CloseIdleConnections()
 	if n := tr.closed.Load(); n != 1 {
 		t.Errorf("the transport's idle connections were closed %d times; want once", n)
+	}
+}
+
+// TestLimitedBodyTrim: an error body yields its first keep bytes and ends
+// there, once the rest is read and dropped within the limit.
+func TestLimitedBodyTrim(t *testing.T) {
+	const limit, keep = 100, 10
+	tests := []struct {
+		name    string
+		size    int
+		wantN   int
+		wantErr error
+	}{
+		{name: "under keep", size: 9, wantN: 9},
+		{name: "at keep", size: 10, wantN: 10},
+		{name: "over keep", size: 11, wantN: 10},
+		{name: "at the limit", size: 100, wantN: 10},
+		{name: "over the limit", size: 101, wantN: 10, wantErr: errResponseTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var pulled atomic.Int64
+			r := iotest.HalfReader(bytes.NewReader(make([]byte, tt.size)))
+			b := &limitedBody{rc: countingBody{rc: io.NopCloser(r), n: &pulled}, left: limit, trim: true, keep: keep}
+			got, err := io.ReadAll(b)
+			if len(got) != tt.wantN || !errors.Is(err, tt.wantErr) {
+				t.Errorf("read %d bytes, err %v; want %d bytes, err %v", len(got), err, tt.wantN, tt.wantErr)
+			}
+			if want := min(int64(tt.size), limit+1); pulled.Load() != want {
+				t.Errorf("pulled %d bytes from the body, want %d (all of it, within the limit)", pulled.Load(), want)
+			}
+		})
+	}
+}
+
+// TestClientErrorBodyTrimmed: a 503 with a 1 MiB page is a server failure,
+// and its connection is reused for the next request.
+func TestClientErrorBodyTrimmed(t *testing.T) {
+	page := "<html>" + strings.Repeat("busy ", 1<<18) + "</html>"
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, page)
+	}))
+	var conns atomic.Int32
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	ct := &countingTransport{rt: srv.Client().Transport}
+	c := newTestClient(t, srv.URL+"/client/v4/", func(o *Options) {
+		o.HTTPClient, o.Timeout = &http.Client{Transport: ct}, 30*time.Second
+	})
+	for range 3 {
+		_, err := c.ActiveSession(t.Context(), testApp, "m-1")
+		if e := asError(t, err); e.Kind != KindServer || e.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("got %+v, want a server failure with status 503", e)
+		}
+	}
+	if got := ct.read.Load(); got != 3*int64(len(page)) {
+		t.Errorf("read %d bytes of the bodies, want all %d of them, so that the connection is reused", got, 3*len(page))
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections for 3 requests, want 1", n)
 	}
 }

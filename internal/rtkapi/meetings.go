@@ -34,6 +34,7 @@ func (c *Client) Meeting(ctx context.Context, appID, meetingID string) error {
 		_, err := c.meetings.GetMeetingByID(ctx, appID, meetingID, p, opts...)
 		return err
 	})
+	defer r.release()
 	switch {
 	case r.rtk404:
 		return ErrUnknownMeeting

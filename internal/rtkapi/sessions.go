@@ -92,6 +92,7 @@ func (c *Client) SessionsPage(ctx context.Context, appID string, q ListQuery) (P
 		_, err := c.sessions.GetSessions(ctx, appID, p, opts...)
 		return err
 	})
+	defer r.release()
 	if r.err != nil {
 		return Page{}, r.err
 	}
