@@ -17,6 +17,7 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/heartbeat"
 	"github.com/rtkwatchd/rtkwatchd/internal/notify"
 	"github.com/rtkwatchd/rtkwatchd/internal/poller"
+	"github.com/rtkwatchd/rtkwatchd/internal/rtkapi"
 	"github.com/rtkwatchd/rtkwatchd/internal/silence"
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
@@ -59,7 +60,10 @@ type daemon struct {
 	log    zerolog.Logger
 	st     stateStore // what admin and metrics read
 	budget *poller.Budget
-	reg    *prometheus.Registry
+	// gate bounds the API requests in flight and their bodies' memory, for
+	// the daemon's whole life: every generation's client shares it.
+	gate *rtkapi.Gate
+	reg  *prometheus.Registry
 
 	pollMetrics      *poller.Metrics
 	notifyMetrics    *notify.Metrics
@@ -146,6 +150,7 @@ func runDaemon(ctx context.Context, env *environment, cfg *config.Config, opts d
 	}
 	d := &daemon{env: env, opts: opts, log: newLogger(cfg.Log, env.stdout), reg: prometheus.NewRegistry(), cfg: cfg}
 	d.budget = newBudget(cfg)
+	d.gate = rtkapi.NewGate(rtkapi.DefaultMaxInFlight)
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.pollMetrics = poller.NewMetrics(d.reg, d.budget)
 	d.gauges = poller.NewMeetingGauges(d.reg)
@@ -285,7 +290,7 @@ func (d *daemon) build(cfg *config.Config, st stateStore) (*generation, error) {
 	if err != nil {
 		return nil, err
 	}
-	client := newAPIClient(cfg)
+	client := newAPIClient(cfg, d.gate)
 	clients = append(clients, client)
 	p := poller.New(client, poller.Options{
 		AccountID: cfg.API.AccountID,

@@ -32,7 +32,7 @@ func meetingPaths(cfg *config.Config) map[[2]string]string {
 // the plan. It returns a usage error naming the meetings that do not
 // exist, or a runtime error when some could not be asked.
 func checkOnline(ctx context.Context, w io.Writer, cfg *config.Config, n int) error {
-	client := newAPIClient(cfg)
+	client := newAPIClient(cfg, nil)
 	defer client.CloseIdleConnections()
 	p := poller.New(client, poller.Options{AccountID: cfg.API.AccountID, Budget: newBudget(cfg), DryRun: true})
 	problems, err := p.CheckMeetings(ctx, poller.Watches(cfg), &poller.KnownMeetings{})

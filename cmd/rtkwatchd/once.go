@@ -63,7 +63,7 @@ func cmdOnce(ctx context.Context, env *environment, args []string) error {
 	if st != nil {
 		adhoc = st
 	}
-	p := poller.New(newAPIClient(cfg), poller.Options{
+	p := poller.New(newAPIClient(cfg, nil), poller.Options{
 		AccountID: cfg.API.AccountID,
 		Store:     ps,
 		Silences:  silence.NewLive(windows, adhoc, log),
@@ -118,13 +118,15 @@ func openStoreFor(cfg *config.Config, readOnly bool) (*store.Store, error) {
 	return st, nil
 }
 
-// newAPIClient builds the RealtimeKit client from the config.
-func newAPIClient(cfg *config.Config) *rtkapi.Client {
+// newAPIClient builds the RealtimeKit client from the config, under gate;
+// a nil gate gives the client one of its own.
+func newAPIClient(cfg *config.Config, gate *rtkapi.Gate) *rtkapi.Client {
 	return rtkapi.New(rtkapi.Options{
 		BaseURL:   cfg.API.BaseURL,
 		AccountID: cfg.API.AccountID,
 		Token:     cfg.API.Token.Value(),
 		Timeout:   cfg.API.Timeout,
 		UserAgent: userAgent(),
+		Gate:      gate,
 	})
 }

@@ -33,7 +33,9 @@ type SchedulerOptions struct {
 // Scheduler runs each watch's cycles on its cron schedule: one cron entry
 // per watch, a cycle skipped while the previous one still runs, a panic in a
 // cycle recovered and logged. Every watch also runs once at Start, so that a
-// fresh daemon takes its baselines at once.
+// fresh daemon takes its baselines at once. Watches that share a schedule
+// do not fire together: each runs at a stable offset within its interval,
+// from a hash of its name (see spread).
 type Scheduler struct {
 	p    *Poller
 	opts SchedulerOptions
@@ -83,9 +85,10 @@ func NewScheduler(p *Poller, watches []Watch, opts SchedulerOptions) (*Scheduler
 		// wrapper hands its token back only when the job returns, so a
 		// panic passing through it would skip the watch for ever. The
 		// logger names the watch in skip and panic messages.
-		l := cronLogger{l: opts.Logger.With().Str(logWatch, w.Name).Logger(), paused: opts.PausedUntil}
+		l := cronLogger{l: opts.Logger.With().Str(logWatch, w.Name).Logger(), paused: opts.PausedUntil,
+			starting: func() bool { return s.starting(w.Name) }}
 		job := cron.NewChain(cron.SkipIfStillRunning(l), cron.Recover(l)).Then(cron.FuncJob(func() { s.runCycle(w) }))
-		s.cron.Schedule(sched, job)
+		s.cron.Schedule(spread(w.Name, sched, opts.Now()), job)
 		s.jobs = append(s.jobs, job)
 		s.schedules[w.Name] = sched
 	}
@@ -182,6 +185,15 @@ func (s *Scheduler) LastCycle() map[string]time.Time {
 	return m
 }
 
+// starting reports whether watch has not finished a cycle yet: its first
+// cycle, at Start, still runs.
+func (s *Scheduler) starting(watch string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, done := s.lastCycle[watch]
+	return !done
+}
+
 func (s *Scheduler) beat() {
 	now := s.opts.Now()
 	s.mu.Lock()
@@ -231,10 +243,19 @@ type cronLogger struct {
 	// paused says until when a 429 holds every request; zero when nothing
 	// does.
 	paused func() time.Time
+	// starting says whether the watch's first cycle still runs; nil when
+	// it cannot.
+	starting func() bool
 }
 
 func (c cronLogger) Info(msg string, kv ...any) {
 	if msg == "skip" {
+		if c.starting != nil && c.starting() {
+			// The first cycle takes every baseline, and may take longer
+			// than one interval: skipping is expected.
+			c.l.Debug().Msg("the first cycle still runs; this one is skipped")
+			return
+		}
 		if c.paused != nil && time.Until(c.paused()) > 0 {
 			// Cycles wait for the API's Retry-After: skipping is expected,
 			// and the 429 was logged when it came.

@@ -157,9 +157,18 @@ func stop(t *testing.T, s *Scheduler) {
 func TestSchedulerRunsOnSchedule(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		api := newSchedAPI()
-		start := time.Now()
+		start := time.Now() // the bubble starts at midnight, on every grid
 		app := schedWatch("app", "*/20 * * * * *")
 		app.Meetings, app.AllLive = nil, true
+		// Each watch runs at start, then at its offset within its
+		// interval (spreadOffset): fast every 10s from 5.391s, slow every
+		// minute from 44.856s, app every 20s from 2.604s.
+		offsets := map[string]time.Duration{"fast": 5391 * time.Millisecond, "slow": 44856 * time.Millisecond, "app": 2604 * time.Millisecond}
+		for name, d := range map[string]time.Duration{"fast": 10 * time.Second, "slow": time.Minute, "app": 20 * time.Second} {
+			if got := spreadOffset(name, d); got != offsets[name] {
+				t.Fatalf("offset of %s = %s, want %s", name, got, offsets[name])
+			}
+		}
 		s, _, cycles := startScheduler(t, api, schedWatch("fast", "@every 10s"), schedWatch("slow", "* * * * *"), app)
 		check := func(when string, fast, slow, list int) {
 			t.Helper()
@@ -170,23 +179,29 @@ func TestSchedulerRunsOnSchedule(t *testing.T) {
 			}
 		}
 		check("at start", 1, 1, 1)
-		time.Sleep(35 * time.Second)
-		check("after 35s", 4, 1, 2)
+		time.Sleep(2604*time.Millisecond - 1)
+		check("just before app's first slot", 1, 1, 1)
+		time.Sleep(1)
+		check("at app's first slot", 1, 1, 2)
+		time.Sleep(35*time.Second - 2604*time.Millisecond)
+		check("after 35s", 4, 1, 3) // fast at 5.391, 15.391, 25.391; app at 2.604, 22.604
 		time.Sleep(30 * time.Second)
-		check("after 65s", 7, 2, 4)
+		check("after 65s", 7, 2, 5) // and fast at 35.391, 45.391, 55.391; slow at 44.856; app at 42.604, 62.604
 
 		last := s.LastCycle()
-		at := start.Add(60 * time.Second)
-		if !last["fast"].Equal(at) || !last["slow"].Equal(at) || !last["app"].Equal(at) {
-			t.Errorf("LastCycle = %v; want all at %s", last, at)
+		want := map[string]time.Time{"fast": start.Add(55391 * time.Millisecond), "slow": start.Add(44856 * time.Millisecond), "app": start.Add(62604 * time.Millisecond)}
+		for name, at := range want {
+			if !last[name].Equal(at) {
+				t.Errorf("LastCycle[%s] = %s; want %s", name, last[name], at)
+			}
 		}
 		if ok, why := s.Healthy(time.Minute); !ok {
 			t.Errorf("Healthy = false (%s)", why)
 		}
 		stop(t, s)
 		got, errs := cycles.get()
-		if len(got) != 7+2+4 {
-			t.Errorf("%d cycles reported; want 13", len(got))
+		if len(got) != 7+2+5 {
+			t.Errorf("%d cycles reported; want 14", len(got))
 		}
 		for i, err := range errs {
 			if err != nil || got[i].Polls != 1 {
@@ -199,12 +214,14 @@ func TestSchedulerRunsOnSchedule(t *testing.T) {
 func TestSchedulerSkipsWhileRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		api := newSchedAPI()
-		release := api.holdPolls()
 		s, logs, cycles := startScheduler(t, api, schedWatch("w", "@every 10s"))
-		time.Sleep(25 * time.Second)
+		// The first cycle, at start, is done; w's slots are at 6.95s,
+		// 16.95s, 26.95s …: hold the cycle of the first, and let two pass.
+		release := api.holdPolls()
+		time.Sleep(6950*time.Millisecond + 25*time.Second)
 		synctest.Wait()
-		if n := api.count("w-m"); n != 1 {
-			t.Errorf("%d polls while the first cycle runs; want 1", n)
+		if n := api.count("w-m"); n != 2 {
+			t.Errorf("%d polls while the second cycle runs; want 2", n)
 		}
 		if skips := logs.find(t, "warn", map[string]string{"watch": "w"}); len(skips) != 2 ||
 			!strings.Contains(fmt.Sprint(skips[0]["message"]), "skipped") {
@@ -213,13 +230,41 @@ func TestSchedulerSkipsWhileRunning(t *testing.T) {
 
 		release()
 		synctest.Wait()
-		if got, _ := cycles.get(); len(got) != 1 {
-			t.Errorf("%d cycles after the release; want 1", len(got))
+		if got, _ := cycles.get(); len(got) != 2 {
+			t.Errorf("%d cycles after the release; want 2", len(got))
 		}
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
-		if n := api.count("w-m"); n != 2 {
+		if n := api.count("w-m"); n != 3 {
 			t.Errorf("%d polls; want the next cycle to run", n)
+		}
+		stop(t, s)
+	})
+}
+
+// TestSchedulerFirstCycleSkipsQuietly: the first cycle, which takes every
+// baseline, may outlast slots; their skips are logged at debug level only.
+func TestSchedulerFirstCycleSkipsQuietly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newSchedAPI()
+		release := api.holdPolls()
+		s, logs, cycles := startScheduler(t, api, schedWatch("w", "@every 10s"))
+		time.Sleep(25 * time.Second) // slots at 6.95s and 16.95s
+		synctest.Wait()
+		if n := api.count("w-m"); n != 1 {
+			t.Errorf("%d polls while the first cycle runs; want 1", n)
+		}
+		if warns := logs.find(t, "warn", nil); len(warns) != 0 {
+			t.Errorf("warnings while the first cycle runs: %v", warns)
+		}
+		if skips := logs.find(t, "debug", map[string]string{"watch": "w"}); len(skips) != 2 ||
+			!strings.Contains(fmt.Sprint(skips[0]["message"]), "first cycle") {
+			t.Errorf("debug lines = %v; want 2 skips during the first cycle", skips)
+		}
+		release()
+		synctest.Wait()
+		if got, _ := cycles.get(); len(got) != 1 {
+			t.Errorf("%d cycles after the release; want 1", len(got))
 		}
 		stop(t, s)
 	})
@@ -318,13 +363,13 @@ func TestSchedulerRecoversPanic(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		api := newSchedAPI()
 		api.panics = 1
-		w := schedWatch("w", "@every 1m")
+		w := schedWatch("panicky", "@every 1m") // first slot at 56.604s
 		w.Meetings = []string{"w-m", "w-other"}
 		s, logs, cycles := startScheduler(t, api, w)
 
-		panics := logs.find(t, "error", map[string]string{"watch": "w"})
+		panics := logs.find(t, "error", map[string]string{"watch": "panicky"})
 		if len(panics) != 1 || !strings.Contains(fmt.Sprint(panics[0]["error"]), "poll exploded") {
-			t.Fatalf("logged panics = %v; want one naming watch w", panics)
+			t.Fatalf("logged panics = %v; want one naming watch panicky", panics)
 		}
 		time.Sleep(45 * time.Second)
 		if ok, why := s.Healthy(30 * time.Second); !ok {
@@ -340,8 +385,8 @@ func TestSchedulerRecoversPanic(t *testing.T) {
 		if len(got) != 1 || got[0].Polls != 2 || errs[0] != nil {
 			t.Errorf("cycles %+v, errors %v; want the next cycle to run in full", got, errs)
 		}
-		if _, ok := s.LastCycle()["w"]; !ok {
-			t.Error("LastCycle has no entry for w after a good cycle")
+		if _, ok := s.LastCycle()["panicky"]; !ok {
+			t.Error("LastCycle has no entry for panicky after a good cycle")
 		}
 		stop(t, s)
 	})
