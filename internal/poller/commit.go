@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
@@ -11,6 +12,17 @@ import (
 
 // commitBatch is how many meetings share one store transaction.
 const commitBatch = 512
+
+// pollTimeEvery is how old the stored time of a meeting's last good poll
+// may grow. A poll that changes nothing but that time (see unchanged) does
+// not write the snapshot until the stored time is this old: at @every 1s,
+// a meeting that nothing happens to is written once a minute, not every
+// second. Nothing a restart needs rides on that time: failures, sessions,
+// thresholds and sequence numbers are written as soon as they change, and
+// an all_live watch counts a meeting's idle days from the end of its last
+// session, which is written with the end. `rtkwatchd state` shows the
+// stored time, so it may be up to this much behind.
+const pollTimeEvery = time.Minute
 
 // snapshots reads the stored snapshots of a watch, by meeting.
 func (p *Poller) snapshots(watch string) (map[string][]byte, error) {
@@ -21,15 +33,20 @@ func (p *Poller) snapshots(watch string) (map[string][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read snapshots of watch %s: %w", watch, err)
 	}
+	p.cache.retain(watch, prevs)
 	return prevs, nil
 }
 
-// decodeSnapshot turns stored bytes into a snapshot. A snapshot that does not
-// decode is logged and replaced by a fresh baseline rather than blocking the
-// meeting for ever.
+// decodeSnapshot turns stored bytes into a snapshot: the cached one when
+// the bytes are those it was stored as. A snapshot that does not decode is
+// logged and replaced by a fresh baseline rather than blocking the meeting
+// for ever.
 func (p *Poller) decodeSnapshot(w Watch, meetingID string, b []byte) diff.Snapshot {
 	var s diff.Snapshot
 	if b == nil {
+		return s
+	}
+	if s, ok := p.cache.lookup(w.Name, meetingID, b); ok {
 		return s
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
@@ -37,7 +54,20 @@ func (p *Poller) decodeSnapshot(w Watch, meetingID string, b []byte) diff.Snapsh
 			Msg("stored snapshot does not decode; taking a new baseline")
 		return diff.Snapshot{}
 	}
+	p.cache.keep(w.Name, meetingID, b, s)
 	return s
+}
+
+// unchanged reports whether step s only confirmed the meeting's snapshot
+// stored as stored (a signal's state, s.state, is always written): no event, the same state (diff.SameState), and a stored time of
+// the last good poll less than pollTimeEvery old. Writing it would cost a
+// transaction and tell a restart nothing new.
+func (p *Poller) unchanged(w Watch, s meetingStep, stored []byte) bool {
+	if stored == nil || len(s.events) > 0 || s.state != nil {
+		return false
+	}
+	prev, ok := p.cache.lookup(w.Name, s.meeting, stored)
+	return ok && diff.SameState(prev, s.next) && s.next.LastGoodPoll.Sub(prev.LastGoodPoll) < pollTimeEvery
 }
 
 // meeting names one meeting of w for package diff.
@@ -45,12 +75,14 @@ func (p *Poller) meeting(w Watch, meetingID string) diff.Meeting {
 	return diff.Meeting{Watch: w.Name, AccountID: p.opts.AccountID, AppID: w.AppID, MeetingID: meetingID}
 }
 
-// commit writes the cycle's snapshots and events in batched transactions.
-func (p *Poller) commit(w Watch, steps []meetingStep) (Cycle, error) {
+// commit writes the cycle's snapshots and events in batched transactions,
+// but for the snapshots that a poll only confirmed (see unchanged). prevs
+// are the stored snapshots the cycle started from.
+func (p *Poller) commit(w Watch, steps []meetingStep, prevs map[string][]byte) (Cycle, error) {
 	c := Cycle{Watch: w.Name}
 	updates := make([]store.Update, 0, min(len(steps), commitBatch))
 	var pending []diff.Event
-	var written []meetingStep
+	var written []meetingStep // the steps of updates
 	flush := func() error {
 		if len(updates) == 0 {
 			return nil
@@ -58,6 +90,11 @@ func (p *Poller) commit(w Watch, steps []meetingStep) (Cycle, error) {
 		if !p.opts.DryRun && p.opts.Store != nil {
 			if err := p.opts.Store.Commit(updates); err != nil {
 				return fmt.Errorf("commit cycle of watch %s: %w", w.Name, err)
+			}
+			for i, u := range updates {
+				if !u.Delete && written[i].state == nil {
+					p.cache.keep(w.Name, u.Key.MeetingID, u.Snapshot, written[i].next)
+				}
 			}
 		}
 		c.Events = append(c.Events, pending...)
@@ -80,6 +117,10 @@ func (p *Poller) commit(w Watch, steps []meetingStep) (Cycle, error) {
 			if s.next.ConsecutiveFailures > 0 || s.failed {
 				c.Failures++
 			}
+			if p.unchanged(w, s, prevs[s.meeting]) {
+				p.observeMeeting(w, &s)
+				continue
+			}
 			var err error
 			if u, err = p.update(w, s); err != nil {
 				return c, err
@@ -99,17 +140,22 @@ func (p *Poller) commit(w Watch, steps []meetingStep) (Cycle, error) {
 
 // observeMeetings tells the gauges what a commit wrote of each meeting.
 func (p *Poller) observeMeetings(w Watch, steps []meetingStep) {
+	for i := range steps {
+		p.observeMeeting(w, &steps[i])
+	}
+}
+
+// observeMeeting tells the gauges of one step, as observeMeetings does.
+func (p *Poller) observeMeeting(w Watch, s *meetingStep) {
 	if p.opts.Gauges == nil || p.opts.DryRun {
 		return
 	}
-	for _, s := range steps {
-		switch {
-		case !IsMeeting(s.meeting):
-		case s.forget:
-			p.opts.Gauges.Forgot(w.Name, s.meeting)
-		default:
-			p.opts.Gauges.Observed(w.Name, s.meeting, s.next.Session)
-		}
+	switch {
+	case !IsMeeting(s.meeting):
+	case s.forget:
+		p.opts.Gauges.Forgot(w.Name, s.meeting)
+	default:
+		p.opts.Gauges.Observed(w.Name, s.meeting, s.next.Session)
 	}
 }
 

@@ -137,6 +137,7 @@ type Poller struct {
 	shared *sharedReads // app-wide reads, shared by the watches of an app
 
 	progress sync.Map // watch → *atomic.Int64, Unix nanoseconds of its last API answer
+	cache    snapshotCache
 
 	mu        sync.Mutex
 	pages     map[string]int               // watch → pages its last sessions list took
@@ -211,7 +212,7 @@ func (p *Poller) Poll(ctx context.Context, w Watch) (Cycle, error) {
 	if err := ctx.Err(); err != nil && !slices.ContainsFunc(steps, observed) {
 		return Cycle{Watch: w.Name}, err
 	}
-	return p.commit(w, steps)
+	return p.commit(w, steps, prevs)
 }
 
 // observed reports whether a step holds an observation to commit.

@@ -116,10 +116,16 @@ func TestSpreadCronSpec(t *testing.T) {
 	}
 }
 
-// stampAPI records when each meeting is polled; it finds no session.
+// stampAPI records when each meeting is polled; it finds no session. The
+// other requests are schedAPI's.
 type stampAPI struct {
+	*schedAPI
 	mu    sync.Mutex
 	stamp map[string][]time.Time
+}
+
+func newStampAPI() *stampAPI {
+	return &stampAPI{schedAPI: newSchedAPI(), stamp: make(map[string][]time.Time)}
 }
 
 func (a *stampAPI) ActiveSession(_ context.Context, _, meetingID string) (*rtkapi.Session, error) {
@@ -128,12 +134,6 @@ func (a *stampAPI) ActiveSession(_ context.Context, _, meetingID string) (*rtkap
 	a.stamp[meetingID] = append(a.stamp[meetingID], time.Now())
 	return nil, rtkapi.ErrNoActiveSession
 }
-
-func (a *stampAPI) SessionsPage(context.Context, string, rtkapi.ListQuery) (rtkapi.Page, error) {
-	return rtkapi.Page{Sessions: []rtkapi.Session{}}, nil
-}
-
-func (a *stampAPI) Meeting(context.Context, string, string) error { return nil }
 
 func (a *stampAPI) times(meeting string) []time.Time {
 	a.mu.Lock()
@@ -177,7 +177,7 @@ func TestSchedulerSpreadsWatches(t *testing.T) {
 			}
 		}
 
-		api := &stampAPI{stamp: make(map[string][]time.Time)}
+		api := newStampAPI()
 		start := time.Now()
 		s, _, _ := startScheduler(t, api, watches...)
 		time.Sleep(30*time.Second - time.Nanosecond)
@@ -186,7 +186,7 @@ func TestSchedulerSpreadsWatches(t *testing.T) {
 		stop(t, s)
 
 		time.Sleep(3300 * time.Millisecond)
-		api = &stampAPI{stamp: make(map[string][]time.Time)}
+		api = newStampAPI()
 		start = time.Now()
 		s, _, _ = startScheduler(t, api, watches...)
 		time.Sleep(30*time.Second - time.Nanosecond)
