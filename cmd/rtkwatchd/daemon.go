@@ -36,6 +36,10 @@ const (
 	// delivery.timeout says, so that a stop (cycles, then deliveries) ends
 	// well within the unit's TimeoutStopSec=30s.
 	maxDrain = 15 * time.Second
+	// commitLinger is how long a cycle waits for other watches' cycles to
+	// share its store transaction: with many watches on short schedules,
+	// one fsync serves all the cycles that end within it.
+	commitLinger = 50 * time.Millisecond
 )
 
 // daemonOptions are what `run` and `demo` set differently.
@@ -293,14 +297,15 @@ func (d *daemon) build(cfg *config.Config, st stateStore) (*generation, error) {
 	client := newAPIClient(cfg, d.gate)
 	clients = append(clients, client)
 	p := poller.New(client, poller.Options{
-		AccountID: cfg.API.AccountID,
-		Store:     st,
-		Budget:    d.budget,
-		Observer:  d.pollMetrics,
-		Silences:  silence.NewLive(windows, st, log),
-		Signals:   d.pollMetrics,
-		Gauges:    d.gauges,
-		Logger:    log,
+		AccountID:    cfg.API.AccountID,
+		Store:        st,
+		Budget:       d.budget,
+		CommitLinger: commitLinger,
+		Observer:     d.pollMetrics,
+		Silences:     silence.NewLive(windows, st, log),
+		Signals:      d.pollMetrics,
+		Gauges:       d.gauges,
+		Logger:       log,
 	})
 	sched, err := poller.NewScheduler(p, poller.Watches(cfg), poller.SchedulerOptions{
 		Logger:      log,

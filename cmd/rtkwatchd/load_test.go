@@ -50,8 +50,9 @@ func TestLoad(t *testing.T) {
 	var rows []loadFigures
 	run := func(name string, f func(t *testing.T) loadFigures) loadFigures {
 		var got loadFigures
-		t.Run(name, func(t *testing.T) { got = f(t) })
-		rows = append(rows, got)
+		if t.Run(name, func(t *testing.T) { got = f(t) }) && got.name != "" {
+			rows = append(rows, got) // not skipped by -run
+		}
 		return got
 	}
 	minByOne := run("minimal_by_meeting", func(t *testing.T) loadFigures {
@@ -72,7 +73,8 @@ func TestLoad(t *testing.T) {
 	tw.Flush()
 	t.Logf("side by side (%d meetings, %d live-session changes a second, %s windows):\n%s", loadMeetings, loadChurn, loadWindow, b.String())
 	if minByOne.requests == 0 || byOne.requests == 0 || list.observed == 0 {
-		t.Fatal("a run measured nothing; see its own failure")
+		t.Log("targets not checked: a run was left out, or measured nothing")
+		return
 	}
 	ref := minByOne.perRequest()
 	t.Logf("targets: by meeting %.2f× the minimal poller's CPU per request (≤ %.2f), %.1f MiB (≤ %d); list %.2f× per meeting observed (≤ %.2f), %.1f MiB (≤ %d)",
@@ -154,7 +156,7 @@ func loadByMeeting(t *testing.T, bin string, ids []string) loadFigures {
 	fake, _ := newLoadFake(t, ids)
 	watches := make([]procWatch, 0, loadWatches)
 	for i := 0; i < len(ids); i += loadPerWatch {
-		watches = append(watches, procWatch{Name: fmt.Sprintf("w%03d", i/loadPerWatch), Meetings: ids[i : i+loadPerWatch], Participants: []int{20}})
+		watches = append(watches, procWatch{Name: fmt.Sprintf("w%03d", i/loadPerWatch), Meetings: ids[i : i+loadPerWatch], Participants: []int{50}})
 	}
 	l := startLoadDaemon(t, bin, "by_meeting", fake, watches)
 	pollUntil(t, 60*time.Second, "the first cycles", func() bool { return fake.Requests() >= 3*len(ids) })
@@ -178,7 +180,7 @@ func loadByMeeting(t *testing.T, bin string, ids []string) loadFigures {
 func loadList(t *testing.T, bin string, ids []string) loadFigures {
 	fake, live := newLoadFake(t, ids)
 	pages := (len(live) + loadPerPage - 1) / loadPerPage // total_count says when the list ends
-	l := startLoadDaemon(t, bin, "list", fake, []procWatch{{Name: "load", Meetings: ids, Participants: []int{20}}})
+	l := startLoadDaemon(t, bin, "list", fake, []procWatch{{Name: "load", Meetings: ids, Participants: []int{50}}})
 	pollUntil(t, 30*time.Second, "three cycles", func() bool { return l.polls(t) >= 3 })
 	warm := time.Now().Add(loadWarmUp)
 	pollUntil(t, 2*loadWarmUp, "the end of the warm-up", func() bool { return time.Now().After(warm) })
@@ -233,7 +235,8 @@ func testLoadAllLive(t *testing.T, bin string) {
 }
 
 // startChurn changes the counts of live sessions, loadChurn changes a
-// second, until the test ends.
+// second, until the test ends. Counts stay below 50, the threshold of the
+// watches: the load test measures polling, not deliveries.
 func startChurn(t *testing.T, fake *rtkfake.Server, live []string) {
 	t.Helper()
 	done, stopped := make(chan struct{}), make(chan struct{})

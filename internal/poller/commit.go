@@ -88,7 +88,7 @@ func (p *Poller) commit(w Watch, steps []meetingStep, prevs map[string][]byte) (
 			return nil
 		}
 		if !p.opts.DryRun && p.opts.Store != nil {
-			if err := p.opts.Store.Commit(updates); err != nil {
+			if err := p.commits.commit(updates); err != nil {
 				return fmt.Errorf("commit cycle of watch %s: %w", w.Name, err)
 			}
 			for i, u := range updates {

@@ -72,8 +72,15 @@ type Options struct {
 	DryRun bool
 	// Budget paces requests; nil means unlimited.
 	Budget *Budget
-	// Concurrency bounds the polls of one cycle in flight at once; default 16.
+	// Concurrency bounds the meetings of one cycle polled at once; default
+	// 16. The requests of the whole daemon in flight at once are bounded by
+	// the API client (rtkapi.Gate).
 	Concurrency int
+	// CommitLinger is how long a cycle's commit waits for the commits of
+	// other watches' cycles, to share one store transaction with them; 0
+	// commits at once. A daemon polling many watches often sets it; a
+	// single pass over the watches (`once`) has nothing to share.
+	CommitLinger time.Duration
 	// PerPage is the page size of the sessions list; default
 	// rtkapi.DefaultPerPage.
 	PerPage int
@@ -138,6 +145,7 @@ type Poller struct {
 
 	progress sync.Map // watch → *atomic.Int64, Unix nanoseconds of its last API answer
 	cache    snapshotCache
+	commits  *sharedCommits // nil without a store
 
 	mu        sync.Mutex
 	pages     map[string]int               // watch → pages its last sessions list took
@@ -157,11 +165,15 @@ func New(api API, opts Options) *Poller {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Poller{
+	p := &Poller{
 		api: api, opts: opts, shared: newSharedReads(),
 		pages: make(map[string]int), hints: make(map[string]rtkapi.PageHint), fallbacks: make(map[string]int),
 		listHints: make(map[readKey]*rtkapi.PageHint),
 	}
+	if opts.Store != nil {
+		p.commits = &sharedCommits{st: opts.Store, linger: opts.CommitLinger}
+	}
+	return p
 }
 
 // Cycle is the outcome of one poll of one watch.
