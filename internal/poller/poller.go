@@ -72,9 +72,9 @@ type Options struct {
 	DryRun bool
 	// Budget paces requests; nil means unlimited.
 	Budget *Budget
-	// Concurrency bounds the meetings of one cycle polled at once; default
-	// 16. The requests of the whole daemon in flight at once are bounded by
-	// the API client (rtkapi.Gate).
+	// Concurrency bounds the meetings polled at once one by one, by all the
+	// cycles of the poller together; default 16. The requests in flight
+	// of the whole daemon are bounded by the API client (rtkapi.Gate).
 	Concurrency int
 	// CommitLinger is how long a cycle's commit waits for the commits of
 	// other watches' cycles, to share one store transaction with them; 0
@@ -146,6 +146,7 @@ type Poller struct {
 	progress sync.Map // watch → *atomic.Int64, Unix nanoseconds of its last API answer
 	cache    snapshotCache
 	commits  *sharedCommits // nil without a store
+	slots    chan struct{}  // one per meeting polled now; see pollMeetings
 
 	mu        sync.Mutex
 	pages     map[string]int               // watch → pages its last sessions list took
@@ -169,6 +170,7 @@ func New(api API, opts Options) *Poller {
 		api: api, opts: opts, shared: newSharedReads(),
 		pages: make(map[string]int), hints: make(map[string]rtkapi.PageHint), fallbacks: make(map[string]int),
 		listHints: make(map[readKey]*rtkapi.PageHint),
+		slots: make(chan struct{}, opts.Concurrency),
 	}
 	if opts.Store != nil {
 		p.commits = &sharedCommits{st: opts.Store, linger: opts.CommitLinger}

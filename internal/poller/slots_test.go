@@ -1,0 +1,61 @@
+package poller
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"testing/synctest"
+
+	"github.com/rs/zerolog"
+)
+
+// TestPollerBoundsMeetingsAcrossCycles: the cycles of two watches running
+// at once poll Concurrency meetings at once between them, not each, and
+// start no goroutine beyond that.
+func TestPollerBoundsMeetingsAcrossCycles(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newSchedAPI()
+		release := api.holdPolls()
+		p := New(api, Options{AccountID: "acc", Concurrency: 3, Logger: zerolog.Nop()})
+		base := runtime.NumGoroutine()
+		var wg sync.WaitGroup
+		for _, name := range []string{"a", "b"} {
+			w := schedWatch(name, "@every 1m")
+			w.Meetings = nil
+			for i := range 5 {
+				w.Meetings = append(w.Meetings, fmt.Sprintf("%s-%d", name, i))
+			}
+			wg.Go(func() {
+				if _, err := p.Poll(context.Background(), w); err != nil {
+					t.Errorf("Poll(%s): %v", name, err)
+				}
+			})
+		}
+		synctest.Wait()
+		polling := 0
+		for _, name := range []string{"a", "b"} {
+			for i := range 5 {
+				polling += api.count(fmt.Sprintf("%s-%d", name, i))
+			}
+		}
+		if polling != 3 {
+			t.Errorf("%d meetings polled at once by two cycles, want 3", polling)
+		}
+		if n := runtime.NumGoroutine() - base; n != 2+3 {
+			t.Errorf("%d goroutines for two cycles, want 5: the cycles and 3 polls", n)
+		}
+		release()
+		wg.Wait()
+		total := 0
+		for _, name := range []string{"a", "b"} {
+			for i := range 5 {
+				total += api.count(fmt.Sprintf("%s-%d", name, i))
+			}
+		}
+		if total != 10 {
+			t.Errorf("%d meetings polled in all, want 10", total)
+		}
+	})
+}
