@@ -160,14 +160,58 @@ func (l *loadDaemon) sample(t *testing.T) loadSample {
 	return s
 }
 
-// sampleAfterCycle samples as soon as the next cycle of a watch that reads
-// the sessions list is done, between two cycles, so that the request count
-// holds whole cycles only. Such a watch makes one poll a cycle.
-func (l *loadDaemon) sampleAfterCycle(t *testing.T) loadSample {
+// sampleBetweenCycles samples once the next cycle of a watch that reads
+// the sessions list has made its requests and the fake has heard nothing
+// for 200 ms: between two cycles, at the same point of each, so that a
+// window holds whole cycles. It watches the fake, not the daemon, whose
+// metrics it would cost CPU to read.
+func (l *loadDaemon) sampleBetweenCycles(t *testing.T) loadSample {
 	t.Helper()
-	from := l.polls(t)
-	pollUntil(t, 10*time.Second, "the next cycle", func() bool { return l.polls(t) > from })
+	from := l.fake.Requests()
+	pollUntil(t, 10*time.Second, "the next cycle", func() bool { return l.fake.Requests() > from })
+	last, quiet := l.fake.Requests(), time.Now()
+	pollUntil(t, 10*time.Second, "the end of the cycle's requests", func() bool {
+		if n := l.fake.Requests(); n != last {
+			last, quiet = n, time.Now()
+		}
+		return time.Since(quiet) >= 200*time.Millisecond
+	})
 	return l.sample(t)
+}
+
+// memory describes the daemon's memory now, from the Go runtime's own
+// metrics: what its resident set is made of.
+func (l *loadDaemon) memory(t *testing.T) string {
+	t.Helper()
+	code, body, err := adminGet(l.admin, "/metrics")
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("GET /metrics: %d %v", code, err)
+	}
+	names := []string{"go_memstats_heap_inuse_bytes", "go_memstats_heap_idle_bytes", "go_memstats_heap_released_bytes",
+		"go_memstats_stack_inuse_bytes", "go_memstats_sys_bytes", "process_resident_memory_bytes", "go_goroutines"}
+	var parts []string
+	for line := range strings.Lines(string(body)) {
+		for _, n := range names {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), n+" "); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				if n == "go_goroutines" {
+					parts = append(parts, fmt.Sprintf("%s %.0f", n, f))
+				} else {
+					parts = append(parts, fmt.Sprintf("%s %.1f MiB", strings.TrimPrefix(n, "go_memstats_"), f/(1<<20)))
+				}
+			}
+		}
+	}
+	if roll, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", l.d.pid())); err == nil {
+		for line := range strings.Lines(string(roll)) {
+			for _, n := range []string{"Rss:", "Anonymous:"} {
+				if v, ok := strings.CutPrefix(line, n); ok {
+					parts = append(parts, strings.TrimSuffix(n, ":")+" "+strings.Join(strings.Fields(v), " "))
+				}
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // polls sums rtkwatchd_polls_total over every watch and outcome.
