@@ -20,6 +20,7 @@ import (
 func SameState(a, b Snapshot) bool {
 	return a.Meeting == b.Meeting &&
 		a.Baselined == b.Baselined &&
+		a.BaselineAt.Equal(b.BaselineAt) &&
 		sameSession(a.Session, b.Session) &&
 		a.Sequence == b.Sequence &&
 		slices.Equal(a.ParticipantsUp, b.ParticipantsUp) &&
@@ -33,11 +34,16 @@ func SameState(a, b Snapshot) bool {
 		slices.Equal(a.LastEndedDurationReached, b.LastEndedDurationReached) &&
 		a.IdleSince.Equal(b.IdleSince) &&
 		a.IdleReported == b.IdleReported &&
+		a.IdleRemindedAt.Equal(b.IdleRemindedAt) &&
 		a.SessionSeenAt.Equal(b.SessionSeenAt) &&
 		a.ConsecutiveFailures == b.ConsecutiveFailures &&
 		a.FirstFailureAt.Equal(b.FirstFailureAt) &&
 		a.Failing == b.Failing &&
-		a.LastError == b.LastError
+		a.LastError == b.LastError &&
+		a.Window == b.Window &&
+		a.WindowPolls == b.WindowPolls &&
+		a.GoodStreak == b.GoodStreak &&
+		a.RemindedAt.Equal(b.RemindedAt)
 }
 
 // sameKnown compares two Known… lists, where nil (unknown) differs from

@@ -61,7 +61,7 @@ func TestSameStateSeesEveryField(t *testing.T) {
 			f.SetBool(!f.Bool())
 		case reflect.Int, reflect.Int64:
 			f.SetInt(f.Int() + 1)
-		case reflect.Uint64:
+		case reflect.Uint16, reflect.Uint64:
 			f.SetUint(f.Uint() + 1)
 		case reflect.Float64:
 			f.SetFloat(f.Float() + 0.5)
