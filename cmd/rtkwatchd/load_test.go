@@ -129,7 +129,15 @@ func runMinimal(t *testing.T, name string, ids []string, byMeeting bool) loadFig
 		t.Fatal(err)
 	}
 	// The child is this test binary, running TestLoadMinimalPoller only.
-	d := startDaemon(t, os.Args[0], childEnv(minimalEnv+"="+string(spec)), "-test.run=^TestLoadMinimalPoller$")
+	args := []string{"-test.run=^TestLoadMinimalPoller$"}
+	if dir := os.Getenv(loadProfileEnv); dir != "" {
+		mode := "list"
+		if byMeeting {
+			mode = "by_meeting"
+		}
+		args = append(args, "-test.cpuprofile="+filepath.Join(dir, "minimal_"+mode+".cpu.pprof"))
+	}
+	d := startDaemon(t, os.Args[0], childEnv(minimalEnv+"="+string(spec)), args...)
 	pollUntil(t, 30*time.Second, "the minimal poller's first requests", func() bool { return fake.Requests() > 0 })
 	warm := time.Now().Add(loadWarmUp)
 	pollUntil(t, 2*loadWarmUp, "the end of the warm-up", func() bool { return time.Now().After(warm) })

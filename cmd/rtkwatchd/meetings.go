@@ -35,6 +35,7 @@ func checkOnline(ctx context.Context, w io.Writer, cfg *config.Config, n int) er
 	client := newAPIClient(cfg, nil)
 	defer client.CloseIdleConnections()
 	p := poller.New(client, poller.Options{AccountID: cfg.API.AccountID, Budget: newBudget(cfg), DryRun: true})
+	defer p.Close()
 	problems, err := p.CheckMeetings(ctx, poller.Watches(cfg), &poller.KnownMeetings{})
 	if err != nil {
 		return err

@@ -71,6 +71,7 @@ func cmdOnce(ctx context.Context, env *environment, args []string) error {
 		Budget:    newBudget(cfg),
 		Logger:    log,
 	})
+	defer p.Close()
 	enc := json.NewEncoder(env.stdout)
 	enc.SetEscapeHTML(false)
 	polls, failures := 0, 0

@@ -10,13 +10,13 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 )
 
-// pollMeetings observes each explicit meeting of w, each in a goroutine
-// that holds one of the poller's slots: opts.Concurrency meetings at once
-// for all the cycles of the poller together, so that many watches firing
-// at once (at start, say) never make more goroutines than that. A panic in
-// one meeting's poll is raised again in the caller's goroutine once every
-// poll has returned, where the scheduler recovers it; left in its own
-// goroutine it would end the process.
+// pollMeetings observes each explicit meeting of w on the poller's workers,
+// each poll holding one of the poller's slots: opts.Concurrency meetings at
+// once for all the cycles of the poller together, so that many watches
+// firing at once (at start, say) never make more goroutines than that. A
+// panic in one meeting's poll is raised again in the caller's goroutine
+// once every poll has returned, where the scheduler recovers it; left in
+// its own goroutine it would end the process.
 func (p *Poller) pollMeetings(ctx context.Context, w Watch, prevs map[string][]byte) []meetingStep {
 	steps := make([]meetingStep, len(w.Meetings))
 	sem := p.slots
@@ -26,15 +26,17 @@ func (p *Poller) pollMeetings(ctx context.Context, w Watch, prevs map[string][]b
 		panicked  error
 	)
 	for i, id := range w.Meetings {
-		// Take a slot before starting the goroutine, so that the polls
-		// of every cycle never have more than Concurrency goroutines.
+		// Take a slot before handing the poll to a worker, so that the
+		// polls of every cycle never need more than Concurrency workers.
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 			steps[i] = meetingStep{meeting: id, skip: true}
 			continue
 		}
-		wg.Go(func() {
+		wg.Add(1)
+		p.workers.run(func() {
+			defer wg.Done()
 			defer func() { <-sem }()
 			defer func() {
 				if r := recover(); r != nil {

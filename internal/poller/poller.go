@@ -147,6 +147,7 @@ type Poller struct {
 	cache    snapshotCache
 	commits  *sharedCommits // nil without a store
 	slots    chan struct{}  // one per meeting polled now; see pollMeetings
+	workers  *workers       // run the polls of pollMeetings
 
 	mu        sync.Mutex
 	pages     map[string]int               // watch → pages its last sessions list took
@@ -170,13 +171,18 @@ func New(api API, opts Options) *Poller {
 		api: api, opts: opts, shared: newSharedReads(),
 		pages: make(map[string]int), hints: make(map[string]rtkapi.PageHint), fallbacks: make(map[string]int),
 		listHints: make(map[readKey]*rtkapi.PageHint),
-		slots: make(chan struct{}, opts.Concurrency),
+		slots:     make(chan struct{}, opts.Concurrency), workers: newWorkers(),
 	}
 	if opts.Store != nil {
 		p.commits = &sharedCommits{st: opts.Store, linger: opts.CommitLinger}
 	}
 	return p
 }
+
+// Close waits for the goroutines that polled meetings to exit, which they
+// do within two seconds of their last poll anyway. Call it once no cycle
+// runs; the poller polls nothing after it.
+func (p *Poller) Close() { p.workers.close() }
 
 // Cycle is the outcome of one poll of one watch.
 type Cycle struct {

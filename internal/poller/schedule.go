@@ -55,7 +55,8 @@ type Scheduler struct {
 	failed    map[string]error     // watch → why its last cycle failed
 }
 
-// NewScheduler prepares the schedules of watches; nothing runs until Start.
+// NewScheduler prepares the schedules of watches over p, which it owns
+// from then on (Stop closes it); nothing runs until Start.
 func NewScheduler(p *Poller, watches []Watch, opts SchedulerOptions) (*Scheduler, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -107,13 +108,15 @@ func (s *Scheduler) Start() {
 }
 
 // Stop stops scheduling new cycles and waits for running ones until ctx is
-// done; then it cancels them and waits for them to return.
+// done; then it cancels them and waits for them to return. Then it closes
+// the poller, which the scheduler owns from NewScheduler on.
 func (s *Scheduler) Stop(ctx context.Context) error {
 	done := s.cron.Stop().Done()
 	all := make(chan struct{})
 	go func() {
 		<-done
 		s.wg.Wait()
+		s.p.Close()
 		close(all)
 	}()
 	select {

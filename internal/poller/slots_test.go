@@ -19,6 +19,7 @@ func TestPollerBoundsMeetingsAcrossCycles(t *testing.T) {
 		api := newSchedAPI()
 		release := api.holdPolls()
 		p := New(api, Options{AccountID: "acc", Concurrency: 3, Logger: zerolog.Nop()})
+		defer p.Close()
 		base := runtime.NumGoroutine()
 		var wg sync.WaitGroup
 		for _, name := range []string{"a", "b"} {
@@ -44,7 +45,7 @@ func TestPollerBoundsMeetingsAcrossCycles(t *testing.T) {
 			t.Errorf("%d meetings polled at once by two cycles, want 3", polling)
 		}
 		if n := runtime.NumGoroutine() - base; n != 2+3 {
-			t.Errorf("%d goroutines for two cycles, want 5: the cycles and 3 polls", n)
+			t.Errorf("%d goroutines for two cycles, want 5: the cycles and 3 workers", n)
 		}
 		release()
 		wg.Wait()
