@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,6 +92,10 @@ const (
 	loadProfileEnv = "RTKWATCHD_LOAD_PROFILE"
 	// loadDaemonEnv gives TestLoadDaemonChild its config file.
 	loadDaemonEnv = "RTKWATCHD_LOAD_DAEMON"
+	// loadHeapEnv is where TestLoadDaemonChild writes the heap in use
+	// loadHeapAfter after it started, within the measuring window.
+	loadHeapEnv   = "RTKWATCHD_LOAD_HEAP"
+	loadHeapAfter = 25 * time.Second
 )
 
 // TestLoadDaemonChild runs `rtkwatchd run` in this test binary, for
@@ -105,6 +111,18 @@ func TestLoadDaemonChild(t *testing.T) {
 	stop := handleSignals(cancel, reload, hard, true)
 	defer stop()
 	env := &environment{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, reload: reload, hardStop: hard}
+	if heap := os.Getenv(loadHeapEnv); heap != "" {
+		snap := time.AfterFunc(loadHeapAfter, func() {
+			f, err := os.Create(heap)
+			if err != nil {
+				return
+			}
+			defer f.Close()
+			runtime.GC()
+			_ = pprof.Lookup("heap").WriteTo(f, 0)
+		})
+		defer snap.Stop()
+	}
 	if err := runEnv(ctx, []string{"run", "--config", path}, env); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +155,7 @@ func startLoadDaemon(t *testing.T, bin, name string, fake *rtkfake.Server, watch
 		bin, args = os.Args[0], []string{"-test.run=^TestLoadDaemonChild$",
 			"-test.cpuprofile=" + filepath.Join(dir, name+".cpu.pprof"),
 			"-test.memprofile=" + filepath.Join(dir, name+".heap.pprof")}
-		env = append(env, loadDaemonEnv+"="+path)
+		env = append(env, loadDaemonEnv+"="+path, loadHeapEnv+"="+filepath.Join(dir, name+".inuse.pprof"))
 	}
 	l := &loadDaemon{d: startDaemon(t, bin, env, args...), fake: fake, admin: cfg.Admin}
 	waitReady(t, cfg.Admin)

@@ -42,14 +42,14 @@ func (p *Poller) snapshots(watch string) (map[string][]byte, error) {
 // logged and replaced by a fresh baseline rather than blocking the meeting
 // for ever.
 func (p *Poller) decodeSnapshot(w Watch, meetingID string, b []byte) diff.Snapshot {
-	var s diff.Snapshot
 	if b == nil {
-		return s
+		return diff.Snapshot{}
 	}
 	if s, ok := p.cache.lookup(w.Name, meetingID, b); ok {
 		return s
 	}
-	if err := json.Unmarshal(b, &s); err != nil {
+	s, err := unmarshalSnapshot(b)
+	if err != nil {
 		p.opts.Logger.Error().Err(err).Str(logWatch, w.Name).Str(logMeeting, meetingID).
 			Msg("stored snapshot does not decode; taking a new baseline")
 		return diff.Snapshot{}
@@ -58,8 +58,18 @@ func (p *Poller) decodeSnapshot(w Watch, meetingID string, b []byte) diff.Snapsh
 	return s
 }
 
+// unmarshalSnapshot decodes a stored snapshot. It is apart from
+// decodeSnapshot so that the snapshot it decodes into, which escapes, is
+// allocated only when the cache misses.
+func unmarshalSnapshot(b []byte) (diff.Snapshot, error) {
+	var s diff.Snapshot
+	err := json.Unmarshal(b, &s)
+	return s, err
+}
+
 // unchanged reports whether step s only confirmed the meeting's snapshot
-// stored as stored (a signal's state, s.state, is always written): no event, the same state (diff.SameState), and a stored time of
+// stored as stored (a signal's state, s.state, is always written): no
+// event, the same state (diff.SameState), and a stored time of
 // the last good poll less than pollTimeEvery old. Writing it would cost a
 // transaction and tell a restart nothing new.
 func (p *Poller) unchanged(w Watch, s meetingStep, stored []byte) bool {

@@ -91,6 +91,7 @@ func (p *Poller) pollList(ctx context.Context, w Watch, prevs map[string][]byte,
 	if ids == nil {
 		ids = listedAndKnown(live, prevs)
 	}
+	steps = slices.Grow(steps, len(ids))
 	for _, id := range ids {
 		prev := p.decodeSnapshot(w, id, prevs[id])
 		if only == nil && prevs[id] == nil && health.Baselined {
