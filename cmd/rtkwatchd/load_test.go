@@ -37,12 +37,17 @@ const (
 // requests per second and new connections per second. Every process runs
 // for a bounded time against a fake on loopback. It takes about three
 // minutes, so it runs only on request. With RTKWATCHD_LOAD_PROFILE set to
-// a directory, it also writes the daemon's CPU and heap profiles there.
+// a directory, it also writes the daemon's CPU and heap profiles there;
+// with RTKWATCHD_LOAD_BIN set to an rtkwatchd binary, it measures that
+// binary instead of building one, to compare two builds.
 func TestLoad(t *testing.T) {
 	if os.Getenv("RTKWATCHD_LOAD") != "1" {
 		t.Skip("load test; run it with: RTKWATCHD_LOAD=1 go test -run TestLoad -v ./cmd/rtkwatchd/")
 	}
-	bin := daemonBinary(t)
+	bin := os.Getenv("RTKWATCHD_LOAD_BIN") // another build of rtkwatchd, to compare
+	if bin == "" {
+		bin = daemonBinary(t)
+	}
 	ids := make([]string, loadMeetings)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("load-%04d", i)
