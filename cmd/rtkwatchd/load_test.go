@@ -145,12 +145,7 @@ func runMinimal(t *testing.T, name string, ids []string, byMeeting bool) loadFig
 	}
 	d := startDaemon(t, os.Args[0], childEnv(minimalEnv+"="+string(spec)), args...)
 	pollUntil(t, 30*time.Second, "the minimal poller's first requests", func() bool { return fake.Requests() > 0 })
-	warm := time.Now().Add(loadWarmUp)
-	pollUntil(t, 2*loadWarmUp, "the end of the warm-up", func() bool { return time.Now().After(warm) })
-	before := sampleProc(t, d.pid(), fake)
-	end := time.Now().Add(loadWindow)
-	pollUntil(t, 2*loadWindow, "the end of the measuring window", func() bool { return time.Now().After(end) })
-	after := sampleProc(t, d.pid(), fake)
+	before, after := measureWindow(t, loadWarmUp, loadWindow, func() loadSample { return sampleProc(t, d.pid(), fake) })
 	if code := d.waitExit(30 * time.Second); code != 0 {
 		t.Errorf("minimal poller: exit code %d", code)
 	}
@@ -174,12 +169,7 @@ func loadByMeeting(t *testing.T, bin string, ids []string) loadFigures {
 	}
 	l := startLoadDaemon(t, bin, "by_meeting", fake, watches)
 	pollUntil(t, 60*time.Second, "the first cycles", func() bool { return fake.Requests() >= 3*len(ids) })
-	warm := time.Now().Add(loadWarmUp)
-	pollUntil(t, 2*loadWarmUp, "the end of the warm-up", func() bool { return time.Now().After(warm) })
-	before := l.sample(t)
-	end := time.Now().Add(loadWindow)
-	pollUntil(t, 2*loadWindow, "the end of the measuring window", func() bool { return time.Now().After(end) })
-	after := l.sample(t)
+	before, after := measureWindow(t, loadWarmUp, loadWindow, func() loadSample { return l.sample(t) })
 	t.Logf("memory: %s", l.memory(t))
 	l.stop(t)
 	m := measure("rtkwatchd, 250 watches × 8", before, after)
@@ -197,12 +187,7 @@ func loadList(t *testing.T, bin string, ids []string) loadFigures {
 	pages := (len(live) + loadPerPage - 1) / loadPerPage // total_count says when the list ends
 	l := startLoadDaemon(t, bin, "list", fake, []procWatch{{Name: "load", Meetings: ids, Participants: []int{50}}})
 	pollUntil(t, 30*time.Second, "three cycles", func() bool { return l.polls(t) >= 3 })
-	warm := time.Now().Add(loadWarmUp)
-	pollUntil(t, 2*loadWarmUp, "the end of the warm-up", func() bool { return time.Now().After(warm) })
-	before := l.sampleBetweenCycles(t)
-	end := time.Now().Add(loadWindow)
-	pollUntil(t, 2*loadWindow, "the end of the measuring window", func() bool { return time.Now().After(end) })
-	after := l.sampleBetweenCycles(t)
+	before, after := measureWindow(t, loadWarmUp, loadWindow, func() loadSample { return l.sampleBetweenCycles(t) })
 	t.Logf("memory: %s", l.memory(t))
 	l.stop(t)
 	m := measure("rtkwatchd, 1 watch × 2,000 (list)", before, after)
@@ -233,10 +218,7 @@ func testLoadAllLive(t *testing.T, bin string) {
 	startChurn(t, fake, ids)
 	l := startLoadDaemon(t, bin, "all_live", fake, []procWatch{{Name: "all", AllLive: true, Participants: []int{50}}})
 	pollUntil(t, 30*time.Second, "three cycles", func() bool { return l.polls(t) >= 3 })
-	before := l.sampleBetweenCycles(t)
-	end := time.Now().Add(loadWindow / 2)
-	pollUntil(t, loadWindow, "the end of the measuring window", func() bool { return time.Now().After(end) })
-	after := l.sampleBetweenCycles(t)
+	before, after := measureWindow(t, 0, loadWindow/2, func() loadSample { return l.sampleBetweenCycles(t) })
 	l.stop(t)
 	m := measure("all_live", before, after)
 	perCycle := float64(m.requests) / float64(max(m.cycles, 1))
@@ -248,6 +230,23 @@ func testLoadAllLive(t *testing.T, bin string) {
 	if rate := m.perSecond(m.cycles); rate < 0.9 || m.skips > 0 {
 		t.Errorf("does not keep up with @every 1s: %.2f cycles a second, %d skipped", rate, m.skips)
 	}
+}
+
+// measureWindow lets warmUp pass, samples, lets length pass and samples
+// again.
+func measureWindow(t *testing.T, warmUp, length time.Duration, sample func() loadSample) (before, after loadSample) {
+	t.Helper()
+	waitOut(t, warmUp, "the end of the warm-up")
+	before = sample()
+	waitOut(t, length, "the end of the measuring window")
+	return before, sample()
+}
+
+// waitOut lets d pass: a load test measures over wall-clock time.
+func waitOut(t *testing.T, d time.Duration, what string) {
+	t.Helper()
+	end := time.Now().Add(d)
+	pollUntil(t, 2*d+time.Second, what, func() bool { return !time.Now().Before(end) })
 }
 
 // startChurn changes the counts of live sessions, loadChurn changes a

@@ -231,9 +231,15 @@ func TestPollRestartAfterSkippedWrites(t *testing.T) {
 	}
 	h.clock.Advance(time.Second)
 	h.fake.UpdateSession(testApp, "m1", participants(2))
-	c := h.poll(p, w)
-	if !slices.Equal(summary(c.Events), []string{"participants.threshold_crossed m1 down 5"}) || c.Events[0].Data.Sequence != 2 {
-		t.Fatalf("events %v; want the down crossing with sequence 2", c.Events)
+	wantDownAt5(t, h.poll(p, w), 2)
+}
+
+// wantDownAt5 checks that c emitted one event: m1's down crossing of 5
+// participants, with sequence seq.
+func wantDownAt5(t *testing.T, c Cycle, seq uint64) {
+	t.Helper()
+	if !slices.Equal(summary(c.Events), []string{"participants.threshold_crossed m1 down 5"}) || c.Events[0].Data.Sequence != seq {
+		t.Fatalf("events %+v; want m1's down crossing of 5 with sequence %d", c.Events, seq)
 	}
 }
 
@@ -256,10 +262,7 @@ func TestPollFollowsTheStore(t *testing.T) {
 	}
 	h.clock.Advance(time.Second)
 	h.fake.UpdateSession(testApp, "m1", participants(2))
-	c := h.poll(p, w)
-	if !slices.Equal(summary(c.Events), []string{"participants.threshold_crossed m1 down 5"}) || c.Events[0].Data.Sequence != 42 {
-		t.Fatalf("events %+v; want a down crossing with sequence 42, from the stored snapshot", c.Events)
-	}
+	wantDownAt5(t, h.poll(p, w), 42) // from the stored snapshot's sequence
 }
 
 // TestPollDryRunCachesNothingWritten: a dry run, which writes nothing,

@@ -34,14 +34,17 @@ func TestPollerBoundsMeetingsAcrossCycles(t *testing.T) {
 				}
 			})
 		}
-		synctest.Wait()
-		polling := 0
-		for _, name := range []string{"a", "b"} {
-			for i := range 5 {
-				polling += api.count(fmt.Sprintf("%s-%d", name, i))
+		polled := func() int {
+			n := 0
+			for _, name := range []string{"a", "b"} {
+				for i := range 5 {
+					n += api.count(fmt.Sprintf("%s-%d", name, i))
+				}
 			}
+			return n
 		}
-		if polling != 3 {
+		synctest.Wait()
+		if polling := polled(); polling != 3 {
 			t.Errorf("%d meetings polled at once by two cycles, want 3", polling)
 		}
 		if n := runtime.NumGoroutine() - base; n != 2+3 {
@@ -49,13 +52,7 @@ func TestPollerBoundsMeetingsAcrossCycles(t *testing.T) {
 		}
 		release()
 		wg.Wait()
-		total := 0
-		for _, name := range []string{"a", "b"} {
-			for i := range 5 {
-				total += api.count(fmt.Sprintf("%s-%d", name, i))
-			}
-		}
-		if total != 10 {
+		if total := polled(); total != 10 {
 			t.Errorf("%d meetings polled in all, want 10", total)
 		}
 	})
