@@ -12,7 +12,8 @@
 // Where to read what:
 //
 //   - poller.go: the main types and Poll, which picks how a watch is read;
-//   - meetings.go: a watch read meeting by meeting;
+//   - meetings.go, workers.go: a watch read meeting by meeting, on workers
+//     shared by every cycle, Options.Concurrency polls at once in all;
 //   - list.go: a watch read through the sessions list (all_live, or many
 //     explicit meetings);
 //   - pages.go: a list read page by page, each page through the budget:
@@ -25,9 +26,13 @@
 //   - budget.go, window.go: the request budget, RealtimeKit's own window,
 //     and how a 429 pauses them;
 //   - exist.go: whether the watched meetings exist;
-//   - commit.go: snapshots read, and the cycle's result written;
-//   - schedule.go, plan.go, prune.go, watch.go, metrics.go, gauges.go:
-//     schedules, the budget plan of a config, pruning, watches, metrics.
+//   - commit.go, snapcache.go, share.go: snapshots read (decoded only when
+//     their stored bytes changed), and the cycle's result written: only
+//     what changed, in transactions that cycles ending together share;
+//   - schedule.go, spread.go: schedules, each watch at its own offset
+//     within its interval;
+//   - plan.go, prune.go, watch.go, metrics.go, gauges.go: the budget plan
+//     of a config, pruning, watches, metrics.
 package poller
 
 import (
