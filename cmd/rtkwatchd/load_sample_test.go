@@ -70,19 +70,7 @@ func sampleProc(t *testing.T, pid int, fake *rtkfake.Server) loadSample {
 		t.Fatalf("parse /proc/%d/stat: %q", pid, stat)
 	}
 	s.cpu = time.Duration(utime+stime) * time.Second / time.Duration(ticks)
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.Lines(string(status)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				t.Fatalf("parse VmHWM %q: %v", line, err)
-			}
-			s.hwm = kb << 10
-		}
-	}
+	s.hwm = processMemory(t, pid).hwm
 	return s
 }
 
@@ -220,15 +208,9 @@ func (l *loadDaemon) memory(t *testing.T) string {
 			}
 		}
 	}
-	if roll, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", l.d.pid())); err == nil {
-		for line := range strings.Lines(string(roll)) {
-			for _, n := range []string{"Rss:", "Anonymous:"} {
-				if v, ok := strings.CutPrefix(line, n); ok {
-					parts = append(parts, strings.TrimSuffix(n, ":")+" "+strings.Join(strings.Fields(v), " "))
-				}
-			}
-		}
-	}
+	m := processMemory(t, l.d.pid())
+	parts = append(parts, fmt.Sprintf("RSS %.1f MiB, of which anonymous %.1f MiB (the rest: pages of the binary and of the store file)",
+		float64(m.rss)/(1<<20), float64(m.anon)/(1<<20)))
 	return strings.Join(parts, ", ")
 }
 
