@@ -3,7 +3,6 @@ package poller
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -12,15 +11,14 @@ import (
 )
 
 // TestPollerBoundsMeetingsAcrossCycles: the cycles of two watches running
-// at once poll Concurrency meetings at once between them, not each, and
-// start no goroutine beyond that.
+// at once poll Concurrency meetings at once between them, not each, on
+// that many workers.
 func TestPollerBoundsMeetingsAcrossCycles(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		api := newSchedAPI()
 		release := api.holdPolls()
 		p := New(api, Options{AccountID: "acc", Concurrency: 3, Logger: zerolog.Nop()})
 		defer p.Close()
-		base := runtime.NumGoroutine()
 		var wg sync.WaitGroup
 		for _, name := range []string{"a", "b"} {
 			w := schedWatch(name, "@every 1m")
@@ -47,8 +45,8 @@ func TestPollerBoundsMeetingsAcrossCycles(t *testing.T) {
 		if polling := polled(); polling != 3 {
 			t.Errorf("%d meetings polled at once by two cycles, want 3", polling)
 		}
-		if n := runtime.NumGoroutine() - base; n != 2+3 {
-			t.Errorf("%d goroutines for two cycles, want 5: the cycles and 3 workers", n)
+		if n := p.workers.count(); n != 3 {
+			t.Errorf("%d workers polling for two cycles, want 3", n)
 		}
 		release()
 		wg.Wait()

@@ -2,6 +2,7 @@ package poller
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,6 +23,7 @@ type workers struct {
 	done   chan struct{}
 	closed sync.Once
 	wg     sync.WaitGroup
+	n      atomic.Int32 // workers that exist now
 }
 
 func newWorkers() *workers {
@@ -33,9 +35,16 @@ func (w *workers) run(task func()) {
 	select {
 	case w.tasks <- task:
 	default:
-		w.wg.Go(func() { w.loop(task) })
+		w.n.Add(1)
+		w.wg.Go(func() {
+			defer w.n.Add(-1)
+			w.loop(task)
+		})
 	}
 }
+
+// count reports how many workers exist now, busy or waiting.
+func (w *workers) count() int { return int(w.n.Load()) }
 
 // loop runs task, then the tasks it is given, until it has waited
 // workerIdle for one or the pool is closed.

@@ -1,7 +1,6 @@
 package poller
 
 import (
-	"runtime"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -15,8 +14,7 @@ import (
 func TestWorkersReuseAndIdle(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorkers()
-		base := runtime.NumGoroutine()
-		workers := func() int { synctest.Wait(); return runtime.NumGoroutine() - base }
+		workers := func() int { synctest.Wait(); return w.count() }
 		var ran atomic.Int32
 		task := func() { ran.Add(1) }
 
