@@ -77,8 +77,8 @@ func (a *hangingAPI) DaywiseUsage(context.Context, string, string, string) (rtka
 }
 
 // TestHeartbeatFollowsTheScheduler runs the real scheduler over an API
-// that hangs from 2m30s to 5m30s: the heartbeat is requested each minute
-// up to 2m (2m30s's cycle hangs, so nothing finishes in the minute to 3m),
+// that hangs from 2m to 5m15s: the heartbeat is requested each minute
+// up to 2m (the first cycle after 2m hangs, so nothing finishes in the minute to 3m),
 // not at 3m, 4m or 5m, and again from 6m, the first interval after the
 // API answers again.
 func TestHeartbeatFollowsTheScheduler(t *testing.T) {
@@ -107,9 +107,11 @@ func TestHeartbeatFollowsTheScheduler(t *testing.T) {
 		}
 		run(t, h)
 
-		time.Sleep(2*time.Minute + 15*time.Second)
+		// The watch's cycles fall every 30 s at its spread offset, unknown
+		// here: the API hangs from 2m, before the first cycle after it.
+		time.Sleep(2 * time.Minute)
 		api.setHang(true)
-		time.Sleep(3 * time.Minute)
+		time.Sleep(3*time.Minute + 15*time.Second)
 		api.setHang(false)
 		time.Sleep(2*time.Minute + 10*time.Second) // to 7m25s
 		synctest.Wait()
