@@ -179,18 +179,34 @@ func (p *Plan) addSignal(appID, signal, watch, schedule string, polls int) {
 // simulated day, or a week when the day had none, or four years (and a day,
 // for February 29) when the week had none, and returns the largest. A longer
 // span is only tried for a schedule that fired not once in the shorter one,
-// so it stays cheap.
+// so it stays cheap. An `@every` schedule fires at a constant pace, so its
+// peak is counted, not simulated (`@every 1s` would take 86,400 steps for
+// each watch): the most activations that any five minutes can hold,
+// whatever the schedule's phase, ⌈5m/Delay⌉.
 func peakPer5m(s cron.Schedule) int {
+	const bucket = 5 * time.Minute
+	const day = 24 * time.Hour
+	if c, ok := s.(cron.ConstantDelaySchedule); ok && c.Delay >= time.Second && c.Delay%time.Second == 0 {
+		return int((bucket + c.Delay - 1) / c.Delay)
+	}
+	return simulatedPeakPer5m(s)
+}
+
+// simulatedPeakPer5m is peakPer5m found by stepping through the schedule's
+// activations.
+func simulatedPeakPer5m(s cron.Schedule) int {
 	const bucket = 5 * time.Minute
 	const day = 24 * time.Hour
 	for _, span := range []time.Duration{day, 7 * day, (4*365 + 2) * day} {
 		end := planEpoch.Add(span)
-		counts := make(map[int64]int)
-		peak := 0
+		peak, cur, n := 0, int64(-1), 0
 		for t := s.Next(planEpoch.Add(-time.Nanosecond)); !t.IsZero() && t.Before(end); t = s.Next(t) {
-			k := int64(t.Sub(planEpoch) / bucket)
-			counts[k]++
-			peak = max(peak, counts[k])
+			// Activations come in order, so a bucket's are consecutive.
+			if k := int64(t.Sub(planEpoch) / bucket); k != cur {
+				cur, n = k, 0
+			}
+			n++
+			peak = max(peak, n)
 			if peak >= math.MaxInt32 {
 				break
 			}

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/robfig/cron/v3"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -165,5 +168,44 @@ func TestMakePlanSignals(t *testing.T) {
 	// Watches: 5 + 10 + 2×3 (2 meetings, @every 2m: 3 polls) + 30; signals: 84.
 	if got, want := p.RequestsPer5m, 5+10+6+30+84; got != want {
 		t.Errorf("RequestsPer5m = %d, want %d", got, want)
+	}
+}
+
+// TestPeakPer5mEvery counts the most activations of an `@every` schedule
+// that five minutes can hold, around the edges of five minutes, and holds
+// the count to the simulated one where the simulation's phase reaches it.
+func TestPeakPer5mEvery(t *testing.T) {
+	for _, c := range []struct {
+		every     time.Duration
+		want      int
+		simulated bool // the simulated day finds the same peak
+	}{
+		{time.Second, 300, true}, {7 * time.Second, 43, true}, {59 * time.Second, 6, true},
+		{100 * time.Second, 3, true}, {150 * time.Second, 2, true}, {299 * time.Second, 2, false},
+		{5 * time.Minute, 1, true}, {301 * time.Second, 1, true}, {7 * time.Minute, 1, true},
+		{time.Hour, 1, true}, {25 * time.Hour, 1, true},
+	} {
+		s := cron.Every(c.every)
+		if got := peakPer5m(s); got != c.want {
+			t.Errorf("@every %s: peak %d in five minutes, want %d", c.every, got, c.want)
+		}
+		if sim := simulatedPeakPer5m(s); c.simulated && sim != c.want {
+			t.Errorf("@every %s: simulated peak %d, want %d", c.every, sim, c.want)
+		}
+	}
+}
+
+// BenchmarkMakePlan250 is the plan of 250 watches `@every 1s`, which the
+// daemon computes at start and on every reload.
+func BenchmarkMakePlan250(b *testing.B) {
+	cfg := &config.Config{API: config.API{RequestsPer5m: 1200}}
+	for i := range 250 {
+		cfg.Watches = append(cfg.Watches, config.Watch{Name: fmt.Sprintf("w%03d", i), AppID: "app", Schedule: "@every 1s",
+			Meetings: []string{"m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8"}})
+	}
+	for b.Loop() {
+		if _, err := MakePlan(cfg); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
