@@ -59,10 +59,10 @@ func (c *Client) DaywiseUsage(ctx context.Context, appID, start, end string) (Us
 	p.StartDate.Value, p.StartDate.Present = start, start != ""
 	p.EndDate.Value, p.EndDate.Present = end, end != ""
 	appID = url.PathEscape(appID)
-	r := c.call(ctx, func(ctx context.Context, opts ...option.RequestOption) error {
+	r := c.call(ctx, viaSDK(func(ctx context.Context, opts ...option.RequestOption) error {
 		_, err := c.analytics.GetOrgAnalytics(ctx, appID, p, opts...)
 		return err
-	})
+	}))
 	if r.err != nil {
 		return Usage{}, r.err
 	}

@@ -93,6 +93,7 @@ type Client struct {
 	endpoint  string
 	hc        *http.Client // carries every request; body-capped
 	gate      *Gate
+	prepared  prepared // active-session requests, built once each
 }
 
 // New returns a client for one account and token.
@@ -188,13 +189,20 @@ func (c *Client) ActiveSession(ctx context.Context, appID, meetingID string) (*S
 	if appID == "" || meetingID == "" {
 		return nil, &Error{Kind: KindClient, Message: "empty app or meeting ID"}
 	}
+	if c.setupErr != "" {
+		return nil, &Error{Kind: KindClient, Message: c.setupErr}
+	}
 	var p realtime_kit.ActiveSessionGetActiveSessionParams
 	p.AccountID.Value, p.AccountID.Present = c.accountID, true
 	appID, meetingID = url.PathEscape(appID), url.PathEscape(meetingID)
-	r := c.call(ctx, func(ctx context.Context, opts ...option.RequestOption) error {
+	req, err := c.prepared.get(appID+"/"+meetingID, func(ctx context.Context, opts ...option.RequestOption) error {
 		_, err := c.active.GetActiveSession(ctx, appID, meetingID, p, opts...)
 		return err
 	})
+	if err != nil {
+		return nil, c.buildError(err)
+	}
+	r := c.call(ctx, c.resend(req))
 	defer r.release()
 	switch {
 	case r.rtk404:
@@ -227,13 +235,13 @@ func noRelease() {}
 
 // call sends one request under its own deadline, once the gate has a slot
 // for it; waiting for the slot does not count against the deadline. The
-// SDK is asked for the *http.Response, body unread, so that every outcome
-// can be told apart (the SDK reports a non-JSON error page as a JSON
-// syntax error, and a body it cannot parse and a body it could not read
-// alike) and so that the gate bounds the memory of the body. The SDK
-// still reads an error response's body itself, which the transport trims
-// to maxErrorBody.
-func (c *Client) call(ctx context.Context, send func(context.Context, ...option.RequestOption) error) reply {
+// SDK is asked for the *http.Response, body unread (see viaSDK), so that
+// every outcome can be told apart (the SDK reports a non-JSON error page
+// as a JSON syntax error, and a body it cannot parse and a body it could
+// not read alike) and so that the gate bounds the memory of the body. An
+// error response's body is read whole, through the transport's cap, as
+// the SDK reads it.
+func (c *Client) call(ctx context.Context, send sendFunc) reply {
 	if c.setupErr != "" {
 		return reply{err: &Error{Kind: KindClient, Message: c.setupErr}, release: noRelease}
 	}
@@ -251,21 +259,18 @@ func (c *Client) call(ctx context.Context, send func(context.Context, ...option.
 }
 
 // roundTrip sends one request and reads its answer.
-func (c *Client) roundTrip(ctx context.Context, send func(context.Context, ...option.RequestOption) error) reply {
-	var res *http.Response
-	err := send(ctx, option.WithResponseBodyInto(&res))
-	if err != nil {
-		if errors.Is(err, errResponseTooLarge) {
-			// The SDK reads an error body whole, and the transport
-			// refuses one over the limit.
-			return reply{err: tooLargeError(res)}
-		}
-		if res != nil && res.StatusCode >= 400 {
-			// The SDK leaves the error body readable in res.Body.
-			e, rtk404 := c.statusError(res, readErrorBody(res))
-			return reply{err: e, rtk404: rtk404}
-		}
+func (c *Client) roundTrip(ctx context.Context, send sendFunc) reply {
+	res, err := send(ctx)
+	switch {
+	case errors.Is(err, errResponseTooLarge):
+		// An error body is read whole, and the transport refuses one
+		// over the limit.
+		return reply{err: tooLargeError(res)}
+	case err != nil:
 		return reply{err: c.transportError(err)}
+	case res != nil && res.StatusCode >= 400:
+		e, rtk404 := c.statusError(res, readErrorBody(res))
+		return reply{err: e, rtk404: rtk404}
 	}
 	if res == nil || res.StatusCode < 200 || res.StatusCode > 299 {
 		status := 0

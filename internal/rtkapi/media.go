@@ -54,9 +54,9 @@ func readAppList[W, T any](ctx context.Context, c *Client, appID string, o ListO
 	}
 	appID = url.PathEscape(appID)
 	return readList(ctx, o, func(ctx context.Context, pageNo, perPage int) (listPage[T], *Error) {
-		r := c.call(ctx, func(ctx context.Context, opts ...option.RequestOption) error {
+		r := c.call(ctx, viaSDK(func(ctx context.Context, opts ...option.RequestOption) error {
 			return l.send(c, ctx, appID, o, pageNo, perPage, opts...)
-		})
+		}))
 		if r.err != nil {
 			return listPage[T]{}, r.err
 		}

@@ -30,10 +30,10 @@ func (c *Client) Meeting(ctx context.Context, appID, meetingID string) error {
 	var p realtime_kit.MeetingGetMeetingByIDParams
 	p.AccountID.Value, p.AccountID.Present = c.accountID, true
 	appID, meetingID = url.PathEscape(appID), url.PathEscape(meetingID)
-	r := c.call(ctx, func(ctx context.Context, opts ...option.RequestOption) error {
+	r := c.call(ctx, viaSDK(func(ctx context.Context, opts ...option.RequestOption) error {
 		_, err := c.meetings.GetMeetingByID(ctx, appID, meetingID, p, opts...)
 		return err
-	})
+	}))
 	defer r.release()
 	switch {
 	case r.rtk404:
@@ -97,10 +97,10 @@ func (c *Client) MeetingsPage(ctx context.Context, appID string, pageNo, perPage
 	p.PageNo.Value, p.PageNo.Present = float64(pageNo), true
 	p.PerPage.Value, p.PerPage.Present = float64(perPage), true
 	appID = url.PathEscape(appID)
-	r := c.call(ctx, func(ctx context.Context, opts ...option.RequestOption) error {
+	r := c.call(ctx, viaSDK(func(ctx context.Context, opts ...option.RequestOption) error {
 		_, err := c.meetings.Get(ctx, appID, p, opts...)
 		return err
-	})
+	}))
 	if r.err != nil {
 		return MeetingsPage{}, r.err
 	}

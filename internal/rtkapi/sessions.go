@@ -88,10 +88,10 @@ func (c *Client) SessionsPage(ctx context.Context, appID string, q ListQuery) (P
 	p.PageNo.Value, p.PageNo.Present = float64(q.PageNo), true
 	p.PerPage.Value, p.PerPage.Present = float64(q.PerPage), q.PerPage > 0
 	appID = url.PathEscape(appID)
-	r := c.call(ctx, func(ctx context.Context, opts ...option.RequestOption) error {
+	r := c.call(ctx, viaSDK(func(ctx context.Context, opts ...option.RequestOption) error {
 		_, err := c.sessions.GetSessions(ctx, appID, p, opts...)
 		return err
-	})
+	}))
 	defer r.release()
 	if r.err != nil {
 		return Page{}, r.err
