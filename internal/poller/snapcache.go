@@ -25,13 +25,19 @@ type cachedSnapshot struct {
 }
 
 // lookup returns the cached snapshot of a meeting when it was decoded
-// from exactly raw.
+// from exactly raw. From then on the cache holds raw, the store's copy of
+// those bytes, rather than its own (the one a commit wrote), so that the
+// two are not both kept.
 func (c *snapshotCache) lookup(watch, meeting string, raw []byte) (diff.Snapshot, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.watches[watch][meeting]
 	if !ok || !bytes.Equal(e.raw, raw) {
 		return diff.Snapshot{}, false
+	}
+	if len(raw) > 0 && &e.raw[0] != &raw[0] {
+		e.raw = raw
+		c.watches[watch][meeting] = e
 	}
 	return e.snap, true
 }

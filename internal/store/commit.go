@@ -144,5 +144,6 @@ func (s *Store) Commit(updates []Update) error {
 	if err != nil {
 		return fmt.Errorf("commit %d updates: %w", len(updates), err)
 	}
+	s.mirror.apply(updates)
 	return nil
 }

@@ -83,29 +83,25 @@ func (s *Store) Snapshot(key SnapshotKey) ([]byte, error) {
 	return out, nil
 }
 
-// Snapshots returns copies of every snapshot of one watch, by meeting ID. It
-// returns an empty map, not an error, for a watch with no snapshots.
+// Snapshots returns every snapshot of one watch, by meeting ID. It returns
+// an empty map, not an error, for a watch with no snapshots. The map is
+// the caller's; the snapshots in it are shared with later calls and must
+// not be modified. After a watch's first read, the snapshots come from
+// memory (see mirror), not from a transaction.
 func (s *Store) Snapshots(watch string) (map[string][]byte, error) {
 	if err := validateWatch(watch); err != nil {
 		return nil, fmt.Errorf("read snapshots of watch %q: %w", watch, err)
 	}
-	out := make(map[string][]byte)
-	prefix := []byte(watch + keySep)
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSnapshots)
-		if b == nil {
-			return nil
-		}
-		c := b.Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			out[string(k[len(prefix):])] = bytes.Clone(v)
-		}
-		return nil
-	})
+	snaps, gen, ok := s.mirror.get(watch)
+	if ok {
+		return snaps, nil
+	}
+	snaps, err := s.readSnapshots(watch)
 	if err != nil {
 		return nil, fmt.Errorf("read snapshots of watch %q: %w", watch, err)
 	}
-	return out, nil
+	s.mirror.keep(watch, snaps, gen)
+	return snaps, nil
 }
 
 // ForEachSnapshot calls fn with every stored snapshot, in the order of watch

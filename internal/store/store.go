@@ -107,7 +107,8 @@ type Options struct {
 
 // Store is an open state file. Its methods are safe for concurrent use; each
 // runs in a short bbolt transaction and returns copies of the stored bytes,
-// never memory that belongs to the database. MarkDelivered, RecordAttempt
+// never memory that belongs to the database (Snapshots reads a watch's
+// snapshots from memory after its first call). MarkDelivered, RecordAttempt
 // and DeadLetter calls made concurrently share transactions (and fsyncs);
 // each still returns only once its change is on disk.
 type Store struct {
@@ -115,6 +116,7 @@ type Store struct {
 	path     string
 	readOnly bool
 	group    groupCommit
+	mirror   mirror // the snapshots of the watches read so far
 }
 
 // Open opens the state file at path, creating it (but not its directory)
