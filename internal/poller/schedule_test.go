@@ -161,9 +161,9 @@ func TestSchedulerRunsOnSchedule(t *testing.T) {
 		app := schedWatch("app", "*/20 * * * * *")
 		app.Meetings, app.AllLive = nil, true
 		// Each watch runs at start, then at its offset within its
-		// interval (spreadOffset): fast every 10s from 5.391s, slow every
-		// minute from 44.856s, app every 20s from 2.604s.
-		offsets := map[string]time.Duration{"fast": 5391 * time.Millisecond, "slow": 44856 * time.Millisecond, "app": 2604 * time.Millisecond}
+		// interval (spreadOffset): fast every 10s from 5.5s, slow every
+		// minute from 48s, app every 20s from 4s.
+		offsets := map[string]time.Duration{"fast": 5500 * time.Millisecond, "slow": 48 * time.Second, "app": 4 * time.Second}
 		for name, d := range map[string]time.Duration{"fast": 10 * time.Second, "slow": time.Minute, "app": 20 * time.Second} {
 			if got := spreadOffset(name, d); got != offsets[name] {
 				t.Fatalf("offset of %s = %s, want %s", name, got, offsets[name])
@@ -179,17 +179,17 @@ func TestSchedulerRunsOnSchedule(t *testing.T) {
 			}
 		}
 		check("at start", 1, 1, 1)
-		time.Sleep(2604*time.Millisecond - 1)
+		time.Sleep(4*time.Second - 1)
 		check("just before app's first slot", 1, 1, 1)
 		time.Sleep(1)
 		check("at app's first slot", 1, 1, 2)
-		time.Sleep(35*time.Second - 2604*time.Millisecond)
-		check("after 35s", 4, 1, 3) // fast at 5.391, 15.391, 25.391; app at 2.604, 22.604
+		time.Sleep(35*time.Second - 4*time.Second)
+		check("after 35s", 4, 1, 3) // fast at 5.5, 15.5, 25.5; app at 4, 24
 		time.Sleep(30 * time.Second)
-		check("after 65s", 7, 2, 5) // and fast at 35.391, 45.391, 55.391; slow at 44.856; app at 42.604, 62.604
+		check("after 65s", 7, 2, 5) // and fast at 35.5, 45.5, 55.5; slow at 48; app at 44, 64
 
 		last := s.LastCycle()
-		want := map[string]time.Time{"fast": start.Add(55391 * time.Millisecond), "slow": start.Add(44856 * time.Millisecond), "app": start.Add(62604 * time.Millisecond)}
+		want := map[string]time.Time{"fast": start.Add(55500 * time.Millisecond), "slow": start.Add(48 * time.Second), "app": start.Add(64 * time.Second)}
 		for name, at := range want {
 			if !last[name].Equal(at) {
 				t.Errorf("LastCycle[%s] = %s; want %s", name, last[name], at)
@@ -215,10 +215,10 @@ func TestSchedulerSkipsWhileRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		api := newSchedAPI()
 		s, logs, cycles := startScheduler(t, api, schedWatch("w", "@every 10s"))
-		// The first cycle, at start, is done; w's slots are at 6.95s,
-		// 16.95s, 26.95s …: hold the cycle of the first, and let two pass.
+		// The first cycle, at start, is done; w's slots are at 5s, 15s,
+		// 25s …: hold the cycle of the first, and let two pass.
 		release := api.holdPolls()
-		time.Sleep(6950*time.Millisecond + 25*time.Second)
+		time.Sleep(5*time.Second + 25*time.Second - time.Nanosecond)
 		synctest.Wait()
 		if n := api.count("w-m"); n != 2 {
 			t.Errorf("%d polls while the second cycle runs; want 2", n)
@@ -249,7 +249,7 @@ func TestSchedulerFirstCycleSkipsQuietly(t *testing.T) {
 		api := newSchedAPI()
 		release := api.holdPolls()
 		s, logs, cycles := startScheduler(t, api, schedWatch("w", "@every 10s"))
-		time.Sleep(25 * time.Second) // slots at 6.95s and 16.95s
+		time.Sleep(20 * time.Second) // slots at 5s and 15s
 		synctest.Wait()
 		if n := api.count("w-m"); n != 1 {
 			t.Errorf("%d polls while the first cycle runs; want 1", n)
@@ -363,7 +363,7 @@ func TestSchedulerRecoversPanic(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		api := newSchedAPI()
 		api.panics = 1
-		w := schedWatch("panicky", "@every 1m") // first slot at 56.604s
+		w := schedWatch("panicky", "@every 1m") // first slot at 12s
 		w.Meetings = []string{"w-m", "w-other"}
 		s, logs, cycles := startScheduler(t, api, w)
 
@@ -371,8 +371,8 @@ func TestSchedulerRecoversPanic(t *testing.T) {
 		if len(panics) != 1 || !strings.Contains(fmt.Sprint(panics[0]["error"]), "poll exploded") {
 			t.Fatalf("logged panics = %v; want one naming watch panicky", panics)
 		}
-		time.Sleep(45 * time.Second)
-		if ok, why := s.Healthy(30 * time.Second); !ok {
+		time.Sleep(12*time.Second - time.Nanosecond)
+		if ok, why := s.Healthy(10 * time.Second); !ok {
 			t.Errorf("Healthy after a recovered panic = false (%s)", why)
 		}
 		if got, _ := cycles.get(); len(got) != 0 {

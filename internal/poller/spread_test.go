@@ -14,25 +14,54 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/rtkapi"
 )
 
-// TestSpreadOffset: the offset is a stable function of the name, below
-// the interval and below maxSpread.
+// TestSpreadOffset: the offset is a stable function of the name, one of
+// spreadSteps steps of the interval, below maxSpread.
 func TestSpreadOffset(t *testing.T) {
 	tests := []struct {
 		watch    string
 		interval time.Duration
 		want     time.Duration
 	}{
-		{"town-hall", 30 * time.Second, 14259 * time.Millisecond},
-		{"town-hall", time.Minute, 44259 * time.Millisecond},
-		{"town-hall", time.Hour, 44259 * time.Millisecond}, // maxSpread
-		{"stand-up", time.Second, 815 * time.Millisecond},
+		{"town-hall", 30 * time.Second, 28500 * time.Millisecond},
+		{"town-hall", time.Minute, 57 * time.Second},
+		{"town-hall", time.Hour, 57 * time.Second}, // maxSpread
+		{"stand-up", time.Second, 750 * time.Millisecond},
+		{"stand-up", 19 * time.Millisecond, 7 * time.Millisecond}, // steps of 1 ms
+		{"stand-up", 7 * time.Millisecond, 2 * time.Millisecond},
+		{"stand-up", 1999 * time.Microsecond, 0}, // one step
 		{"stand-up", time.Millisecond, 0},
 		{"stand-up", 0, 0},
-		{"", 10 * time.Second, 6037 * time.Millisecond}, // FNV-1a's offset basis,
+		{"", 10 * time.Second, 8500 * time.Millisecond}, // FNV-1a's offset basis,
 	}
 	for _, tt := range tests {
 		if got := spreadOffset(tt.watch, tt.interval); got != tt.want {
 			t.Errorf("spreadOffset(%q, %s) = %s, want %s", tt.watch, tt.interval, got, tt.want)
+		}
+	}
+	// The steps: spreadSteps of them, whole milliseconds, at the edges of
+	// a millisecond a step.
+	for _, tt := range []struct {
+		interval, step time.Duration
+		steps          int
+	}{
+		{time.Second, 50 * time.Millisecond, spreadSteps},
+		{7 * time.Second, 350 * time.Millisecond, spreadSteps},
+		{time.Hour, 3 * time.Second, spreadSteps},
+		{40 * time.Millisecond, 2 * time.Millisecond, spreadSteps},
+		{39 * time.Millisecond, time.Millisecond, 39},
+		{20 * time.Millisecond, time.Millisecond, spreadSteps},
+		{19 * time.Millisecond, time.Millisecond, 19},
+	} {
+		seen := make(map[time.Duration]bool)
+		for i := range 2000 {
+			d := spreadOffset(fmt.Sprintf("w%d", i), tt.interval)
+			if d%tt.step != 0 {
+				t.Fatalf("spreadOffset(w%d, %s) = %s, not a multiple of %s", i, tt.interval, d, tt.step)
+			}
+			seen[d] = true
+		}
+		if len(seen) != tt.steps {
+			t.Errorf("interval %s: %d distinct offsets, want %d", tt.interval, len(seen), tt.steps)
 		}
 	}
 	for i := range 1000 {
@@ -152,14 +181,16 @@ func TestSchedulerSpreadsWatches(t *testing.T) {
 			watches[i] = schedWatch(fmt.Sprintf("w%02d", i), "@every 10s")
 		}
 		epoch := time.Unix(0, 0)
-		check := func(api *stampAPI, start time.Time, cycles int) {
+		// check holds each watch's polls to one at start, then one at
+		// each of its slots before end.
+		check := func(api *stampAPI, start, end time.Time) {
 			t.Helper()
 			seconds := make(map[int64]int)
 			for _, w := range watches {
 				got := api.times(w.Name + "-m")
 				off := spreadOffset(w.Name, every)
 				want := []time.Time{start}
-				for slot := (gridSchedule{every: every, offset: off}).Next(start); len(want) < cycles; slot = slot.Add(every) {
+				for slot := (gridSchedule{every: every, offset: off}).Next(start); slot.Before(end); slot = slot.Add(every) {
 					if slot.Sub(epoch)%every != off {
 						t.Fatalf("watch %s: slot %s is not at its offset %s", w.Name, slot, off)
 					}
@@ -182,7 +213,7 @@ func TestSchedulerSpreadsWatches(t *testing.T) {
 		s, _, _ := startScheduler(t, api, watches...)
 		time.Sleep(30*time.Second - time.Nanosecond)
 		synctest.Wait()
-		check(api, start, 4) // at start, then 3 slots in 30 s
+		check(api, start, time.Now().Add(time.Nanosecond)) // at start, then each slot since
 		stop(t, s)
 
 		time.Sleep(3300 * time.Millisecond)
@@ -191,7 +222,7 @@ func TestSchedulerSpreadsWatches(t *testing.T) {
 		s, _, _ = startScheduler(t, api, watches...)
 		time.Sleep(30*time.Second - time.Nanosecond)
 		synctest.Wait()
-		check(api, start, 4)
+		check(api, start, time.Now().Add(time.Nanosecond))
 		stop(t, s)
 	})
 }
