@@ -155,6 +155,13 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return r.rt.RoundTrip(req)
 }
 
+// count returns how many requests the recorder carried.
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.reqs)
+}
+
 func TestClientRequests(t *testing.T) {
 	srv := newFake(t, rtkfake.Options{})
 	rec := &recorder{rt: srv.Client().Transport}
