@@ -133,12 +133,15 @@ func viaSDK(call func(context.Context, ...option.RequestOption) error) sendFunc 
 }
 
 // resend is the sendFunc of a request the SDK built before (see
-// prepared): it sends req with the send's context, through the client's
-// body-capped HTTP client, and reads an error response's body as the SDK
-// does.
+// prepared): it sends req with the send's context through the client's
+// body-capped transport, and reads an error response's body as the SDK
+// does. It goes to the transport itself, not through http.Client.Do,
+// which copies every header of every request in case of a redirect: the
+// API answers this route without one, and a 3xx is an unexpected
+// response, never followed.
 func (c *Client) resend(req *http.Request) sendFunc {
 	return func(ctx context.Context) (*http.Response, error) {
-		res, err := c.hc.Do(req.WithContext(ctx))
+		res, err := c.hc.Transport.RoundTrip(req.WithContext(ctx))
 		if err != nil {
 			return nil, err
 		}

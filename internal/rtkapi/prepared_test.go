@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cloudflare/cloudflare-go/v6/option"
@@ -148,5 +149,29 @@ func TestPreparedBound(t *testing.T) {
 	ask("a") // dropped: built again
 	if got := srv.ActiveSessionRequests(testApp, "a"); got != 2 {
 		t.Errorf("meeting a: %d requests, want 2", got)
+	}
+}
+
+// TestPreparedRequestNoRedirect checks that a redirect of the
+// active-session route is an unexpected response, never followed: the
+// request would carry the token elsewhere.
+func TestPreparedRequestNoRedirect(t *testing.T) {
+	var followed atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/elsewhere" {
+			followed.Add(1)
+			return
+		}
+		http.Redirect(w, r, "/elsewhere", http.StatusFound)
+	}))
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv.URL+"/client/v4/", nil)
+	_, err := c.ActiveSession(t.Context(), testApp, "m-1")
+	want := Error{Kind: KindClient, StatusCode: http.StatusFound, Message: "unexpected response 302 Found"}
+	if diff := cmp.Diff(want, *asError(t, err)); diff != "" {
+		t.Errorf("error mismatch (-want +got):\n%s", diff)
+	}
+	if n := followed.Load(); n != 0 {
+		t.Errorf("the redirect was followed %d times", n)
 	}
 }
