@@ -13,8 +13,13 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/config"
 	"github.com/rtkwatchd/rtkwatchd/internal/etcdstore"
 	"github.com/rtkwatchd/rtkwatchd/internal/ha"
+	"github.com/rtkwatchd/rtkwatchd/internal/notify"
 	"github.com/rtkwatchd/rtkwatchd/internal/store"
 )
+
+// The etcd store takes the worker's notifier.failing and
+// notifier.recovered: under ha they are queued, not only logged.
+var _ notify.Notices = (*etcdstore.Store)(nil)
 
 // haOptions turns ha.etcd into the options of ha.Connect.
 func haOptions(e config.Etcd) ha.Options {

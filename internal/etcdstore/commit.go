@@ -90,32 +90,42 @@ func (s *Store) commitUnitsOf(updates []store.Update, m meta) ([]unit, []meta, e
 			units[i].ops = append(units[i].ops, clientv3.OpPut(k, string(u.Snapshot)))
 		}
 		for _, e := range u.Events {
-			for _, n := range e.Notifiers {
-				m.NextID++
-				d := store.Delivery{ID: m.NextID, Notifier: n, Meeting: u.Key, EventID: e.ID, EventType: e.Type,
-					CreatedAt: e.CreatedAt, Body: e.Body}
-				v, err := store.EncodeRecord(d)
-				if err != nil {
-					return nil, nil, err
-				}
-				units[i].ops = append(units[i].ops,
-					clientv3.OpPut(s.outboxKey(n, d.ID), string(v)),
-					clientv3.OpPut(s.idKey(d.ID), n))
-			}
-			m.HistorySeq++
-			hk := store.HistoryKey(e.CreatedAt, m.HistorySeq)
-			v, err := store.EncodeHistory(u.Key, e)
+			ops, err := s.eventOps(u.Key, e, &m)
 			if err != nil {
 				return nil, nil, err
 			}
-			cursor := hex.EncodeToString(hk)
-			units[i].ops = append(units[i].ops,
-				clientv3.OpPut(s.historyKey(cursor), string(v)),
-				clientv3.OpPut(s.historyIDKey(e.ID), cursor))
-			m.HistoryEvents++
-			m.HistoryBytes += int64(len(hk) + len(v))
+			units[i].ops = append(units[i].ops, ops...)
 		}
 		metas[i] = m
 	}
 	return units, metas, nil
+}
+
+// eventOps returns the writes that queue e for meeting key: a delivery
+// and its index per notifier, with IDs issued from m, and the event's
+// history record and its index, with a sequence issued from m; m then
+// counts the record in the history's size.
+func (s *Store) eventOps(key store.SnapshotKey, e store.NewEvent, m *meta) ([]clientv3.Op, error) {
+	ops := make([]clientv3.Op, 0, 2*len(e.Notifiers)+2)
+	for _, n := range e.Notifiers {
+		m.NextID++
+		d := store.Delivery{ID: m.NextID, Notifier: n, Meeting: key, EventID: e.ID, EventType: e.Type,
+			CreatedAt: e.CreatedAt, Body: e.Body}
+		v, err := store.EncodeRecord(d)
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, clientv3.OpPut(s.outboxKey(n, d.ID), string(v)), clientv3.OpPut(s.idKey(d.ID), n))
+	}
+	m.HistorySeq++
+	hk := store.HistoryKey(e.CreatedAt, m.HistorySeq)
+	v, err := store.EncodeHistory(key, e)
+	if err != nil {
+		return nil, err
+	}
+	cursor := hex.EncodeToString(hk)
+	ops = append(ops, clientv3.OpPut(s.historyKey(cursor), string(v)), clientv3.OpPut(s.historyIDKey(e.ID), cursor))
+	m.HistoryEvents++
+	m.HistoryBytes += int64(len(hk) + len(v))
+	return ops, nil
 }

@@ -107,6 +107,7 @@ func TestDeposedLeaderWritesNothing(t *testing.T) {
 		"DeadLetter":    old.DeadLetter("ops", 1, time.Now(), "x"),
 	}
 	_, writes["DeadLetterAll"] = old.DeadLetterAll("ops", time.Now(), "gone")
+	_, writes["Enqueue"] = old.Enqueue(event("evt_notice", 10))
 	for name, err := range writes {
 		if !errors.Is(err, ha.ErrFenced) {
 			t.Errorf("%s by the deposed leader: %v, want ErrFenced", name, err)
@@ -144,6 +145,9 @@ func TestReadOnlyStoreRefusesWrites(t *testing.T) {
 	}
 	if err := s.Commit([]store.Update{update("m", event("evt_1", 10))}); !errors.Is(err, ha.ErrFenced) {
 		t.Errorf("Commit without a fence: %v, want ErrFenced", err)
+	}
+	if _, err := s.Enqueue(event("evt_2", 10)); !errors.Is(err, ha.ErrFenced) {
+		t.Errorf("Enqueue without a fence: %v, want ErrFenced", err)
 	}
 	if _, err := New(t.Context(), cli, Options{}); err == nil {
 		t.Error("New without a prefix succeeded, want an error")
@@ -185,6 +189,13 @@ func TestLimits(t *testing.T) {
 	snap, _ := s.Snapshot(store.SnapshotKey{Watch: "w", MeetingID: "ok"})
 	if snap != nil {
 		t.Errorf("snapshot of the batch refused as too large was written: %q", snap)
+	}
+	// Enqueue writes its events in one transaction or refuses them all.
+	if n, err := s.Enqueue(event("evt_small", 10), event("evt_huge", ha.MaxRequestBytes)); !errors.Is(err, ha.ErrTooLarge) || n != 0 {
+		t.Errorf("Enqueue of an event larger than a transaction = %d, %v; want ErrTooLarge", n, err)
+	}
+	if _, _, err := s.historyEvent("evt_small"); !errors.Is(err, store.ErrNotInHistory) {
+		t.Errorf("history of evt_small after a refused Enqueue: %v, want ErrNotInHistory", err)
 	}
 	// A meeting's operations: its snapshot, the counters, and per event
 	// (one notifier) the delivery, its index, the history record and its

@@ -14,9 +14,9 @@ import (
 
 // Notices is the part of the store that takes the Worker's own events,
 // notifier.failing and notifier.recovered, which are about no meeting.
-// *store.Store has it; with a store that does not (the etcd store, for
-// now), the circuit pauses and probes all the same but those events are
-// only logged.
+// *store.Store and *etcdstore.Store have it; with a store that does not,
+// the circuit pauses and probes all the same but those events are only
+// logged.
 type Notices interface {
 	// Enqueue queues each event once for every notifier it names and
 	// records it in the history, all in one transaction, skipping an event

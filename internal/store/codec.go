@@ -26,6 +26,10 @@ func DecodeRecord(notifier string, id uint64, v []byte) Delivery {
 // makes before it writes anything.
 func (u Update) Validate() error { return u.validate() }
 
+// Validate reports why e cannot be queued, or nil: the checks Commit and
+// Enqueue make of each event before they write anything.
+func (e NewEvent) Validate() error { return e.validate() }
+
 // ValidateWatch reports why a watch name cannot be part of a snapshot key,
 // or nil.
 func ValidateWatch(watch string) error { return validateWatch(watch) }

@@ -16,6 +16,7 @@ import (
 type Store interface {
 	Snapshots(watch string) (map[string][]byte, error)
 	Commit(updates []store.Update) error
+	Enqueue(events ...store.NewEvent) (int, error)
 	PendingAfter(notifier string, afterID uint64, limit int) ([]store.Delivery, error)
 	OutboxAfter(afterID uint64, limit int) ([]store.Delivery, error)
 	OutboxDepth() (map[string]int, error)
@@ -61,6 +62,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"replay is all or nothing, with the same ids", replay},
 		{"silences", silences},
 		{"combine is all or nothing", combine},
+		{"enqueue events of no meeting, once each", enqueue},
+		{"enqueue is all or nothing", enqueueAllOrNothing},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
