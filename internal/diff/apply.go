@@ -72,7 +72,9 @@ import (
 //     a threshold not yet crossed, and down when it falls below
 //     T − hysteresis for one that was; minutes.threshold_crossed fires once
 //     per session when minutes_consumed ≥ T. An ended session's participant
-//     thresholds are forgotten without down events.
+//     thresholds are forgotten without down events; its session.ended lists
+//     those still crossed up (ParticipantsUp, ascending) as
+//     participant_thresholds_up, left out when there are none.
 //   - session.duration_crossed fires once per session for each of
 //     rules.DurationThresholds (T, rounded up to whole seconds) when the
 //     session has run for at least T: from its started_at (or, when that
@@ -341,6 +343,9 @@ func (s *step) ended(old *Session) {
 	d := s.emit(TypeSessionEnded, old, noThreshold)
 	d.Previous = old
 	d.Final = final
+	if len(s.next.ParticipantsUp) > 0 {
+		d.ParticipantThresholdsUp = s.next.ParticipantsUp
+	}
 	start, err := time.Parse(time.RFC3339Nano, old.StartedAt)
 	if err != nil {
 		start = s.next.SessionSeenAt

@@ -291,6 +291,13 @@ type EventData struct {
 	// session.ended, and duration_seconds for session.duration_crossed
 	Final           *Session `json:"final,omitempty"`
 	DurationSeconds *int64   `json:"duration_seconds,omitempty"`
+	// ParticipantThresholdsUp (session.ended) lists, ascending, the
+	// participant thresholds the session was above when it ended: crossed
+	// up (or armed at a baseline) and not crossed down since. The session's
+	// end forgets them without down crossings; this says which conditions
+	// it ends, so that a PagerDuty incident opened by an up crossing is
+	// resolved. Left out when there are none.
+	ParticipantThresholdsUp []int `json:"participant_thresholds_up,omitempty"`
 	// session.ended (when a price is configured) and usage.threshold_crossed
 	EstimatedCost *float64 `json:"estimated_cost,omitempty"`
 	// session.duration_crossed

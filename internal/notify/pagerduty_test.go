@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 )
 
 const testRoutingKey = "R0UT1NGK3Ys3cr3t0000000000000000"
@@ -126,6 +128,9 @@ func TestPagerDutyActions(t *testing.T) {
 		{"session.idle", keys("session.idle", nil), []pdAction{{pdTrigger, idle}}},
 		{"session.idle reminder", keys("session.idle", func(d map[string]any) { d["reminder"] = true }), []pdAction{{pdTrigger, idle}}},
 		{"session.ended", keys("session.ended", nil), []pdAction{{pdResolve, idle}}},
+		{"session.ended above thresholds", keys("session.ended", func(d map[string]any) { d["participant_thresholds_up"] = []any{50, 100} }),
+			[]pdAction{{pdResolve, idle}, {pdResolve, "rtkwatchd/participants/" + meeting + "/50"},
+				{pdResolve, "rtkwatchd/participants/" + meeting + "/100"}}},
 		{"recording.errored", keys("recording.errored", nil),
 			[]pdAction{{pdTrigger, "rtkwatchd/recording-errored/" + meeting + "/rec_5b0fa000-0000-4000-8000-000000000007"}}},
 		{"livestream.errored", keys("livestream.errored", nil),
@@ -343,5 +348,50 @@ func TestPagerDutyActionsExported(t *testing.T) {
 	}
 	if got := p.Actions([]byte(`{"type":`)); got != nil {
 		t.Errorf("Actions of an undecodable event = %q, want none", got)
+	}
+}
+
+// TestPagerDutySessionEndResolvesThreshold plays a session through
+// diff.Apply into a fake PagerDuty: up through 100 triggers, and the
+// session's end, with no down crossing, resolves the same dedup_key. The
+// same play with a down crossing first resolves it there, once.
+func TestPagerDutySessionEndResolvesThreshold(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		last int // live_participants at the poll before the end
+	}{{"ends above", 98}, {"goes down, then ends", 97}} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakePagerDuty{open: map[string]int{}}
+			f.rc = newReceiver(t, f.serve)
+			p := newTestPagerDuty(t, f.rc.srv.URL)
+			rules := diff.Rules{ParticipantThresholds: []int{100}, Hysteresis: 2, FailingAfter: 1}
+			m := diff.Meeting{Watch: "town-hall", AccountID: "acc", AppID: "app", MeetingID: "m1"}
+			t0 := time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC)
+			live := func(n int) *diff.Session {
+				return &diff.Session{ID: "s1", Status: diff.StatusLive, LiveParticipants: n, StartedAt: t0.Format(time.RFC3339)}
+			}
+			obs := []diff.Observation{
+				{Kind: diff.ObservedNoSession, At: t0},
+				{Kind: diff.ObservedSession, At: t0.Add(30 * time.Second), Session: live(104)},
+				{Kind: diff.ObservedSession, At: t0.Add(60 * time.Second), Session: live(tt.last)},
+				{Kind: diff.ObservedNoSession, At: t0.Add(90 * time.Second)},
+			}
+			var snap diff.Snapshot
+			for _, o := range obs {
+				var evs []diff.Event
+				snap, evs = diff.Apply(m, snap, o, rules)
+				for _, ev := range evs {
+					if res := p.Notify(t.Context(), Message{EventID: ev.Data.ID, Body: mustJSON(t, ev), Attempt: 1}); res.Err != nil {
+						t.Fatalf("%s: %v", ev.Type, res.Err)
+					}
+				}
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			key := "rtkwatchd/participants/town-hall/m1/100"
+			if len(f.open) != 0 || cmp.Diff([]string{key}, f.resolved) != "" {
+				t.Errorf("incidents open %v, resolved %q; want %s resolved once and none open", f.open, f.resolved, key)
+			}
+		})
 	}
 }

@@ -42,12 +42,18 @@ type pdAction struct {
 //
 //	condition                 trigger                            resolve
 //	watch failing             watch.failing                      watch.recovered
-//	participants ≥ threshold  participants.threshold_crossed up  the same threshold crossed down
+//	participants ≥ threshold  participants.threshold_crossed up  the same threshold crossed down, or
+//	                                                             session.ended listing it
 //	session idle              session.idle                       session.ended, or activity
 //	recording failed          recording.errored                  -
 //	livestream failed         livestream.errored                 -
 //	usage over a threshold    usage.threshold_crossed            -
 //	notifier failing          notifier.failing                   notifier.recovered
+//
+// A session that ends while above a participants threshold has no down
+// crossing: its session.ended lists the thresholds it was above
+// (participant_thresholds_up), and each is resolved with the dedup_key of
+// its up crossing, after the idle condition.
 //
 // Activity after idle is recognised by the one event that says people came
 // back to the same session: participants.threshold_crossed up. rtkwatchd
@@ -72,7 +78,7 @@ func pagerDutyActions(ev event) []pdAction {
 		if d.Threshold == nil {
 			return nil
 		}
-		key := dedupKey("participants", append(meeting, strconv.FormatFloat(*d.Threshold, 'g', -1, 64))...)
+		key := participantsKey(meeting, *d.Threshold)
 		if d.Direction == diff.DirectionDown {
 			return []pdAction{{pdResolve, key}}
 		}
@@ -81,7 +87,11 @@ func pagerDutyActions(ev event) []pdAction {
 		idle.action = pdTrigger
 		return []pdAction{idle}
 	case diff.TypeSessionEnded:
-		return []pdAction{idle}
+		out := []pdAction{idle}
+		for _, t := range d.ParticipantThresholdsUp {
+			out = append(out, pdAction{pdResolve, participantsKey(meeting, float64(t))})
+		}
+		return out
 	case typeRecordingErrored:
 		return []pdAction{{pdTrigger, dedupKey("recording-errored", append(meeting, x.RecordingID)...)}}
 	case typeLivestreamErrored:
@@ -94,6 +104,14 @@ func pagerDutyActions(ev event) []pdAction {
 		return []pdAction{{pdResolve, dedupKey("notifier-failing", x.Notifier)}}
 	}
 	return nil
+}
+
+// participantsKey is the dedup_key of the condition "participants ≥
+// threshold" in a meeting (watch, meeting id): the same for the up
+// crossing that triggers it and for the down crossing or session.ended
+// that resolves it.
+func participantsKey(meeting []string, threshold float64) string {
+	return dedupKey("participants", append(meeting, strconv.FormatFloat(threshold, 'g', -1, 64))...)
 }
 
 // dedupKey names a condition: "rtkwatchd/", the condition, and the parts
