@@ -280,6 +280,11 @@ func (d *daemon) build(cfg *config.Config, st stateStore) (*generation, error) {
 	if err != nil {
 		return nil, err
 	}
+	windows, err := silence.Windows(cfg)
+	if err != nil {
+		return nil, err
+	}
+	silences := silence.NewLive(windows, st, log)
 	worker := notify.NewWorker(st, notifiers, notify.WorkerOptions{
 		Timeout:             cfg.Delivery.Timeout,
 		MaxAttempts:         cfg.Delivery.MaxAttempts,
@@ -287,13 +292,10 @@ func (d *daemon) build(cfg *config.Config, st stateStore) (*generation, error) {
 		DeadLetterRetention: cfg.Delivery.DeadLetterRetention,
 		CircuitAfter:        cfg.Delivery.CircuitAfter,
 		Wants:               notifierWants(cfg),
+		Silences:            silences,
 		Logger:              log,
 		Metrics:             d.notifyMetrics,
 	})
-	windows, err := silence.Windows(cfg)
-	if err != nil {
-		return nil, err
-	}
 	client := newAPIClient(cfg, d.gate)
 	clients = append(clients, client)
 	p := poller.New(client, poller.Options{
@@ -302,7 +304,7 @@ func (d *daemon) build(cfg *config.Config, st stateStore) (*generation, error) {
 		Budget:       d.budget,
 		CommitLinger: commitLinger,
 		Observer:     d.pollMetrics,
-		Silences:     silence.NewLive(windows, st, log),
+		Silences:     silences,
 		Signals:      d.pollMetrics,
 		Gauges:       d.gauges,
 		Logger:       log,

@@ -181,3 +181,25 @@ func TestGroupWaitUnderMaxAge(t *testing.T) {
 		}
 	}
 }
+
+// TestNotifierEventsNameNotifierHealth: a notifier's events filter may name
+// notifier.failing and notifier.recovered, which it then takes, and no
+// other type; without them, it does not take them.
+func TestNotifierEventsNameNotifierHealth(t *testing.T) {
+	n, err := loadNotifier(t, "{name: pager, type: slack, url: https://hooks.slack.com/services/T0/B0/x, events: [notifier.failing, watch.failing]}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for typ, want := range map[string]bool{
+		"notifier.failing": true, "watch.failing": true, "notifier.recovered": false, "session.started": false,
+	} {
+		if got := n.Wants(typ); got != want {
+			t.Errorf("Wants(%s) = %v, want %v", typ, got, want)
+		}
+	}
+	_, err = loadNotifier(t, "{name: pager, type: slack, url: https://hooks.slack.com/services/T0/B0/x, events: [notifier.recovered, notifier.failing_]}")
+	if err == nil || !strings.Contains(err.Error(), `notifiers[0].events[1]: unknown event type "notifier.failing_"`) ||
+		strings.Contains(err.Error(), "events[0]") {
+		t.Errorf("error = %v, want events[1] alone unknown", err)
+	}
+}

@@ -79,7 +79,7 @@ func TestValidateCollectsEverything(t *testing.T) {
 		"notifiers[0].headers.Content-Type: set by rtkwatchd; it cannot be overridden",
 		"notifiers[1].events[1]: unknown event type \"nope\"; known: session.started, session.ended, participants.threshold_crossed, minutes.threshold_crossed, watch.failing, watch.recovered, " +
 			"session.duration_crossed, session.idle, recording.started, recording.uploaded, recording.errored, " +
-			"livestream.started, livestream.stopped, livestream.errored, usage.threshold_crossed",
+			"livestream.started, livestream.stopped, livestream.errored, usage.threshold_crossed, notifier.failing, notifier.recovered",
 		"delivery.max_age: must be > 0",
 		"delivery.dead_letter_retention: must be > 0",
 		"watches[1].thresholds.participants[1]: must be > 0",

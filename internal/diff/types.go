@@ -11,6 +11,7 @@ package diff
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -38,6 +39,11 @@ const (
 	TypeLivestreamStopped = "livestream.stopped"
 	TypeLivestreamErrored = "livestream.errored"
 	TypeUsageThreshold    = "usage.threshold_crossed"
+
+	// The delivery worker's own events (SPEC §10), which diff never
+	// emits: a notifier paused by its circuit, and back.
+	TypeNotifierFailing   = "notifier.failing"
+	TypeNotifierRecovered = "notifier.recovered"
 )
 
 // SessionEventTypes lists the event types of a meeting's session and of a
@@ -58,10 +64,19 @@ var SignalEventTypes = []string{
 	TypeUsageThreshold,
 }
 
+// NotifierEventTypes lists the event types of notifier health (SPEC §10),
+// which the delivery worker emits about a notifier, and diff never does.
+var NotifierEventTypes = []string{TypeNotifierFailing, TypeNotifierRecovered}
+
+// WatchEventTypes lists the event types that diff emits about a watch's
+// meetings and lists: SessionEventTypes, then SignalEventTypes. A watch
+// routes them to its notifiers.
+var WatchEventTypes = slices.Concat(SessionEventTypes, SignalEventTypes)
+
 // EventTypes lists every event type rtkwatchd emits, in the order the
-// README documents them: SessionEventTypes, then SignalEventTypes. It is
-// what notifiers' events filters are checked against and routed by.
-var EventTypes = append(append([]string(nil), SessionEventTypes...), SignalEventTypes...)
+// README documents them: WatchEventTypes, then NotifierEventTypes. It is
+// what notifiers' events filters are checked against.
+var EventTypes = slices.Concat(WatchEventTypes, NotifierEventTypes)
 
 // Directions of a participant threshold crossing.
 const (

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -22,6 +23,13 @@ type Notices interface {
 	// records it in the history, all in one transaction, skipping an event
 	// whose id the history already holds; it returns how many it queued.
 	Enqueue(events ...store.NewEvent) (int, error)
+}
+
+// Silencer says which of the notifiers a silence active at t holds an
+// event of watch from; *silence.Live provides it. The Worker's own events
+// belong to no watch: it asks with watch "".
+type Silencer interface {
+	Silenced(t time.Time, watch string, notifiers []string) []string
 }
 
 // health is what a lane under Run knows of its receiver: the run of
@@ -206,7 +214,8 @@ func (l *lane) drainEarly(d store.Delivery) bool {
 }
 
 // notice queues an event of typ about this lane's notifier for every other
-// notifier that takes it, retrying while the store fails, and wakes them.
+// notifier that takes it but those a silence holds it from (the history
+// records them), retrying while the store fails, and wakes them.
 // Its id derives from the notifier, the type and the delivery whose
 // failure began the run, so the same run after a restart has the same
 // id, which the store's history then holds: it is not queued again.
@@ -237,7 +246,12 @@ func (l *lane) notice(typ string, starter uint64, since, now time.Time, lastErr 
 		l.log.Error().Err(err).Msg("encode " + typ)
 		return
 	}
-	e := store.NewEvent{ID: id, Type: typ, CreatedAt: now, Body: body, Notifiers: to}
+	var silenced []string
+	if l.w.opts.Silences != nil {
+		silenced = l.w.opts.Silences.Silenced(now, "", to)
+		to = slices.DeleteFunc(to, func(n string) bool { return slices.Contains(silenced, n) })
+	}
+	e := store.NewEvent{ID: id, Type: typ, CreatedAt: now, Body: body, Notifiers: to, Silenced: silenced}
 	queued := 0
 	if l.persist(0, "queue "+typ, func() (err error) { queued, err = nq.Enqueue(e); return err }) && queued > 0 {
 		l.w.Wake()

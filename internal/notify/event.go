@@ -9,9 +9,9 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 )
 
-// Event types that the notifiers render beside those of SPEC §5: package
-// diff's (SPEC §8), under short local names, and the notifiers' own (SPEC
-// §10), which diff does not produce.
+// Event types that the notifiers render beside those of SPEC §5, under
+// short local names: those of SPEC §8, and the notifiers' own (SPEC §10),
+// which the Worker emits and diff only names.
 const (
 	typeDurationCrossed   = diff.TypeDurationCrossed
 	typeSessionIdle       = diff.TypeSessionIdle
@@ -22,8 +22,8 @@ const (
 	typeLivestreamStopped = diff.TypeLivestreamStopped
 	typeLivestreamErrored = diff.TypeLivestreamErrored
 	typeUsageThreshold    = diff.TypeUsageThreshold
-	typeNotifierFailing   = "notifier.failing"
-	typeNotifierRecovered = "notifier.recovered"
+	typeNotifierFailing   = diff.TypeNotifierFailing
+	typeNotifierRecovered = diff.TypeNotifierRecovered
 )
 
 // The periods of usage.threshold_crossed.

@@ -9,15 +9,9 @@ import (
 	"github.com/rtkwatchd/rtkwatchd/internal/diff"
 )
 
-// sampleTypes lists every event type of SPEC §5, §8 and §10, in that order.
-var sampleTypes = []string{
-	diff.TypeSessionStarted, diff.TypeSessionEnded, diff.TypeParticipantsThreshold,
-	diff.TypeMinutesThreshold, diff.TypeWatchFailing, diff.TypeWatchRecovered,
-	typeDurationCrossed, typeSessionIdle,
-	typeRecordingStarted, typeRecordingUploaded, typeRecordingErrored,
-	typeLivestreamStarted, typeLivestreamStopped, typeLivestreamErrored,
-	typeUsageThreshold, typeNotifierFailing, typeNotifierRecovered,
-}
+// sampleTypes lists every event type of SPEC §5, §8 and §10, in that
+// order: diff.EventTypes.
+var sampleTypes = diff.EventTypes
 
 // SampleEventTypes lists every event type a notifier may be sent, those of
 // SPEC §5, §8 and §10, in that order.

@@ -109,6 +109,10 @@ type WorkerOptions struct {
 	// Wants reports whether a notifier takes events of a type (every
 	// notifier takes every type when nil).
 	Wants func(notifier, eventType string) bool
+	// Silences decides which of the notifiers that take notifier.failing
+	// or notifier.recovered a silence holds it from, at its time; they get
+	// no delivery and the history records them. nil means none is.
+	Silences Silencer
 	// RetentionInterval is how often dead letters past DeadLetterRetention
 	// are removed (default 1h).
 	RetentionInterval time.Duration

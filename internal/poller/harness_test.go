@@ -219,7 +219,7 @@ func (h *harness) outbox() []string {
 // failing after 3 polls, routing every event to "ops".
 func testWatch(meetings ...string) Watch {
 	routes := make(map[string][]string)
-	for _, typ := range diff.EventTypes {
+	for _, typ := range diff.WatchEventTypes {
 		routes[typ] = []string{"ops"}
 	}
 	return Watch{

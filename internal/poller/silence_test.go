@@ -18,7 +18,7 @@ import (
 func TestPollSilenced(t *testing.T) {
 	h := newHarness(t)
 	w := testWatch("m1")
-	for _, typ := range diff.EventTypes {
+	for _, typ := range diff.WatchEventTypes {
 		w.Routes[typ] = []string{"ops", "chat"}
 	}
 	now := h.clock.Now()

@@ -87,7 +87,7 @@ func Watches(cfg *config.Config) []Watch {
 			},
 			Recordings:  w.Recordings,
 			Livestreams: w.Livestreams,
-			Routes:      routes(cfg, w.NotifierNames(cfg.Notifiers), diff.EventTypes),
+			Routes:      routes(cfg, w.NotifierNames(cfg.Notifiers), diff.WatchEventTypes),
 		})
 	}
 	for _, u := range cfg.Usage {

@@ -2,12 +2,13 @@
 // recurring windows of the config and the ad hoc silences of the store.
 //
 // [Silenced] is the whole rule, a pure function of (time, silences, event).
-// The poller asks it as it commits a cycle (through [Live], which reads the
-// ad hoc silences of the store then): the silenced notifiers get no
-// delivery, and the history records the event with them. A silence added
-// or ended later does not change what was committed: an event held back is
-// not delivered when the silence ends (replay it), and one queued before a
-// silence began is still delivered.
+// The poller asks it as it commits a cycle, and the delivery worker as it
+// queues notifier.failing or notifier.recovered (of no watch: [NoWatch]),
+// both through [Live], which reads the ad hoc silences of the store then:
+// the silenced notifiers get no delivery, and the history records the
+// event with them. A silence added or ended later does not change what was
+// committed: an event held back is not delivered when the silence ends
+// (replay it), and one queued before a silence began is still delivered.
 package silence
 
 import (
@@ -74,9 +75,17 @@ func (w Window) Next(t time.Time) (start, end time.Time) {
 	return start, start.Add(w.Duration)
 }
 
+// NoWatch is the watch of an event that belongs to none: the delivery
+// worker's notifier.failing and notifier.recovered. Only a window that
+// names no watches (it covers every watch) holds such an event, from the
+// notifiers it names (from every notifier when it names none); a window
+// that names watches does not, and an ad hoc silence, which always names
+// a watch, never does.
+const NoWatch = ""
+
 // covers reports whether the silence applies to watch and notifier.
 func (w Window) covers(watch, notifier string) bool {
-	return (len(w.Watches) == 0 || slices.Contains(w.Watches, watch)) &&
+	return (len(w.Watches) == 0 || watch != NoWatch && slices.Contains(w.Watches, watch)) &&
 		(len(w.Notifiers) == 0 || slices.Contains(w.Notifiers, notifier))
 }
 
@@ -86,8 +95,8 @@ func (a AdHoc) Active(t time.Time) bool {
 }
 
 // Silenced returns the notifiers of notifiers, in their order, that a
-// silence of set active at t holds an event of watch from. It is nil when
-// none is.
+// silence of set active at t holds an event of watch (NoWatch for an event
+// of no watch) from. It is nil when none is.
 func Silenced(t time.Time, set Set, watch string, notifiers []string) []string {
 	var out []string
 	for _, n := range notifiers {
@@ -102,7 +111,7 @@ func Silenced(t time.Time, set Set, watch string, notifiers []string) []string {
 // notifier.
 func held(t time.Time, set Set, watch, notifier string) bool {
 	for _, a := range set.AdHoc {
-		if a.Watch == watch && (a.Notifier == "" || a.Notifier == notifier) && a.Active(t) {
+		if watch != NoWatch && a.Watch == watch && (a.Notifier == "" || a.Notifier == notifier) && a.Active(t) {
 			return true
 		}
 	}

@@ -121,3 +121,43 @@ func TestWindowsOfConfig(t *testing.T) {
 		t.Error("Windows of an @every silence succeeded, want an error")
 	}
 }
+
+// TestSilencedNoWatch: an event of no watch (notifier.failing) is held only
+// by windows that name no watches, from the notifiers they name, at the
+// same edges as any event; windows naming watches and ad hoc silences,
+// which always name one, never hold it.
+func TestSilencedNoWatch(t *testing.T) {
+	start := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+	named := window(t, config.Silence{Name: "named", Watches: []string{"w"}, Schedule: "0 2 * * *", Duration: time.Hour})
+	mail := window(t, config.Silence{Name: "mail", Notifiers: []string{"mail"}, Schedule: "0 2 * * *", Duration: time.Hour})
+	everything := window(t, config.Silence{Name: "everything", Schedule: "0 5 * * *", Duration: time.Hour})
+	adhoc := []AdHoc{
+		{Watch: "w", Start: start, End: start.Add(24 * time.Hour)},
+		{Watch: NoWatch, Start: start, End: start.Add(24 * time.Hour)}, // the store refuses it; held() too
+	}
+	set := Set{Windows: []Window{named, mail, everything}, AdHoc: adhoc}
+	notifiers := []string{"ops", "slack", "mail"}
+	tests := []struct {
+		name string
+		at   time.Time
+		want []string
+	}{
+		{"a nanosecond before the window of every watch", start.Add(-1), nil},
+		{"at its start: its notifier only", start, []string{"mail"}},
+		{"a nanosecond before its end", start.Add(time.Hour - 1), []string{"mail"}},
+		{"at its end: the ad hoc silence and the named window do not hold it", start.Add(time.Hour), nil},
+		{"a window of everything: every notifier", start.Add(3 * time.Hour), notifiers},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Silenced(tt.at, set, NoWatch, notifiers)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Silenced(%s, no watch) (-want +got):\n%s", tt.at.Format(time.RFC3339Nano), diff)
+			}
+		})
+	}
+	// The same instants hold an event of watch w from every notifier.
+	if got := Silenced(start.Add(time.Hour), set, "w", notifiers); cmp.Diff(notifiers, got) != "" {
+		t.Errorf("Silenced(watch w) = %v, want every notifier (the ad hoc silence of w)", got)
+	}
+}
