@@ -33,6 +33,23 @@ func noticeTypes(t *testing.T, rc *receiver) []string {
 	return out
 }
 
+// keptNotices returns the notifier events of the history, oldest first,
+// each as describe says.
+func keptNotices(t *testing.T, st *store.Store, describe func(store.HistoryEvent) string) []string {
+	t.Helper()
+	hist, err := st.History(store.HistoryQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, e := range hist {
+		if strings.HasPrefix(e.Type, "notifier.") {
+			kept = append(kept, describe(e))
+		}
+	}
+	return kept
+}
+
 // TestWorkerNoticesFilteredAndSilenced: notifier.failing and
 // notifier.recovered go to the notifiers whose events filter takes them,
 // and not to those that a config window naming no watches holds them
@@ -95,16 +112,9 @@ func TestWorkerNoticesFilteredAndSilenced(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("notifier events received (-want +got):\n%s", diff)
 		}
-		hist, err := st.History(store.HistoryQuery{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var kept []string
-		for _, e := range hist {
-			if strings.HasPrefix(e.Type, "notifier.") {
-				kept = append(kept, e.Type+" to "+strings.Join(e.Notifiers, ",")+" held from "+strings.Join(e.Silenced, ","))
-			}
-		}
+		kept := keptNotices(t, st, func(e store.HistoryEvent) string {
+			return e.Type + " to " + strings.Join(e.Notifiers, ",") + " held from " + strings.Join(e.Silenced, ",")
+		})
 		wantKept := []string{
 			typeNotifierFailing + " to ops,pager held from mail",
 			typeNotifierRecovered + " to ops held from mail",

@@ -224,16 +224,7 @@ func TestWorkerCircuit(t *testing.T) {
 		if v := gather(t, reg)[circuitOpen]; v != 0 {
 			t.Errorf("circuit_open = %v after the recovery, want 0", v)
 		}
-		hist, err := st.History(store.HistoryQuery{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var kept []string
-		for _, e := range hist {
-			if strings.HasPrefix(e.Type, "notifier.") {
-				kept = append(kept, e.Type+" "+e.EventID)
-			}
-		}
+		kept := keptNotices(t, st, func(e store.HistoryEvent) string { return e.Type + " " + e.EventID })
 		if diff := cmp.Diff([]string{typeNotifierFailing + " " + failing.ID, typeNotifierRecovered + " " + recovered.ID}, kept); diff != "" {
 			t.Errorf("history (-want +got):\n%s", diff)
 		}
