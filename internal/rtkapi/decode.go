@@ -61,8 +61,19 @@ type activeBody struct {
 // decodeActiveSession decodes a 2xx active-session body strictly: success
 // true, and a data object that is a session as [Session] describes it.
 // Anything else is a failure that names the field and, for a value of the
-// wrong type or out of bounds, the value.
+// wrong type or out of bounds, the value. A body that is what it should be
+// is read the fast way (see typedSession); any other is read again, field
+// by field, for the message.
 func decodeActiveSession(status int, body []byte) (*Session, *Error) {
+	if s, ok := decodeTypedActiveSession(body); ok {
+		return s, nil
+	}
+	return decodeWireActiveSession(status, body)
+}
+
+// decodeWireActiveSession is decodeActiveSession's careful way, field by
+// field, which names what is wrong.
+func decodeWireActiveSession(status int, body []byte) (*Session, *Error) {
 	var r activeBody
 	if e := unmarshal(status, body, &r); e != nil {
 		return nil, e

@@ -266,6 +266,10 @@ func FuzzDecodeActiveSession(f *testing.F) {
 		if _, err := json.Marshal(s); err != nil {
 			t.Fatalf("session does not marshal: %v", err)
 		}
+		// The fast way takes only what the careful way takes, alike.
+		if careful, fail := decodeWireActiveSession(200, body); fail != nil || !cmp.Equal(s, careful) {
+			t.Fatalf("fast way %+v, careful way %+v, %v", s, careful, fail)
+		}
 		page, fail := decodePage(200, body)
 		if fail == nil && page.Sessions == nil {
 			t.Fatal("no sessions and no failure")
