@@ -52,11 +52,15 @@ func (c *errorCode) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// readErrorBody returns the start of an error response's body, which the
-// SDK has already read and put back; nothing when it could not.
+// readErrorBody returns the start of an error response's body, which was
+// read whole before (by the SDK, which put it back, or by resend);
+// nothing when it could not be.
 func readErrorBody(res *http.Response) []byte {
 	if res.Body == nil {
 		return nil
+	}
+	if rb, ok := res.Body.(*readBody); ok && rb.Len() == len(rb.b) {
+		return rb.b[:min(len(rb.b), maxErrorBody)]
 	}
 	b, _ := io.ReadAll(io.LimitReader(res.Body, maxErrorBody))
 	_ = res.Body.Close()

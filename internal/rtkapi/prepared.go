@@ -154,8 +154,18 @@ func (c *Client) resend(req *http.Request) sendFunc {
 				}
 				return nil, err
 			}
-			res.Body = io.NopCloser(bytes.NewReader(b))
+			res.Body = &readBody{Reader: bytes.NewReader(b), b: b}
 		}
 		return res, nil
 	}
 }
+
+// readBody is a response body read whole, which readErrorBody takes as it
+// is rather than reading it again.
+type readBody struct {
+	*bytes.Reader
+	b []byte
+}
+
+// Close does nothing: the body was read and closed before.
+func (*readBody) Close() error { return nil }
