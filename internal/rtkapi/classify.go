@@ -24,6 +24,13 @@ const maxAPIMessage = 200
 // maxErrorBody bounds how much of an error response is parsed.
 const maxErrorBody = 64 << 10
 
+// typedErrorBody is apiErrorBody when "error", if present, is an object:
+// the usual answer, read in one pass.
+type typedErrorBody struct {
+	Error  *rtkErrorObject  `json:"error"`
+	Errors []rtkErrorObject `json:"errors"`
+}
+
 // apiErrorBody covers both error shapes: RealtimeKit's single "error"
 // object and the Cloudflare gateway's v4 "errors" array.
 type apiErrorBody struct {
@@ -73,10 +80,19 @@ func readErrorBody(res *http.Response) []byte {
 func (c *Client) statusError(res *http.Response, body []byte) (*Error, bool) {
 	status := res.StatusCode
 	f := &Error{StatusCode: status}
-	var e apiErrorBody
 	var rtk *rtkErrorObject
 	var code, msg string
-	if json.Unmarshal(body, &e) == nil {
+	var typed typedErrorBody
+	var e apiErrorBody
+	switch {
+	case json.Unmarshal(body, &typed) == nil:
+		// The usual shapes, in one pass.
+		if rtk = typed.Error; rtk != nil {
+			code, msg = string(rtk.Code), rtk.Message
+		} else if len(typed.Errors) > 0 {
+			code, msg = string(typed.Errors[0].Code), typed.Errors[0].Message
+		}
+	case json.Unmarshal(body, &e) == nil:
 		if len(e.Error) > 0 && e.Error[0] == '{' {
 			rtk = new(rtkErrorObject)
 			if json.Unmarshal(e.Error, rtk) != nil {
