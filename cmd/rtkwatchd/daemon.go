@@ -38,8 +38,11 @@ const (
 	maxDrain = 15 * time.Second
 	// commitLinger is how long a cycle waits for other watches' cycles to
 	// share its store transaction: with many watches on short schedules,
-	// one fsync serves all the cycles that end within it.
-	commitLinger = 50 * time.Millisecond
+	// one fsync serves all the cycles that end within it. At 250 watches
+	// `@every 1s`, 200 ms (five transactions a second) cost a tenth less CPU
+	// per request than 50 ms; events reach the outbox at most that much
+	// later.
+	commitLinger = 200 * time.Millisecond
 )
 
 // daemonOptions are what `run` and `demo` set differently.
