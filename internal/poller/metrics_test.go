@@ -141,4 +141,14 @@ func TestMetricsForget(t *testing.T) {
 	if got := gather(t, reg)[`rtkwatchd_unknown_meetings{watch="kept"}`]; got != 2 {
 		t.Errorf("kept watch's unknown meetings = %v, want 2", got)
 	}
+	// A watch that comes back (a reload that adds it again) starts over,
+	// in series that are exported.
+	m.Polled("removed", diff.Observation{Kind: diff.ObservedNoSession, At: at}, false, time.Millisecond)
+	got := gather(t, reg)
+	if n := got[`rtkwatchd_polls_total{outcome="no_session",watch="removed"}`]; n != 1 {
+		t.Errorf("a watch polled again after Forget: polls = %v, want 1", n)
+	}
+	if _, ok := got[`rtkwatchd_last_good_poll_timestamp_seconds{watch="removed"}`]; !ok {
+		t.Error("a watch polled again after Forget has no last-good-poll series")
+	}
 }
