@@ -72,7 +72,7 @@ func unmarshalSnapshot(b []byte) (diff.Snapshot, error) {
 // event, the same state (diff.SameState), and a stored time of
 // the last good poll less than pollTimeEvery old. Writing it would cost a
 // transaction and tell a restart nothing new.
-func (p *Poller) unchanged(w Watch, s meetingStep, stored []byte) bool {
+func (p *Poller) unchanged(w Watch, s *meetingStep, stored []byte) bool {
 	if stored == nil || len(s.events) > 0 || s.state != nil {
 		return false
 	}
@@ -92,7 +92,7 @@ func (p *Poller) commit(w Watch, steps []meetingStep, prevs map[string][]byte) (
 	c := Cycle{Watch: w.Name}
 	updates := make([]store.Update, 0, min(len(steps), commitBatch))
 	var pending []diff.Event
-	var written []meetingStep // the steps of updates
+	var written []int // the indices in steps of updates
 	flush := func() error {
 		if len(updates) == 0 {
 			return nil
@@ -102,8 +102,8 @@ func (p *Poller) commit(w Watch, steps []meetingStep, prevs map[string][]byte) (
 				return fmt.Errorf("commit cycle of watch %s: %w", w.Name, err)
 			}
 			for i, u := range updates {
-				if !u.Delete && written[i].state == nil {
-					p.cache.keep(w.Name, u.Key.MeetingID, u.Snapshot, written[i].next)
+				if s := &steps[written[i]]; !u.Delete && s.state == nil {
+					p.cache.keep(w.Name, u.Key.MeetingID, u.Snapshot, s.next)
 				}
 			}
 		}
@@ -113,11 +113,14 @@ func (p *Poller) commit(w Watch, steps []meetingStep, prevs map[string][]byte) (
 				p.opts.Observer.Emitted(w.Name, ev)
 			}
 		}
-		p.observeMeetings(w, written)
+		for _, i := range written {
+			p.observeMeeting(w, &steps[i])
+		}
 		updates, pending, written = updates[:0], pending[:0], written[:0]
 		return nil
 	}
-	for _, s := range steps {
+	for i := range steps {
+		s := &steps[i]
 		if s.skip {
 			continue
 		}
@@ -128,7 +131,7 @@ func (p *Poller) commit(w Watch, steps []meetingStep, prevs map[string][]byte) (
 				c.Failures++
 			}
 			if p.unchanged(w, s, prevs[s.meeting]) {
-				p.observeMeeting(w, &s)
+				p.observeMeeting(w, s)
 				continue
 			}
 			var err error
@@ -138,7 +141,7 @@ func (p *Poller) commit(w Watch, steps []meetingStep, prevs map[string][]byte) (
 		}
 		updates = append(updates, u)
 		pending = append(pending, s.events...)
-		written = append(written, s)
+		written = append(written, i)
 		if len(updates) == commitBatch {
 			if err := flush(); err != nil {
 				return c, err
@@ -148,14 +151,8 @@ func (p *Poller) commit(w Watch, steps []meetingStep, prevs map[string][]byte) (
 	return c, flush()
 }
 
-// observeMeetings tells the gauges what a commit wrote of each meeting.
-func (p *Poller) observeMeetings(w Watch, steps []meetingStep) {
-	for i := range steps {
-		p.observeMeeting(w, &steps[i])
-	}
-}
-
-// observeMeeting tells the gauges of one step, as observeMeetings does.
+// observeMeeting tells the gauges what a commit wrote of one meeting's
+// step, or that it only confirmed it.
 func (p *Poller) observeMeeting(w Watch, s *meetingStep) {
 	if p.opts.Gauges == nil || p.opts.DryRun {
 		return
@@ -172,7 +169,7 @@ func (p *Poller) observeMeeting(w Watch, s *meetingStep) {
 // update returns the store update of one meeting's step: its next
 // snapshot, and each event queued for the watch's notifiers of its type
 // but those a silence holds it from at the event's time.
-func (p *Poller) update(w Watch, s meetingStep) (store.Update, error) {
+func (p *Poller) update(w Watch, s *meetingStep) (store.Update, error) {
 	var state any = s.next
 	if s.state != nil {
 		state = s.state

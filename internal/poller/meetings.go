@@ -18,7 +18,7 @@ import (
 // once every poll has returned, where the scheduler recovers it; left in
 // its own goroutine it would end the process.
 func (p *Poller) pollMeetings(ctx context.Context, w Watch, prevs map[string][]byte) []meetingStep {
-	steps := make([]meetingStep, len(w.Meetings))
+	steps := p.newSteps(len(w.Meetings))
 	sem := p.slots
 	var (
 		wg        sync.WaitGroup

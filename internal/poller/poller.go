@@ -153,6 +153,7 @@ type Poller struct {
 	commits  *sharedCommits // nil without a store
 	slots    chan struct{}  // one per meeting polled now; see pollMeetings
 	workers  *workers       // run the polls of pollMeetings
+	steps    sync.Pool      // *[]meetingStep; see newSteps
 
 	mu        sync.Mutex
 	pages     map[string]int               // watch → pages its last sessions list took
@@ -234,10 +235,39 @@ func (p *Poller) Poll(ctx context.Context, w Watch) (Cycle, error) {
 	if w.Recordings || w.Livestreams {
 		steps = append(steps, p.pollMedia(ctx, w, prevs)...)
 	}
+	defer p.recycleSteps(steps)
 	if err := ctx.Err(); err != nil && !slices.ContainsFunc(steps, observed) {
 		return Cycle{Watch: w.Name}, err
 	}
 	return p.commit(w, steps, prevs)
+}
+
+// maxPooledSteps bounds the steps slices kept for reuse: a watch of many
+// meetings (read through the sessions list) has its own.
+const maxPooledSteps = 64
+
+// newSteps returns n zero steps, from a slice a cycle used before when
+// one is free: at 250 watches polled every second, the steps of every
+// cycle were a tenth of what the daemon allocated.
+func (p *Poller) newSteps(n int) []meetingStep {
+	if n <= maxPooledSteps {
+		if sp, ok := p.steps.Get().(*[]meetingStep); ok && cap(*sp) >= n {
+			return (*sp)[:n]
+		}
+	}
+	return make([]meetingStep, n)
+}
+
+// recycleSteps keeps steps for a later cycle once the cycle that used
+// them has committed them: nothing keeps a reference to the slice (commit
+// copies what it keeps).
+func (p *Poller) recycleSteps(steps []meetingStep) {
+	if cap(steps) == 0 || cap(steps) > maxPooledSteps {
+		return
+	}
+	clear(steps[:cap(steps)])
+	steps = steps[:0]
+	p.steps.Put(&steps)
 }
 
 // observed reports whether a step holds an observation to commit.
