@@ -42,20 +42,27 @@ func (p *Poller) snapshots(watch string) (map[string][]byte, error) {
 // logged and replaced by a fresh baseline rather than blocking the meeting
 // for ever.
 func (p *Poller) decodeSnapshot(w Watch, meetingID string, b []byte) diff.Snapshot {
+	s, _ := p.decodeStored(w, meetingID, b)
+	return s
+}
+
+// decodeStored is decodeSnapshot, which also reports whether the snapshot
+// is the one b holds: false when b is nil or does not decode.
+func (p *Poller) decodeStored(w Watch, meetingID string, b []byte) (diff.Snapshot, bool) {
 	if b == nil {
-		return diff.Snapshot{}
+		return diff.Snapshot{}, false
 	}
 	if s, ok := p.cache.lookup(w.Name, meetingID, b); ok {
-		return s
+		return s, true
 	}
 	s, err := unmarshalSnapshot(b)
 	if err != nil {
 		p.opts.Logger.Error().Err(err).Str(logWatch, w.Name).Str(logMeeting, meetingID).
 			Msg("stored snapshot does not decode; taking a new baseline")
-		return diff.Snapshot{}
+		return diff.Snapshot{}, false
 	}
 	p.cache.keep(w.Name, meetingID, b, s)
-	return s
+	return s, true
 }
 
 // unmarshalSnapshot decodes a stored snapshot. It is apart from
@@ -76,7 +83,10 @@ func (p *Poller) unchanged(w Watch, s *meetingStep, stored []byte) bool {
 	if stored == nil || len(s.events) > 0 || s.state != nil {
 		return false
 	}
-	prev, ok := p.cache.lookup(w.Name, s.meeting, stored)
+	prev, ok := s.prev, s.hasPrev
+	if !ok {
+		prev, ok = p.cache.lookup(w.Name, s.meeting, stored)
+	}
 	return ok && diff.SameState(prev, s.next) && s.next.LastGoodPoll.Sub(prev.LastGoodPoll) < pollTimeEvery
 }
 

@@ -45,7 +45,9 @@ func (p *Poller) pollMeetings(ctx context.Context, w Watch, prevs map[string][]b
 					})
 				}
 			}()
-			steps[i] = p.pollMeeting(ctx, w, id, p.decodeSnapshot(w, id, prevs[id]))
+			prev, stored := p.decodeStored(w, id, prevs[id])
+			steps[i] = p.pollMeeting(ctx, w, id, prev)
+			steps[i].prev, steps[i].hasPrev = prev, stored
 		})
 	}
 	wg.Wait()

@@ -210,6 +210,11 @@ type meetingStep struct {
 	// failed when failed is set.
 	state  any
 	failed bool
+	// prev, when hasPrev, is the snapshot decoded from the bytes stored
+	// at the cycle's start, which commit compares next with (see
+	// unchanged) rather than looking it up again.
+	prev    diff.Snapshot
+	hasPrev bool
 }
 
 // Poll runs one cycle of w: it observes every meeting, applies the rules and

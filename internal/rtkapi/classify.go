@@ -76,8 +76,10 @@ func readErrorBody(res *http.Response) []byte {
 
 // statusError classifies an HTTP error response. It also reports whether
 // the response is a 404 with RealtimeKit's own "error" object, which on the
-// active-session route means the meeting has no active session.
-func (c *Client) statusError(res *http.Response, body []byte) (*Error, bool) {
+// active-session route means the meeting has no active session; with
+// owns404, the error of such a response is a bare 404, its message not
+// built, since the caller answers it with its own.
+func (c *Client) statusError(res *http.Response, body []byte, owns404 bool) (*Error, bool) {
 	status := res.StatusCode
 	f := &Error{StatusCode: status}
 	var rtk *rtkErrorObject
@@ -104,6 +106,9 @@ func (c *Client) statusError(res *http.Response, body []byte) (*Error, bool) {
 		if rtk == nil && len(e.Errors) > 0 {
 			code, msg = string(e.Errors[0].Code), e.Errors[0].Message
 		}
+	}
+	if owns404 && status == http.StatusNotFound && rtk != nil {
+		return &Error{Kind: KindNotFound, StatusCode: status, Message: "404 Not Found"}, true
 	}
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:

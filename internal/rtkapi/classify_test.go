@@ -106,12 +106,22 @@ func TestStatusError(t *testing.T) {
 			if res.Header == nil {
 				res.Header = http.Header{}
 			}
-			got, rtk404 := c.statusError(res, []byte(tt.body))
+			got, rtk404 := c.statusError(res, []byte(tt.body), false)
 			if diff := cmp.Diff(tt.want, *got); diff != "" {
 				t.Errorf("error mismatch (-want +got):\n%s", diff)
 			}
 			if rtk404 != tt.rtk404 {
 				t.Errorf("rtk404 = %v, want %v", rtk404, tt.rtk404)
+			}
+			// A caller that answers RealtimeKit's 404 itself gets the same
+			// classification, and a bare message for that 404 only.
+			owned, rtk404 := c.statusError(res, []byte(tt.body), true)
+			want := tt.want
+			if tt.rtk404 {
+				want.Message = "404 Not Found"
+			}
+			if diff := cmp.Diff(want, *owned); diff != "" || rtk404 != tt.rtk404 {
+				t.Errorf("owning the 404: rtk404 = %v, error mismatch (-want +got):\n%s", rtk404, diff)
 			}
 		})
 	}

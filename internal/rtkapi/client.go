@@ -202,7 +202,7 @@ func (c *Client) ActiveSession(ctx context.Context, appID, meetingID string) (*S
 	if err != nil {
 		return nil, c.buildError(err)
 	}
-	r := c.call(ctx, c.resend(req))
+	r := c.callOwning404(ctx, c.resend(req))
 	defer r.release()
 	switch {
 	case r.rtk404:
@@ -223,7 +223,8 @@ type reply struct {
 	body   []byte // the body of a 2xx response
 	err    *Error // nil on a 2xx response
 	// rtk404 is set on a 404 that carries RealtimeKit's own "error"
-	// object rather than the gateway's "errors" array; err is set too.
+	// object rather than the gateway's "errors" array; err is set too
+	// (without the API's message, for callOwning404).
 	rtk404 bool
 	// release gives body's memory back to the gate; the caller calls it
 	// once it has decoded body. Never nil.
@@ -242,6 +243,19 @@ func noRelease() {}
 // error response's body is read whole, through the transport's cap, as
 // the SDK reads it.
 func (c *Client) call(ctx context.Context, send sendFunc) reply {
+	return c.callWith(ctx, send, false)
+}
+
+// callOwning404 is call for a caller that answers RealtimeKit's own 404
+// with an error of its own (ErrNoActiveSession, ErrUnknownMeeting): the
+// reply's err is then a bare 404 whose message is not built, as half the
+// polls of an app get such an answer.
+func (c *Client) callOwning404(ctx context.Context, send sendFunc) reply {
+	return c.callWith(ctx, send, true)
+}
+
+// callWith is call; owns404 as callOwning404 says.
+func (c *Client) callWith(ctx context.Context, send sendFunc, owns404 bool) reply {
 	if c.setupErr != "" {
 		return reply{err: &Error{Kind: KindClient, Message: c.setupErr}, release: noRelease}
 	}
@@ -251,7 +265,7 @@ func (c *Client) call(ctx context.Context, send sendFunc) reply {
 	defer c.gate.leave()
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	r := c.roundTrip(ctx, send)
+	r := c.roundTrip(ctx, send, owns404)
 	if r.release == nil {
 		r.release = noRelease
 	}
@@ -259,7 +273,7 @@ func (c *Client) call(ctx context.Context, send sendFunc) reply {
 }
 
 // roundTrip sends one request and reads its answer.
-func (c *Client) roundTrip(ctx context.Context, send sendFunc) reply {
+func (c *Client) roundTrip(ctx context.Context, send sendFunc, owns404 bool) reply {
 	res, err := send(ctx)
 	switch {
 	case errors.Is(err, errResponseTooLarge):
@@ -269,7 +283,7 @@ func (c *Client) roundTrip(ctx context.Context, send sendFunc) reply {
 	case err != nil:
 		return reply{err: c.transportError(err)}
 	case res != nil && res.StatusCode >= 400:
-		e, rtk404 := c.statusError(res, readErrorBody(res))
+		e, rtk404 := c.statusError(res, readErrorBody(res), owns404)
 		return reply{err: e, rtk404: rtk404}
 	}
 	if res == nil || res.StatusCode < 200 || res.StatusCode > 299 {

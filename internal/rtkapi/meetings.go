@@ -30,7 +30,7 @@ func (c *Client) Meeting(ctx context.Context, appID, meetingID string) error {
 	var p realtime_kit.MeetingGetMeetingByIDParams
 	p.AccountID.Value, p.AccountID.Present = c.accountID, true
 	appID, meetingID = url.PathEscape(appID), url.PathEscape(meetingID)
-	r := c.call(ctx, viaSDK(func(ctx context.Context, opts ...option.RequestOption) error {
+	r := c.callOwning404(ctx, viaSDK(func(ctx context.Context, opts ...option.RequestOption) error {
 		_, err := c.meetings.GetMeetingByID(ctx, appID, meetingID, p, opts...)
 		return err
 	}))
