@@ -83,11 +83,18 @@ func (p *Poller) unchanged(w Watch, s *meetingStep, stored []byte) bool {
 	if stored == nil || len(s.events) > 0 || s.state != nil {
 		return false
 	}
-	prev, ok := s.prev, s.hasPrev
-	if !ok {
-		prev, ok = p.cache.lookup(w.Name, s.meeting, stored)
+	if s.judged {
+		return s.confirmed
 	}
-	return ok && diff.SameState(prev, s.next) && s.next.LastGoodPoll.Sub(prev.LastGoodPoll) < pollTimeEvery
+	prev, ok := p.cache.lookup(w.Name, s.meeting, stored)
+	return ok && confirms(prev, s)
+}
+
+// confirms reports whether step s only confirmed prev: no event, the same
+// state (diff.SameState), and a time of the last good poll less than
+// pollTimeEvery after prev's.
+func confirms(prev diff.Snapshot, s *meetingStep) bool {
+	return len(s.events) == 0 && diff.SameState(prev, s.next) && s.next.LastGoodPoll.Sub(prev.LastGoodPoll) < pollTimeEvery
 }
 
 // meeting names one meeting of w for package diff.

@@ -47,7 +47,9 @@ func (p *Poller) pollMeetings(ctx context.Context, w Watch, prevs map[string][]b
 			}()
 			prev, stored := p.decodeStored(w, id, prevs[id])
 			steps[i] = p.pollMeeting(ctx, w, id, prev)
-			steps[i].prev, steps[i].hasPrev = prev, stored
+			if s := &steps[i]; stored && !s.skip {
+				s.judged, s.confirmed = true, confirms(prev, s)
+			}
 		})
 	}
 	wg.Wait()

@@ -210,11 +210,10 @@ type meetingStep struct {
 	// failed when failed is set.
 	state  any
 	failed bool
-	// prev, when hasPrev, is the snapshot decoded from the bytes stored
-	// at the cycle's start, which commit compares next with (see
-	// unchanged) rather than looking it up again.
-	prev    diff.Snapshot
-	hasPrev bool
+	// judged is set when confirmed was decided against the snapshot
+	// decoded from the bytes stored at the cycle's start (see confirms),
+	// so that commit does not look that snapshot up again.
+	judged, confirmed bool
 }
 
 // Poll runs one cycle of w: it observes every meeting, applies the rules and
