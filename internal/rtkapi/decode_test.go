@@ -248,6 +248,9 @@ func FuzzDecodeActiveSession(f *testing.F) {
 	f.Add([]byte(`{"success":false,"error":{"code":404,"message":"No active session"}}`))
 	f.Add([]byte(`{"success":true,"data":{"sessions":[]}}`))
 	f.Add([]byte("\xff\xfe{}"))
+	// A key sent twice, the second time null: absent, both ways.
+	f.Add([]byte(`{"success":true,"data":{"id":"s","status":"LIVE","live_participants":1,"minutes_consumed":1,"started_at":"2026-03-01T09:00:01Z","ended_at":"2026-03-01T09:00:01Z","ended_at":null,"id":null}}`))
+	f.Add([]byte(`{"success":true,"data":{"id":"s","status":"LIVE","live_participants":1,"live_participants":null,"minutes_consumed":1,"started_at":"2026-03-01T09:00:01Z"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		s, fail := decodeActiveSession(200, body)
 		if (s == nil) == (fail == nil) {
