@@ -107,24 +107,24 @@ func TestLoad(t *testing.T) {
 		t.Log("targets not checked: a run was left out, or measured nothing")
 		return
 	}
-	t.Logf("by meeting, each round: %s× the minimal poller's CPU per request, %s MiB", figures(byOneCPU, 2), figures(byOneRSS, 1))
-	t.Logf("by meeting, median: %.2f× (≤ %.2f), %.1f MiB (≤ %d)", median(byOneCPU), loadCPUByOne, median(byOneRSS), loadRSSByOne>>20)
-	if got := median(byOneCPU); got > loadCPUByOne {
-		t.Errorf("by meeting: %.2f× the minimal poller's CPU per request (median of %d rounds), over %.2f×", got, len(byOneCPU), loadCPUByOne)
+	judgeLoad(t, "by meeting", "the minimal poller's CPU per request", byOneCPU, loadCPUByOne, byOneRSS, loadRSSByOne>>20)
+	if len(listCPU) > 0 {
+		judgeLoad(t, "list", "the minimal poller's CPU per request, per meeting observed", listCPU, loadCPUPerMeet, listRSS, loadRSSList>>20)
 	}
-	if got := median(byOneRSS); got > loadRSSByOne>>20 {
-		t.Errorf("by meeting: peak RSS %.1f MiB (median of %d rounds), over %d MiB", got, len(byOneRSS), loadRSSByOne>>20)
+}
+
+// judgeLoad logs the ratios of CPU (to what) and the peak RSS of each
+// round of one shape, and fails the test when their medians pass
+// maxRatio or maxMiB.
+func judgeLoad(t *testing.T, shape, what string, ratios []float64, maxRatio float64, rss []float64, maxMiB int) {
+	t.Helper()
+	t.Logf("%s, each round: %s× %s, %s MiB", shape, figures(ratios, 2), what, figures(rss, 1))
+	t.Logf("%s, median: %.2f× (≤ %.2f), %.1f MiB (≤ %d)", shape, median(ratios), maxRatio, median(rss), maxMiB)
+	if got := median(ratios); got > maxRatio {
+		t.Errorf("%s: %.2f× %s (median of %d rounds), over %.2f×", shape, got, what, len(ratios), maxRatio)
 	}
-	if len(listCPU) == 0 {
-		return
-	}
-	t.Logf("list, each round: %s× the minimal poller's CPU per request, per meeting observed, %s MiB", figures(listCPU, 2), figures(listRSS, 1))
-	t.Logf("list, median: %.2f× (≤ %.2f), %.1f MiB (≤ %d)", median(listCPU), loadCPUPerMeet, median(listRSS), loadRSSList>>20)
-	if got := median(listCPU); got > loadCPUPerMeet {
-		t.Errorf("list: %.2f× the minimal poller's CPU per request per meeting observed (median of %d rounds), over %.2f×", got, len(listCPU), loadCPUPerMeet)
-	}
-	if got := median(listRSS); got > loadRSSList>>20 {
-		t.Errorf("list: peak RSS %.1f MiB (median of %d rounds), over %d MiB", got, len(listRSS), loadRSSList>>20)
+	if got := median(rss); got > float64(maxMiB) {
+		t.Errorf("%s: peak RSS %.1f MiB (median of %d rounds), over %d MiB", shape, got, len(rss), maxMiB)
 	}
 }
 

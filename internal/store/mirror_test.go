@@ -11,21 +11,19 @@ import (
 // snapshotsOf is Snapshots of watch, or the test's end.
 func snapshotsOf(t *testing.T, s *Store, watch string) map[string]string {
 	t.Helper()
-	snaps, err := s.Snapshots(watch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(map[string]string, len(snaps))
-	for id, b := range snaps {
-		out[id] = string(b)
-	}
-	return out
+	return readAsText(t, s.Snapshots, watch)
 }
 
 // fileSnapshotsOf reads watch's snapshots from the file, past the mirror.
 func fileSnapshotsOf(t *testing.T, s *Store, watch string) map[string]string {
 	t.Helper()
-	snaps, err := s.readSnapshots(watch)
+	return readAsText(t, s.readSnapshots, watch)
+}
+
+// readAsText reads watch's snapshots with read, as strings.
+func readAsText(t *testing.T, read func(string) (map[string][]byte, error), watch string) map[string]string {
+	t.Helper()
+	snaps, err := read(watch)
 	if err != nil {
 		t.Fatal(err)
 	}
