@@ -168,10 +168,13 @@ func TestWorkerRetriesHangingReceiver(t *testing.T) {
 	})
 	st := openStore(t)
 	commitEvents(t, st, time.Now(), []string{"ops"}, "evt_1")
+	// The timeout ends the hanging first attempt and must let the second,
+	// answered at once, through even on a machine busy for a while: a
+	// second, not a tenth of one.
 	startWorker(t, NewWorker(st, []Notifier{newTestWebhook(t, "ops", rc.srv.URL, nil)},
-		WorkerOptions{Timeout: 100 * time.Millisecond, BaseBackoff: time.Millisecond}))
+		WorkerOptions{Timeout: time.Second, BaseBackoff: time.Millisecond}))
 
-	waitFor(t, "delivery", 10*time.Second, func() bool { return len(pending(t, st, "ops")) == 0 })
+	waitFor(t, "delivery", 15*time.Second, func() bool { return len(pending(t, st, "ops")) == 0 })
 	var ids []string
 	for _, r := range rc.requests() {
 		ids = append(ids, r.Header.Get("Webhook-Id"))
