@@ -10,8 +10,9 @@ import (
 // names one that did not. A watch made progress when one of its cycles
 // finished (failed or not: an API that answers with errors is watched by
 // watch.failing), when its running cycle heard back from the API or waited
-// for a 429's Retry-After, or when its schedule did not call for a cycle
-// since its last one finished. A cycle that hangs on the API, or a
+// for a 429's Retry-After, when its first cycle waits for the first
+// cycles ahead of it (see awaitFirst), or when its schedule did not call
+// for a cycle since its last one finished. A cycle that hangs on the API, or a
 // schedule that stopped starting cycles, is no progress: the heartbeat of
 // package heartbeat stops, and the dead man's switch fires.
 func (s *Scheduler) Progressed(since time.Time) (bool, string) {
@@ -29,6 +30,9 @@ func (s *Scheduler) Progressed(since time.Time) (bool, string) {
 		start, running := s.running[w]
 		switch {
 		case last.After(since):
+		case s.queued[w]:
+			// Its first cycle waits behind others, which this loop holds
+			// to making progress.
 		case running && later(s.p.LastProgress(w), paused).After(since):
 		case !running && !last.IsZero() && s.schedules[w].Next(last).After(now):
 		case running:

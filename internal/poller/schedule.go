@@ -54,10 +54,15 @@ type Scheduler struct {
 	// poller's slots anyway), a third more live heap than later cycles and
 	// the daemon's peak memory.
 	firsts chan struct{}
+	// stopping is closed when Stop begins: first cycles still waiting for
+	// a token of firsts do not start.
+	stopping chan struct{}
+	stopOnce sync.Once
 
 	mu        sync.Mutex
 	heartbeat time.Time
 	running   map[string]time.Time // watch → start of its running cycle
+	queued    map[string]bool      // watches whose first cycle waits for a token of firsts
 	lastCycle map[string]time.Time // watch → end of its last cycle
 	failed    map[string]error     // watch → why its last cycle failed
 }
@@ -83,6 +88,8 @@ func NewScheduler(p *Poller, watches []Watch, opts SchedulerOptions) (*Scheduler
 		failed:    make(map[string]error),
 		schedules: make(map[string]cron.Schedule, len(watches)),
 		firsts:    make(chan struct{}, p.opts.Concurrency),
+		stopping:  make(chan struct{}),
+		queued:    make(map[string]bool),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for _, w := range watches {
@@ -119,6 +126,7 @@ func (s *Scheduler) Start() {
 // done; then it cancels them and waits for them to return. Then it closes
 // the poller, which the scheduler owns from NewScheduler on.
 func (s *Scheduler) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() { close(s.stopping) })
 	done := s.cron.Stop().Done()
 	all := make(chan struct{})
 	go func() {
@@ -212,10 +220,44 @@ func (s *Scheduler) beat() {
 	s.mu.Unlock()
 }
 
+// awaitFirst takes a token of firsts for watch's first cycle, and reports
+// whether it did: false once Stop was called. While it waits, the watch is
+// queued: its cycle does not run yet, so it cannot stall (Healthy), and it
+// moves as the first cycles ahead of it do, which are themselves held to
+// making progress (Progressed).
+func (s *Scheduler) awaitFirst(watch string) bool {
+	s.mu.Lock()
+	s.queued[watch] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.queued, watch)
+		s.mu.Unlock()
+	}()
+	select {
+	case s.firsts <- struct{}{}:
+	case <-s.stopping:
+		return false
+	}
+	select {
+	case <-s.stopping: // both were ready: a stop wins
+		<-s.firsts
+		return false
+	default:
+		return true
+	}
+}
+
 // runCycle runs one cycle of w; the cron chain keeps it from overlapping.
 func (s *Scheduler) runCycle(w Watch) {
 	if s.ctx.Err() != nil {
 		return
+	}
+	if s.starting(w.Name) {
+		if !s.awaitFirst(w.Name) {
+			return
+		}
+		defer func() { <-s.firsts }()
 	}
 	s.mu.Lock()
 	s.running[w.Name] = s.opts.Now()
@@ -230,14 +272,6 @@ func (s *Scheduler) runCycle(w Watch) {
 			s.mu.Unlock()
 		}
 	}()
-	if s.starting(w.Name) {
-		select {
-		case s.firsts <- struct{}{}:
-			defer func() { <-s.firsts }()
-		case <-s.ctx.Done():
-			return
-		}
-	}
 	c, err := s.p.Poll(s.ctx, w)
 	s.mu.Lock()
 	delete(s.running, w.Name)

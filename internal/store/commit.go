@@ -108,6 +108,11 @@ func (s *Store) Commit(updates []Update) error {
 			return fmt.Errorf("commit: updates[%d] (%s): %w", i, u.Key, err)
 		}
 	}
+	// The mirror must take the commits in the order the file did: bbolt
+	// runs one write at a time, and this lock keeps each commit's change
+	// to the mirror with its transaction.
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		snaps, err := bucket(tx, bucketSnapshots)
 		if err != nil {

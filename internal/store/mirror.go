@@ -24,7 +24,10 @@ import (
 type mirror struct {
 	mu      sync.Mutex
 	gen     uint64
-	watches map[string]map[string][]byte // watch → meeting → snapshot; shared, never modified
+	// watches maps watch → meeting → snapshot. apply changes the maps in
+	// place, so get hands out copies; the snapshots themselves are never
+	// modified and are shared.
+	watches map[string]map[string][]byte
 }
 
 // get returns a copy of the watch's map of snapshots when the mirror holds

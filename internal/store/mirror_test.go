@@ -145,3 +145,29 @@ func TestMirrorConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestMirrorConcurrentCommitsOfOneKey commits one key from two goroutines
+// at once, round after round, and checks that the mirror always ends as
+// the file does: the commits reach the mirror in the order they reached
+// the file.
+func TestMirrorConcurrentCommitsOfOneKey(t *testing.T) {
+	s := mustOpen(t)
+	s.db.NoSync = true // the order of commits is the point, not their fsyncs
+	key := SnapshotKey{Watch: "w", MeetingID: "m"}
+	commitSnapshots(t, s, key)
+	snapshotsOf(t, s, "w") // the watch enters the mirror
+	for i := range 1000 {
+		var wg sync.WaitGroup
+		for g := range 2 {
+			wg.Go(func() {
+				if err := s.Commit([]Update{{Key: key, Snapshot: fmt.Appendf(nil, "%d-%d", i, g)}}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if mem, file := snapshotsOf(t, s, "w"), fileSnapshotsOf(t, s, "w"); !cmp.Equal(mem, file) {
+			t.Fatalf("round %d: the mirror holds %v, the file %v", i, mem, file)
+		}
+	}
+}

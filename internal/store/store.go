@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -116,7 +117,8 @@ type Store struct {
 	path     string
 	readOnly bool
 	group    groupCommit
-	mirror   mirror // the snapshots of the watches read so far
+	mirror   mirror     // the snapshots of the watches read so far
+	commitMu sync.Mutex // held across Commit's transaction and its change to mirror
 }
 
 // Open opens the state file at path, creating it (but not its directory)
