@@ -22,8 +22,8 @@ import (
 // kept: gen counts the changes, and a read keeps what it found only when
 // no change came between its start and its end.
 type mirror struct {
-	mu      sync.Mutex
-	gen     uint64
+	mu  sync.Mutex
+	gen uint64
 	// watches maps watch → meeting → snapshot. apply changes the maps in
 	// place, so get hands out copies; the snapshots themselves are never
 	// modified and are shared.
