@@ -195,7 +195,7 @@ func (c *Client) ActiveSession(ctx context.Context, appID, meetingID string) (*S
 	var p realtime_kit.ActiveSessionGetActiveSessionParams
 	p.AccountID.Value, p.AccountID.Present = c.accountID, true
 	appID, meetingID = url.PathEscape(appID), url.PathEscape(meetingID)
-	req, err := c.prepared.get(appID+"/"+meetingID, func(ctx context.Context, opts ...option.RequestOption) error {
+	req, err := c.prepared.get(preparedKey{appID, meetingID}, func(ctx context.Context, opts ...option.RequestOption) error {
 		_, err := c.active.GetActiveSession(ctx, appID, meetingID, p, opts...)
 		return err
 	})

@@ -39,14 +39,19 @@ type prepared struct {
 	limit int // the most kept; 0 means maxPrepared
 
 	mu     sync.Mutex
-	reqs   map[string]*http.Request
-	order  []string // keys, oldest first
+	reqs   map[preparedKey]*http.Request
+	order  []preparedKey // oldest first
 	header http.Header
 }
 
+// preparedKey names a kept request: the app and meeting of an active
+// session, path-escaped. A struct, not a joined string, so that a lookup
+// allocates nothing.
+type preparedKey struct{ app, meeting string }
+
 // get returns the request kept under key, or builds it with build (an SDK
 // call given the options to pass), keeps it and returns it.
-func (p *prepared) get(key string, build func(context.Context, ...option.RequestOption) error) (*http.Request, error) {
+func (p *prepared) get(key preparedKey, build func(context.Context, ...option.RequestOption) error) (*http.Request, error) {
 	p.mu.Lock()
 	req, ok := p.reqs[key]
 	p.mu.Unlock()
@@ -69,7 +74,7 @@ func (p *prepared) get(key string, build func(context.Context, ...option.Request
 		req.Header = p.header
 	}
 	if p.reqs == nil {
-		p.reqs = make(map[string]*http.Request)
+		p.reqs = make(map[preparedKey]*http.Request)
 	}
 	if limit := cmp.Or(p.limit, maxPrepared); len(p.reqs) >= limit {
 		for _, k := range p.order[:len(p.order)/2] {

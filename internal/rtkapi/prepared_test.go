@@ -134,7 +134,11 @@ func TestPreparedBound(t *testing.T) {
 		if len(c.prepared.reqs) != len(c.prepared.order) {
 			t.Fatalf("%d requests kept, %d in order", len(c.prepared.reqs), len(c.prepared.order))
 		}
-		return append([]string(nil), c.prepared.order...)
+		var keys []string
+		for _, k := range c.prepared.order {
+			keys = append(keys, k.app+"/"+k.meeting)
+		}
+		return keys
 	}
 	for _, id := range []string{"a", "b", "c", "d"} {
 		ask(id)
