@@ -156,6 +156,10 @@ func newLoadFake(t *testing.T, ids []string) (*rtkfake.Server, []string) {
 	t.Cleanup(fake.Close)
 	var live []string
 	for i, id := range ids {
+		// Every meeting exists, live or not, as on a real account: the
+		// daemon's check at start then reads the meetings list instead of
+		// asking after each idle meeting, and warns about none.
+		fake.CreateMeeting(procApp, id)
 		if i%2 == 0 || i%97 == 1 { // 1,000 + a few: the list's last page is short
 			live = append(live, id)
 			fake.StartSession(procApp, id, rtkfake.Session{LiveParticipants: 1 + i%40, MinutesConsumed: 1})
