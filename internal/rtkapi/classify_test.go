@@ -127,6 +127,59 @@ func TestStatusError(t *testing.T) {
 	}
 }
 
+// TestPlainRTK404 holds the recognizer of RealtimeKit's usual 404 to the
+// exact bytes it accepts: one byte off the documented form is decoded.
+func TestPlainRTK404(t *testing.T) {
+	const head = `{"success":false,"error":{"code":404,"message":"`
+	tests := []struct {
+		body string
+		want bool
+	}{
+		{head + `No active session found for meeting_id m-1"}}`, true},
+		{head + `No active session found for meeting_id m-1"}}` + "\n", true}, // json.Encoder's newline
+		{head + `"}}`, true},                   // an empty message
+		{head + "caf\xc3\xa9 \x7f\"}}", true},  // UTF-8 and DEL are plain string bytes
+		{head + `No active session"}} `, true}, // trailing space
+		{head + `say \"hi\""}}`, false},        // an escape: decoded
+		{head + `a\nb"}}`, false},              // an escape sequence
+		{head + "a\x1fb\"}}", false},           // a control character
+		{head + `a"}`, false},                  // truncated
+		{head + `a"}}}`, false},                // trailing garbage
+		{head + `"}` + `}x`, false},            // trailing garbage after the object
+		{head[:len(head)-1] + `}}`, false},     // no message string
+		{` ` + head + `a"}}`, false},           // leading space: decoded
+		{`{"success":false,"error":{"code":"404","message":"a"}}`, false},
+		{`{"success":false,"error":{"message":"a","code":404}}`, false},
+		{`{"success":true,"error":{"code":404,"message":"a"}}`, false},
+		{``, false},
+		{`"}}`, false},
+	}
+	for _, tt := range tests {
+		if got := plainRTK404([]byte(tt.body)); got != tt.want {
+			t.Errorf("plainRTK404(%q) = %v, want %v", tt.body, got, tt.want)
+		}
+	}
+}
+
+// FuzzPlainRTK404 holds that whatever the recognizer accepts, decoding
+// the body finds RealtimeKit's error object too: skipping the decoding
+// never changes the answer.
+func FuzzPlainRTK404(f *testing.F) {
+	f.Add([]byte(`{"success":false,"error":{"code":404,"message":"No active session found for meeting_id m-1"}}`))
+	f.Add([]byte(`{"success":false,"error":{"code":404,"message":"\u00e9"}}`))
+	f.Add([]byte(`{"success":false,"error":{"code":404,"message":"a\xff"}}` + "\r\n"))
+	c := New(Options{AccountID: testAccount, Token: testToken})
+	res := &http.Response{StatusCode: http.StatusNotFound, Header: http.Header{}}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !plainRTK404(body) {
+			return
+		}
+		if _, rtk404 := c.statusError(res, body, false); !rtk404 {
+			t.Fatalf("recognized %q, which decoding does not take for RealtimeKit's 404", body)
+		}
+	})
+}
+
 // timeoutError is a net.Error that timed out.
 type timeoutError struct{}
 
