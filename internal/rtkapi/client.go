@@ -94,6 +94,7 @@ type Client struct {
 	hc        *http.Client // carries every request; body-capped
 	gate      *Gate
 	prepared  prepared // active-session requests, built once each
+	deadlines *deadlines
 }
 
 // New returns a client for one account and token.
@@ -107,6 +108,7 @@ func New(o Options) *Client {
 	if c.timeout <= 0 {
 		c.timeout = defaultTimeout
 	}
+	c.deadlines = newDeadlines(c.timeout)
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -263,9 +265,7 @@ func (c *Client) callWith(ctx context.Context, send sendFunc, owns404 bool) repl
 		return reply{err: c.transportError(err), release: noRelease}
 	}
 	defer c.gate.leave()
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	r := c.roundTrip(ctx, send, owns404)
+	r := c.roundTrip(c.deadlines.bound(ctx), send, owns404)
 	if r.release == nil {
 		r.release = noRelease
 	}

@@ -1,0 +1,70 @@
+package rtkapi
+
+import (
+	"context"
+	"reflect"
+	"sync"
+	"time"
+)
+
+// deadlineSlack is the share of the timeout by which requests that start
+// close together share one deadline (see [deadlines]).
+const deadlineSlack = 50 // timeout/50: 200 ms of a 10 s timeout
+
+// deadlines hands out the contexts that bound each request of a Client
+// to its timeout. Requests that start within slack of one another under
+// the same parent context share one context, whose deadline is slack
+// after the timeout of the first of them: each request ends no sooner
+// than timeout and no later than timeout + slack after it is sent, and a
+// poll allocates no context, timer or channel of its own (at 2,000 polls
+// a second, a context.WithTimeout per request was a tenth of the bytes
+// allocated and its timers' upkeep a few percent of the CPU).
+//
+// A shared context is never canceled before its deadline, so one request
+// ending never ends another; each ends by its own timer, at most
+// (timeout+slack)/slack of them live at once, or with its parent.
+type deadlines struct {
+	timeout time.Duration
+	slack   time.Duration
+
+	mu     sync.Mutex
+	parent context.Context // what ctx derives from
+	ctx    context.Context // the shared context; nil before the first request
+	until  time.Time       // ctx's deadline
+	cancel context.CancelFunc // ends ctx; never called, as ctx ends by its deadline
+}
+
+// newDeadlines returns the deadlines of requests that time out after
+// timeout.
+func newDeadlines(timeout time.Duration) *deadlines {
+	return &deadlines{timeout: timeout, slack: timeout / deadlineSlack}
+}
+
+// bound returns a context that ends with parent, or between d.timeout and
+// d.timeout + d.slack from now, whichever comes first. It is not to be
+// canceled: it ends by itself.
+func (d *deadlines) bound(parent context.Context) context.Context {
+	now := time.Now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ctx != nil && d.until.Sub(now) >= d.timeout && sameContext(d.parent, parent) {
+		return d.ctx
+	}
+	// The context this one replaces ends by its own deadline, which the
+	// requests still using it rely on: it is not canceled here.
+	d.parent, d.until = parent, now.Add(d.timeout+d.slack)
+	d.ctx, d.cancel = context.WithDeadline(parent, d.until)
+	return d.ctx
+}
+
+// sameContext reports whether a and b are the same context. Contexts are
+// compared by identity, as their values (a trace, say) differ even where
+// their deadlines and cancellation agree; a context of a type that cannot
+// be compared is never the same as another.
+func sameContext(a, b context.Context) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta == tb && ta.Comparable() && a == b
+}
