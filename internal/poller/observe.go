@@ -38,9 +38,8 @@ func requestAfter[T any](ctx context.Context, p *Poller, watch string, wait func
 	if ctx.Err() != nil {
 		return zero, ctx.Err()
 	}
-	var e *rtkapi.Error
-	switch {
-	case errors.As(err, &e) && e.Kind == rtkapi.KindRateLimited:
+	switch e, ok := errors.AsType[*rtkapi.Error](err); {
+	case ok && e.Kind == rtkapi.KindRateLimited:
 		p.rateLimited(e.RetryAfter)
 	case answered(err) && p.opts.Budget != nil:
 		p.opts.Budget.Answered()
@@ -52,8 +51,7 @@ func requestAfter[T any](ctx context.Context, p *Poller, watch string, wait func
 // answer of the API: no error, an answer such as rtkapi.ErrNoActiveSession,
 // or an *rtkapi.Error with an HTTP status.
 func answered(err error) bool {
-	var e *rtkapi.Error
-	if errors.As(err, &e) {
+	if e, ok := errors.AsType[*rtkapi.Error](err); ok {
 		return e.StatusCode != 0
 	}
 	return true
@@ -121,13 +119,13 @@ func (p *Poller) activeSession(ctx context.Context, w Watch, meetingID string) d
 // errors of package rtkapi become observations.
 func (p *Poller) observation(s *rtkapi.Session, err error) diff.Observation {
 	obs := diff.Observation{At: p.opts.Now()}
-	var e *rtkapi.Error
+	e, isAPI := errors.AsType[*rtkapi.Error](err)
 	switch {
 	case err == nil && s != nil:
 		obs.Kind, obs.Session = diff.ObservedSession, session(s)
 	case err == nil || errors.Is(err, rtkapi.ErrNoActiveSession):
 		obs.Kind = diff.ObservedNoSession
-	case errors.As(err, &e):
+	case isAPI:
 		// rtkapi's kinds carry the names of diff's failure kinds.
 		obs.Kind, obs.Failure = diff.ObservedFailure, &diff.Failure{
 			Kind: diff.FailureKind(e.Kind), StatusCode: e.StatusCode, Message: e.Message, RetryAfter: e.RetryAfter,
