@@ -265,7 +265,9 @@ func (c *Client) callWith(ctx context.Context, send sendFunc, owns404 bool) repl
 		return reply{err: c.transportError(err), release: noRelease}
 	}
 	defer c.gate.leave()
-	r := c.roundTrip(c.deadlines.bound(ctx), send, owns404)
+	ctx, cancel := c.deadlines.bound(ctx)
+	defer cancel()
+	r := c.roundTrip(ctx, send, owns404)
 	if r.release == nil {
 		r.release = noRelease
 	}

@@ -21,16 +21,20 @@ const deadlineSlack = 50 // timeout/50: 200 ms of a 10 s timeout
 // allocated and its timers' upkeep a few percent of the CPU).
 //
 // A shared context is never canceled before its deadline, so one request
-// ending never ends another; each ends by its own timer, at most
-// (timeout+slack)/slack of them live at once, or with its parent.
+// ending never ends another; each ends by its own timer, or with its
+// parent. One parent at a time shares: a request under another parent
+// gets a context of its own, canceled when it ends, unless the shared
+// context's window has passed, in which case its parent becomes the one
+// that shares. So at most (timeout+slack)/slack shared contexts are live
+// at once, whatever the callers' contexts (51 for any timeout).
 type deadlines struct {
 	timeout time.Duration
 	slack   time.Duration
 
 	mu     sync.Mutex
-	parent context.Context // what ctx derives from
-	ctx    context.Context // the shared context; nil before the first request
-	until  time.Time       // ctx's deadline
+	parent context.Context    // what ctx derives from
+	ctx    context.Context    // the shared context; nil before the first request
+	until  time.Time          // ctx's deadline
 	cancel context.CancelFunc // ends ctx; never called, as ctx ends by its deadline
 }
 
@@ -41,21 +45,29 @@ func newDeadlines(timeout time.Duration) *deadlines {
 }
 
 // bound returns a context that ends with parent, or between d.timeout and
-// d.timeout + d.slack from now, whichever comes first. It is not to be
-// canceled: it ends by itself.
-func (d *deadlines) bound(parent context.Context) context.Context {
+// d.timeout + d.slack from now, whichever comes first, and the func the
+// caller calls once its request has ended (it ends a context of the
+// request's own, and does nothing to a shared one).
+func (d *deadlines) bound(parent context.Context) (context.Context, context.CancelFunc) {
 	now := time.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.ctx != nil && d.until.Sub(now) >= d.timeout && sameContext(d.parent, parent) {
-		return d.ctx
+	fresh := d.ctx != nil && d.until.Sub(now) >= d.timeout
+	switch same := sameContext(d.parent, parent); {
+	case fresh && same:
+		return d.ctx, noCancel
+	case fresh:
+		return context.WithTimeout(parent, d.timeout)
 	}
 	// The context this one replaces ends by its own deadline, which the
 	// requests still using it rely on: it is not canceled here.
 	d.parent, d.until = parent, now.Add(d.timeout+d.slack)
 	d.ctx, d.cancel = context.WithDeadline(parent, d.until)
-	return d.ctx
+	return d.ctx, noCancel
 }
+
+// noCancel is the cancel func of a shared context: it ends by itself.
+func noCancel() {}
 
 // sameContext reports whether a and b are the same context. Contexts are
 // compared by identity, as their values (a trace, say) differ even where

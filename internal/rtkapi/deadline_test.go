@@ -9,6 +9,18 @@ import (
 	"time"
 )
 
+// shared returns the context bound gives a request under parent, which
+// must be a shared one: its cancel func must not end it.
+func shared(t *testing.T, d *deadlines, parent context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := d.bound(parent)
+	cancel()
+	if ctx.Err() != nil {
+		t.Fatal("a context that bound shares ended when its request did")
+	}
+	return ctx
+}
+
 // TestDeadlinesShareWithinSlack holds the shared deadline to its edges:
 // a request that starts slack after the first still shares its context
 // (its whole timeout is left), one a nanosecond later gets a new one, and
@@ -21,19 +33,19 @@ func TestDeadlinesShareWithinSlack(t *testing.T) {
 		}
 		parent := t.Context()
 		start := time.Now()
-		first := d.bound(parent)
-		if got := d.bound(parent); got != first {
+		first := shared(t, d, parent)
+		if got := shared(t, d, parent); got != first {
 			t.Fatal("two requests at one instant got two contexts")
 		}
 		if dl, ok := first.Deadline(); !ok || !dl.Equal(start.Add(10*time.Second+200*time.Millisecond)) {
 			t.Fatalf("deadline %v (%v), want start + 10.2s", dl.Sub(start), ok)
 		}
 		time.Sleep(200 * time.Millisecond)
-		if got := d.bound(parent); got != first {
+		if got := shared(t, d, parent); got != first {
 			t.Fatal("a request slack after the first did not share its context")
 		}
 		time.Sleep(time.Nanosecond)
-		later := d.bound(parent)
+		later := shared(t, d, parent)
 		if later == first {
 			t.Fatal("a request slack + 1ns after the first shared its context: less than its timeout left")
 		}
@@ -60,26 +72,52 @@ type funcContext struct {
 	f func()
 }
 
-// TestDeadlinesParents: requests under different parents never share a
-// context, whatever the parent's type, and a context ends with its parent.
+// TestDeadlinesParents: one parent at a time shares a context; a request
+// under another gets one of its own, canceled when it ends, until the
+// shared window has passed; a context of a type that cannot be compared
+// never shares; a shared context ends with its parent.
 func TestDeadlinesParents(t *testing.T) {
-	d := newDeadlines(time.Minute)
-	parent, cancel := context.WithCancel(t.Context())
-	a := d.bound(parent)
-	type key struct{}
-	if b := d.bound(context.WithValue(parent, key{}, 1)); b == a || b.Value(key{}) != 1 {
-		t.Fatal("a request under another parent shared a context, or lost its parent's values")
-	}
-	odd := funcContext{Context: parent}
-	if x, y := d.bound(odd), d.bound(odd); x == y {
-		t.Fatal("contexts of a type that cannot be compared shared a context")
-	}
-	c := d.bound(parent)
-	cancel()
-	<-c.Done()
-	if !errors.Is(c.Err(), context.Canceled) {
-		t.Fatalf("after the parent was canceled: %v", c.Err())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		d := newDeadlines(10 * time.Second)
+		parent, cancel := context.WithCancel(t.Context())
+		a := shared(t, d, parent)
+		type key struct{}
+		other := context.WithValue(parent, key{}, 1)
+		own, end := d.bound(other)
+		if own == a || own.Value(key{}) != 1 {
+			t.Fatal("a request under another parent shared a context, or lost its parent's values")
+		}
+		if dl, _ := own.Deadline(); !dl.Equal(time.Now().Add(10 * time.Second)) {
+			t.Fatalf("a context of its own ends %v from now, want the timeout, 10s", time.Until(dl))
+		}
+		end()
+		if own.Err() == nil {
+			t.Fatal("a context of its own outlived its request")
+		}
+		odd := funcContext{Context: parent}
+		x, endX := d.bound(odd)
+		y, endY := d.bound(odd)
+		if x == y || x == a {
+			t.Fatal("contexts of a type that cannot be compared shared a context")
+		}
+		endX()
+		endY()
+		if got := shared(t, d, parent); got != a {
+			t.Fatal("the sharing parent lost its context to requests under others")
+		}
+		// Past the shared window (slack, 200 ms), another parent takes over.
+		time.Sleep(200*time.Millisecond + time.Nanosecond)
+		b := shared(t, d, other)
+		if b == a || b.Value(key{}) != 1 {
+			t.Fatal("another parent did not take over the sharing once the window had passed")
+		}
+		c := shared(t, d, other)
+		cancel()
+		<-c.Done()
+		if !errors.Is(c.Err(), context.Canceled) || !errors.Is(a.Err(), context.Canceled) {
+			t.Fatalf("after the parent was canceled: %v, %v", c.Err(), a.Err())
+		}
+	})
 }
 
 // TestRequestsShareDeadlineNotFate: of two requests sharing a deadline,
