@@ -88,8 +88,11 @@ func cmdNotify(ctx context.Context, env *environment, args []string) error {
 	}
 	if slices.Contains(actions, "trigger") {
 		fmt.Fprintf(w, "PagerDuty has a sample incident open now")
-		if eventType == diff.TypeWatchFailing {
+		switch eventType {
+		case diff.TypeWatchFailing:
 			fmt.Fprintf(w, "; `rtkwatchd notify test %s --type %s` resolves it", n.Name, diff.TypeWatchRecovered)
+		case diff.TypeParticipantsThreshold: // the sample session.ended ends above 50 and 100
+			fmt.Fprintf(w, "; `rtkwatchd notify test %s --type %s` resolves it", n.Name, diff.TypeSessionEnded)
 		}
 		fmt.Fprintln(w)
 	}

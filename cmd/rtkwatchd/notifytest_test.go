@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -243,6 +244,44 @@ func TestNotifyTestPagerDuty(t *testing.T) {
 	wantLines(t, r.stderr, "pagerduty sends nothing for session.started events; try --type watch.failing (opens a sample incident) and then --type watch.recovered (resolves it)")
 	if n := len(pd.take()); n != 0 {
 		t.Errorf("PagerDuty got %d events for a type it takes none of", n)
+	}
+}
+
+// TestNotifyTestPagerDutySessionEnded: the sample session.ended ends above
+// 50 and 100 participants, so it resolves the incident the sample
+// participants crossing opened, with the idle one and that of 50.
+func TestNotifyTestPagerDutySessionEnded(t *testing.T) {
+	pd := pagerDuty(t)
+	path := notifyConfig(t, fmt.Sprintf(`  - {name: oncall, type: pagerduty, url: "%s/v2/enqueue", routing_key: "${PD_ROUTING_KEY}"}`, pd.srv.URL))
+
+	r := runCLI(t, secretEnv(), "notify", "test", "oncall", "--config", path, "--type", "participants.threshold_crossed")
+	r.wantCode(t, exitOK)
+	wantLines(t, r.stdout, "actions: resolve, trigger\n",
+		"PagerDuty has a sample incident open now; `rtkwatchd notify test oncall --type session.ended` resolves it\n")
+	r = runCLI(t, secretEnv(), "notify", "test", "oncall", "--config", path, "--type", "session.ended")
+	r.wantCode(t, exitOK)
+	r.noSecrets(t)
+	wantLines(t, r.stdout, "actions: resolve, resolve, resolve\n")
+	if strings.Contains(r.stdout, "incident open now") {
+		t.Errorf("session.ended says an incident is open:\n%s", r.stdout)
+	}
+	evs := decodePD(t, pd.take())
+	if len(evs) != 5 {
+		t.Fatalf("PagerDuty got %d events, want 5: %+v", len(evs), evs)
+	}
+	trigger := evs[1]
+	if trigger.EventAction != "trigger" || !strings.HasSuffix(trigger.DedupKey, "/100") {
+		t.Fatalf("second event %+v, want the trigger of threshold 100", trigger)
+	}
+	var resolved []string
+	for _, e := range evs[2:] {
+		if e.EventAction != "resolve" {
+			t.Errorf("session.ended sent %+v, want only resolves", e)
+		}
+		resolved = append(resolved, e.DedupKey)
+	}
+	if !slices.Contains(resolved, trigger.DedupKey) || !slices.Contains(resolved, strings.TrimSuffix(trigger.DedupKey, "100")+"50") {
+		t.Errorf("session.ended resolved %v, want %s and the key of threshold 50 among them", resolved, trigger.DedupKey)
 	}
 }
 

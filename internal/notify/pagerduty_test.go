@@ -127,10 +127,13 @@ func TestPagerDutyActions(t *testing.T) {
 		{"participants without threshold", keys("participants.threshold_crossed", func(d map[string]any) { delete(d, "threshold") }), nil},
 		{"session.idle", keys("session.idle", nil), []pdAction{{pdTrigger, idle}}},
 		{"session.idle reminder", keys("session.idle", func(d map[string]any) { d["reminder"] = true }), []pdAction{{pdTrigger, idle}}},
-		{"session.ended", keys("session.ended", nil), []pdAction{{pdResolve, idle}}},
-		{"session.ended above thresholds", keys("session.ended", func(d map[string]any) { d["participant_thresholds_up"] = []any{50, 100} }),
+		{"session.ended above thresholds", keys("session.ended", nil), // the sample's participant_thresholds_up: [50, 100]
 			[]pdAction{{pdResolve, idle}, {pdResolve, "rtkwatchd/participants/" + meeting + "/50"},
 				{pdResolve, "rtkwatchd/participants/" + meeting + "/100"}}},
+		{"session.ended above one threshold", keys("session.ended", func(d map[string]any) { d["participant_thresholds_up"] = []any{75} }),
+			[]pdAction{{pdResolve, idle}, {pdResolve, "rtkwatchd/participants/" + meeting + "/75"}}},
+		{"session.ended above none", keys("session.ended", func(d map[string]any) { delete(d, "participant_thresholds_up") }),
+			[]pdAction{{pdResolve, idle}}},
 		{"recording.errored", keys("recording.errored", nil),
 			[]pdAction{{pdTrigger, "rtkwatchd/recording-errored/" + meeting + "/rec_5b0fa000-0000-4000-8000-000000000007"}}},
 		{"livestream.errored", keys("livestream.errored", nil),
@@ -220,9 +223,20 @@ func TestPagerDutyIncidentsResolveThemselves(t *testing.T) {
 		t.Fatal(err)
 	}
 	down["data"].(map[string]any)["direction"] = "down"
+	var up50 map[string]any
+	if err := json.Unmarshal(sample(t, "participants.threshold_crossed"), &up50); err != nil {
+		t.Fatal(err)
+	}
+	d := up50["data"].(map[string]any)
+	d["threshold"], d["live_participants"], d["previous_live_participants"] = 50, 57, 31
+	// The session crosses 100 and falls back below it, then crosses 50 and
+	// 100 again, sits idle, and ends above both (the sample session.ended's
+	// participant_thresholds_up): its end resolves the idle incident and
+	// the two participants incidents, which no down crossing closed.
 	play := [][]byte{
 		sample(t, "participants.threshold_crossed"), mustJSON(t, down),
 		sample(t, "watch.failing"), sample(t, "watch.recovered"),
+		mustJSON(t, up50), sample(t, "participants.threshold_crossed"),
 		sample(t, "session.idle"), sample(t, "session.ended"),
 		sample(t, "notifier.failing"), sample(t, "notifier.recovered"),
 		sample(t, "session.started"), // sends nothing
@@ -241,15 +255,18 @@ func TestPagerDutyIncidentsResolveThemselves(t *testing.T) {
 		"rtkwatchd/participants/town-hall/bbb5b0fa-0000-4000-8000-000000000001/100",
 		"rtkwatchd/watch-failing/town-hall/bbb5b0fa-0000-4000-8000-000000000001",
 		"rtkwatchd/idle/town-hall/bbb5b0fa-0000-4000-8000-000000000001/1fb07d4e-5a1c-4b2e-9d55-3e1e6a1c0c11",
+		"rtkwatchd/participants/town-hall/bbb5b0fa-0000-4000-8000-000000000001/50",
+		"rtkwatchd/participants/town-hall/bbb5b0fa-0000-4000-8000-000000000001/100",
 		"rtkwatchd/notifier-failing/slack-video",
 	}
 	if diff := cmp.Diff(want, f.resolved); diff != "" {
 		t.Errorf("resolved incidents (-want +got):\n%s", diff)
 	}
-	// Two events for the crossing up (the idle resolve, the trigger), one
-	// for each other but session.started.
-	if got := len(f.events); got != 9 {
-		t.Errorf("PagerDuty got %d events, want 9", got)
+	// Two events for each crossing up (the idle resolve, the trigger),
+	// three for session.ended (idle, 50, 100), one for each other but
+	// session.started.
+	if got := len(f.events); got != 15 {
+		t.Errorf("PagerDuty got %d events, want 15", got)
 	}
 }
 

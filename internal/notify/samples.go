@@ -87,6 +87,7 @@ func sampleEvent(typ string) sampleBody {
 		ended.Status, ended.LiveParticipants, ended.EndedAt = diff.StatusEnded, 0, "2026-11-25T21:00:00Z"
 		d.Current, d.Final, d.DurationSeconds = nil, &ended, ptr(3717)
 		d.EstimatedCost = num(3.66)
+		d.ParticipantThresholdsUp = []int{50, 100} // thresholds: {participants: [50, 100]}, 104 live at the end
 	case diff.TypeParticipantsThreshold:
 		n, was := 104, 57
 		d.Threshold, d.Direction, d.LiveParticipants, d.PreviousLiveParticipants = num(100), diff.DirectionUp, &n, &was
