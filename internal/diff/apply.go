@@ -109,10 +109,17 @@ import (
 //     since the last good poll (a reload, a restart) is armed silently when
 //     the session, unchanged since that poll, is already past it, just as at
 //     a baseline; only later crossings fire. An idle rule gained by a reload
-//     starts its first stretch at the next observation. A threshold the
-//     rules lost is forgotten silently. A snapshot that does not say which
-//     thresholds it knows (one stored by an older version) is taken to know
-//     the current ones.
+//     starts its first stretch at the next observation. A minutes or
+//     duration threshold the rules lost is forgotten silently, and so is a
+//     participants threshold that is not up. A participants threshold that
+//     the rules lost while it is up stays in ParticipantsUp until its
+//     crossing is closed: it never crosses up again, it crosses down when
+//     live_participants < T − hysteresis, as a configured one does, and
+//     session.ended lists it if the session ends first; closed, it is
+//     forgotten. So a crossing once reported up is always closed. Gained
+//     back while still up, it stays up, without a second up crossing. A
+//     snapshot that does not say which thresholds it knows (one stored by
+//     an older version) is taken to know the current ones.
 //
 // Every event gets the next sequence number of the meeting; the snapshot
 // keeps the last one used. Its timestamp is obs.At in UTC, truncated to the

@@ -108,6 +108,10 @@ func FuzzApply(f *testing.F) {
 	f.Add([]byte{0, 20, 5, 30, 0, 60, 110, 30, 5, 0, 0, 30, 0, 60, 110, 30, 4, 0, 0, 30, 0x40, 60, 120, 30})
 	// Thresholds removed and added back while the session is past them.
 	f.Add([]byte{0, 20, 5, 30, 0, 60, 110, 30, 0x80, 60, 110, 0, 0x80, 60, 110, 0x7f, 0x80, 120, 250, 0x7f})
+	// 50 removed while up (only 10 left), then down at 50 - 5 - 1, and up
+	// no more; 50 removed while up again, and the session ends.
+	f.Add([]byte{5, 0, 0, 30, 0, 60, 0, 30, 0x80, 60, 0, 1, 0, 45, 0, 30, 0, 44, 0, 30, 0, 60, 0, 30,
+		0x80, 60, 0, 3, 0x80, 60, 0, 1, 5, 0, 0, 30})
 	// An idle stretch through a failure, ended by a rise, then a reload that
 	// lowers the idle bound and drops a duration threshold; a 404 and back.
 	f.Add([]byte{0, 3, 0, 10, 0, 0, 0, 100, 6, 3, 0, 100, 0, 5, 0, 100, 0, 9, 0, 50, 0, 2, 0, 200, 0x80, 2, 0, 0xff, 5, 0, 0, 10, 0, 0, 0, 250})
@@ -121,6 +125,9 @@ func FuzzApply(f *testing.F) {
 		reported := map[float64]bool{} // minutes thresholds reported for the session
 		lastEnded := ""                // the session that ended last, until one starts
 		var signals sessionSignalsModel
+		// The participant thresholds crossed up in the session and not
+		// closed since, by a down crossing or the session's end.
+		crossedUp := map[int]bool{}
 		for i, o := range obs {
 			if roundTrip[i] {
 				prev = roundTripJSON(t, prev)
@@ -195,6 +202,12 @@ func FuzzApply(f *testing.F) {
 					open = false
 					ended = e.Data.SessionID
 					lastEnded = ended
+					for th, open := range crossedUp {
+						if open && !slices.Contains(e.Data.ParticipantThresholdsUp, th) {
+							t.Fatalf("%s: session.ended lists thresholds up %v, not %d, crossed up before", step, e.Data.ParticipantThresholdsUp, th)
+						}
+					}
+					clear(crossedUp)
 					if e.Data.Final != nil && e.Data.Final.ID != ended {
 						t.Fatalf("%s: final of %s attached to the end of %s", step, e.Data.Final.ID, ended)
 					}
@@ -213,12 +226,18 @@ func FuzzApply(f *testing.F) {
 					if e.Data.Direction == DirectionUp && live < th || e.Data.Direction == DirectionDown && live >= th-rules.Hysteresis {
 						t.Fatalf("%s: %s crossing of %d at %d participants", step, e.Data.Direction, th, live)
 					}
-					if !slices.Contains(rules.ParticipantThresholds, th) {
-						t.Fatalf("%s: crossing of %d, which the rules do not have", step, th)
+					// A threshold the rules lost may still cross down, if it
+					// was up: a crossing once reported up is always closed.
+					if e.Data.Direction == DirectionUp && !slices.Contains(rules.ParticipantThresholds, th) {
+						t.Fatalf("%s: up crossing of %d, which the rules do not have", step, th)
 					}
 					if e.Data.Direction == DirectionDown && !slices.Contains(prev.ParticipantsUp, th) {
 						t.Fatalf("%s: down crossing of %d, which was not up", step, th)
 					}
+					if e.Data.Direction == DirectionUp && crossedUp[th] {
+						t.Fatalf("%s: up crossing of %d, which is up since its last up crossing", step, th)
+					}
+					crossedUp[th] = e.Data.Direction == DirectionUp
 					// Within one session, an up crossing needs a previous
 					// poll below T under rules that had T: a threshold the
 					// rules just gained never fires for a session past it.
@@ -245,8 +264,17 @@ func FuzzApply(f *testing.F) {
 			if next.LastEndedSessionID != lastEnded {
 				t.Fatalf("%s: snapshot remembers %q as ended, events say %q", step, next.LastEndedSessionID, lastEnded)
 			}
+			for th, open := range crossedUp {
+				if open && !slices.Contains(next.ParticipantsUp, th) {
+					t.Fatalf("%s: %d, crossed up, left participants_up %v without a down crossing", step, th, next.ParticipantsUp)
+				}
+			}
 			if good && next.Baselined {
-				checkThresholdState(t, step, next, rules)
+				var carried []int // what the same session had up before this step
+				if !started && prev.Session != nil && next.Session != nil && prev.Session.ID == next.Session.ID {
+					carried = prev.ParticipantsUp
+				}
+				checkThresholdState(t, step, next, rules, carried)
 			}
 			if next.Sequence != seq {
 				t.Fatalf("%s: snapshot sequence %d, want %d", step, next.Sequence, seq)
@@ -280,8 +308,11 @@ func FuzzApply(f *testing.F) {
 
 // checkThresholdState checks the snapshot after a good poll under rules:
 // it knows exactly the rules' thresholds, and what it says is up or reached
-// agrees with the stored session's numbers.
-func checkThresholdState(t *testing.T, step stepName, s Snapshot, rules Rules) {
+// agrees with the stored session's numbers. carried is what the same
+// session had up before the poll (nil for a session new to it): a
+// participants threshold the rules lost stays up while it was and the
+// session stays at or above T - hysteresis, like a configured one.
+func checkThresholdState(t *testing.T, step stepName, s Snapshot, rules Rules, carried []int) {
 	t.Helper()
 	if s.KnownParticipants == nil || s.KnownMinutes == nil ||
 		!slices.Equal(s.KnownParticipants, rules.ParticipantThresholds) || !slices.Equal(s.KnownMinutes, rules.MinutesThresholds) {
@@ -292,8 +323,17 @@ func checkThresholdState(t *testing.T, step stepName, s Snapshot, rules Rules) {
 		return
 	}
 	for _, th := range s.ParticipantsUp {
-		if !slices.Contains(rules.ParticipantThresholds, th) {
-			t.Fatalf("%s: %d up but not configured", step, th)
+		if !slices.Contains(rules.ParticipantThresholds, th) && !slices.Contains(carried, th) {
+			t.Fatalf("%s: %d up but neither configured nor up before", step, th)
+		}
+	}
+	for _, th := range carried {
+		if slices.Contains(rules.ParticipantThresholds, th) {
+			continue
+		}
+		live, up := s.Session.LiveParticipants, slices.Contains(s.ParticipantsUp, th)
+		if live < th-rules.Hysteresis == up {
+			t.Fatalf("%s: %d participants but removed threshold %d up=%v", step, live, th, up)
 		}
 	}
 	for _, th := range rules.ParticipantThresholds {

@@ -2,55 +2,63 @@ package diff
 
 import (
 	"cmp"
+	"math"
 	"slices"
 )
 
 // participants emits the participant threshold crossings of cur, whose
 // previous observation was prev (nil when cur is new), and updates the
-// snapshot's ParticipantsUp. Thresholds crossed up fire in ascending order,
-// then those crossed down in descending order. Thresholds no longer
-// configured are forgotten silently. When nothing changes, the snapshot keeps
-// its slice and nothing is allocated.
+// snapshot's ParticipantsUp. A threshold of the rules crosses up when
+// live_participants ≥ T and it is not up; a threshold that is up, whether
+// the rules still have it or a reload removed it, crosses down when
+// live_participants < T − hysteresis, and is forgotten then. So a crossing
+// once reported up is always closed: a removed threshold never fires up
+// again, but its down crossing comes as a configured one's would. Thresholds
+// crossed up fire in ascending order, then those crossed down in descending
+// order. ParticipantsUp is taken to be ascending, as every step leaves it.
+// When nothing changes, the snapshot keeps its slice and nothing is
+// allocated.
 func (s *step) participants(prev, cur *Session) {
-	th := s.participantTh
-	up := s.next.ParticipantsUp
+	th, up := s.participantTh, s.next.ParticipantsUp
 	live, h := cur.LiveParticipants, max(s.rules.Hysteresis, 0)
 
-	changes, keep := 0, 0
+	rising, falling := 0, 0
 	for i, t := range th {
-		if i > 0 && th[i-1] == t {
-			continue
-		}
-		switch was := slices.Contains(up, t); {
-		case !was && live >= t, was && live < t-h:
-			changes++
-		case was:
-			keep++
+		if (i == 0 || th[i-1] != t) && live >= t && !slices.Contains(up, t) {
+			rising++
 		}
 	}
-	if changes == 0 && keep == len(up) {
+	for _, t := range up {
+		if live < t-h {
+			falling++
+		}
+	}
+	if rising+falling == 0 {
 		return
 	}
 
-	next := make([]int, 0, keep+changes)
-	for i, t := range th {
-		if i > 0 && th[i-1] == t {
-			continue
-		}
-		switch was := slices.Contains(up, t); {
-		case was && live >= t-h:
-			next = append(next, t)
-		case !was && live >= t:
-			next = append(next, t)
-			s.participantEvent(t, DirectionUp, prev, cur)
+	// next merges, ascending, the thresholds that stay up with those that
+	// cross up now.
+	next := make([]int, 0, len(up)-falling+rising)
+	j := 0
+	stay := func(below int) {
+		for ; j < len(up) && up[j] < below; j++ {
+			if t := up[j]; live >= t-h && !containsLast(next, t) {
+				next = append(next, t)
+			}
 		}
 	}
-	for i := len(th) - 1; i >= 0; i-- {
-		t := th[i]
-		if i < len(th)-1 && th[i+1] == t {
+	for i, t := range th {
+		if i > 0 && th[i-1] == t || live < t || slices.Contains(up, t) {
 			continue
 		}
-		if slices.Contains(up, t) && live < t-h {
+		stay(t)
+		next = append(next, t)
+		s.participantEvent(t, DirectionUp, prev, cur)
+	}
+	stay(math.MaxInt)
+	for i := len(up) - 1; i >= 0; i-- {
+		if t := up[i]; (i == len(up)-1 || up[i+1] != t) && live < t-h {
 			s.participantEvent(t, DirectionDown, prev, cur)
 		}
 	}
@@ -141,9 +149,12 @@ func sameSlice[T any](a, b []T) bool {
 // already past: live_participants ≥ T, or minutes_consumed ≥ T. They join
 // ParticipantsUp and MinutesReached without an event, as at a baseline, so
 // that a reload does not report as a crossing what happened before it. A
-// snapshot that does not know its thresholds (nil, from an older version)
-// is taken to know the current ones. Nothing is allocated when the rules
-// did not change.
+// participants threshold gained back while it is still up (a reload removed
+// it, and participants kept it up to close its crossing) is new to
+// KnownParticipants but already in ParticipantsUp: it stays as it is, so
+// its crossing is neither reported nor armed twice. A snapshot that does
+// not know its thresholds (nil, from an older version) is taken to know
+// the current ones. Nothing is allocated when the rules did not change.
 func (s *step) armNewThresholds(cur *Session) {
 	if known := s.next.KnownParticipants; known != nil && !slices.Equal(known, s.participantTh) {
 		s.next.ParticipantsUp = armed(s.next.ParticipantsUp, known, s.participantTh, float64(cur.LiveParticipants))

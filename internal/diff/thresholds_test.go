@@ -49,11 +49,11 @@ func TestThresholdRulesOddities(t *testing.T) {
 			want:  []brief{down(1, 50)},
 		},
 		{
-			name:     "thresholds no longer configured are forgotten silently",
+			name:     "a removed participants threshold still up goes down; removed minutes are forgotten silently",
 			rules:    Rules{ParticipantThresholds: []int{50}, MinutesThresholds: []float64{10}},
-			prev:     Snapshot{Baselined: true, Session: liveSession("s1", 60, 0), ParticipantsUp: []int{50, 70}, MinutesReached: []float64{10, 99}},
+			prev:     Snapshot{Baselined: true, Session: liveSession("s1", 80, 0), ParticipantsUp: []int{50, 70}, MinutesReached: []float64{10, 99}},
 			obs:      sessionObs(1, liveSession("s1", 0, 0)),
-			want:     []brief{down(1, 50)},
+			want:     []brief{down(1, 70), down(2, 50)},
 			wantMins: []float64{10},
 		},
 		{
@@ -74,12 +74,14 @@ func TestThresholdRulesOddities(t *testing.T) {
 			wantUp: []int{20},
 		},
 		{
+			// 20, removed while up, stays up until it crosses down; 5, a
+			// minutes threshold removed, is forgotten.
 			name:  "unsorted and duplicate thresholds added: armed once, ascending",
 			rules: Rules{ParticipantThresholds: []int{30, 10, 10, 200}, MinutesThresholds: []float64{7, 3, 3}},
 			prev: Snapshot{Baselined: true, Session: liveSession("s1", 50, 9), ParticipantsUp: []int{20},
 				KnownParticipants: []int{20}, MinutesReached: []float64{5}, KnownMinutes: []float64{5}},
 			obs:    sessionObs(1, liveSession("s1", 50, 9)),
-			wantUp: []int{10, 30}, wantMins: []float64{3, 7},
+			wantUp: []int{10, 20, 30}, wantMins: []float64{3, 7},
 		},
 		{
 			name:   "negative hysteresis counts as zero",

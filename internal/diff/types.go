@@ -214,7 +214,10 @@ type Snapshot struct {
 	// meeting; the next event gets Sequence+1.
 	Sequence uint64 `json:"sequence"`
 	// ParticipantsUp lists the participant thresholds currently crossed
-	// upwards (armed for a down crossing), ascending.
+	// upwards (armed for a down crossing), ascending. It may hold
+	// thresholds that the rules no longer have: removed by a reload or a
+	// restart while up, they stay until they cross down or the session
+	// ends, so that every up crossing is closed.
 	ParticipantsUp []int `json:"participants_up,omitempty"`
 	// MinutesReached lists the minutes thresholds already reported for the
 	// current session, ascending.
@@ -308,7 +311,8 @@ type EventData struct {
 	DurationSeconds *int64   `json:"duration_seconds,omitempty"`
 	// ParticipantThresholdsUp (session.ended) lists, ascending, the
 	// participant thresholds the session was above when it ended: crossed
-	// up (or armed at a baseline) and not crossed down since. The session's
+	// up (or armed at a baseline) and not crossed down since, including
+	// those that a reload removed from the rules meanwhile. The session's
 	// end forgets them without down crossings; this says which conditions
 	// it ends, so that a PagerDuty incident opened by an up crossing is
 	// resolved. Left out when there are none.
