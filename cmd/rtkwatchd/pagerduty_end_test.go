@@ -40,6 +40,22 @@ watches:
 `, testAccountID, api.URL(), filepath.Join(dir, "state.db"), pdURL, testApp, strings.ReplaceAll(fmt.Sprint(participants), " ", ", ")))
 }
 
+// runPagerDutyDaemon runs the daemon in process on writePagerDutyConfig's
+// config, in a new directory that it returns, with a fake API and a
+// PagerDuty receiver, and waits for the meeting's baseline poll.
+func runPagerDutyDaemon(t *testing.T, participants []int) (*rtkfake.Server, *receiver, string, *inProcess) {
+	t.Helper()
+	api := rtkfake.New(rtkfake.Options{Token: testToken, AccountID: testAccountID})
+	t.Cleanup(api.Close)
+	pd := pagerDuty(t)
+	dir := t.TempDir()
+	d := runInProcessAt(t, writePagerDutyConfig(t, dir, api, pd.srv.URL, participants), secretEnv())
+	pollUntil(t, 10*time.Second, "the baseline poll", func() bool {
+		return api.ActiveSessionRequests(testApp, "meeting-1") > 0
+	})
+	return api, pd, dir, d
+}
+
 // pdIncidents follows PagerDuty's incidents through evs: each trigger
 // opens its dedup_key, each resolve closes it. It returns the triggers and
 // the resolves that closed an open incident, in order, and the keys left
@@ -72,16 +88,7 @@ func hasAction(evs []pdEvent, action, key string) bool {
 // daemon: the fake API, the poller, the store and the PagerDuty notifier.
 func TestPagerDutyResolvesAtSessionEnd(t *testing.T) {
 	t.Parallel()
-	api := rtkfake.New(rtkfake.Options{Token: testToken, AccountID: testAccountID})
-	t.Cleanup(api.Close)
-	pd := pagerDuty(t)
-	dir := t.TempDir()
-	path := writePagerDutyConfig(t, dir, api, pd.srv.URL, []int{10, 20})
-
-	runInProcessAt(t, path, secretEnv())
-	pollUntil(t, 10*time.Second, "the baseline poll", func() bool {
-		return api.ActiveSessionRequests(testApp, "meeting-1") > 0
-	})
+	api, pd, _, _ := runPagerDutyDaemon(t, []int{10, 20})
 	api.StartSession(testApp, "meeting-1", rtkfake.Session{MeetingDisplayName: "Company Town Hall", LiveParticipants: 12})
 	var evs []pdEvent
 	pollUntil(t, 15*time.Second, "the PagerDuty trigger", func() bool {
@@ -109,16 +116,7 @@ func TestPagerDutyResolvesAtSessionEnd(t *testing.T) {
 // the session's end resolves the other one.
 func TestPagerDutyResolvesAfterReloadRemovesThreshold(t *testing.T) {
 	t.Parallel()
-	api := rtkfake.New(rtkfake.Options{Token: testToken, AccountID: testAccountID})
-	t.Cleanup(api.Close)
-	pd := pagerDuty(t)
-	dir := t.TempDir()
-	path := writePagerDutyConfig(t, dir, api, pd.srv.URL, []int{10, 20})
-
-	d := runInProcessAt(t, path, secretEnv())
-	pollUntil(t, 10*time.Second, "the baseline poll", func() bool {
-		return api.ActiveSessionRequests(testApp, "meeting-1") > 0
-	})
+	api, pd, dir, d := runPagerDutyDaemon(t, []int{10, 20})
 	api.StartSession(testApp, "meeting-1", rtkfake.Session{MeetingDisplayName: "Company Town Hall", LiveParticipants: 22})
 	var evs []pdEvent
 	take := func() []pdEvent { evs = append(evs, decodePD(t, pd.take())...); return evs }
