@@ -245,42 +245,77 @@ func TestWebhookStatuses(t *testing.T) {
 	}
 }
 
+// TestWebhookTransportErrors: a receiver that refuses the connection is a
+// retryable error without status, free of the URL's secrets. It runs over
+// loopback: the refusal is the kernel's answer to a closed socket, which
+// in-memory connections have no counterpart of.
 func TestWebhookTransportErrors(t *testing.T) {
-	hang := newReceiver(t, hangUntilGone)
 	closed := newReceiver(t, nil)
 	closed.srv.Close()
+	w := newTestWebhook(t, "ops", closed.srv.URL+"/hook/s3cr3t?sig=p4ss", nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	got := w.Notify(ctx, Message{EventID: "evt_1", Body: []byte(`{}`)})
+	checkTransportError(t, got, "post "+closed.srv.URL+": ")
+}
 
-	tests := []struct {
-		name    string
-		url     string
-		timeout time.Duration
-		wantErr string
-	}{
-		{name: "timeout", url: hang.srv.URL, timeout: 50 * time.Millisecond, wantErr: "post " + hang.srv.URL + ": timeout"},
-		{name: "connection refused", url: closed.srv.URL, timeout: 5 * time.Second, wantErr: "post " + closed.srv.URL + ": "},
+// TestWebhookTimeout: a receiver that never answers makes Notify return at
+// exactly its context's deadline, not a nanosecond before or after, with a
+// retryable timeout free of the URL's secrets. The receiver is reached over
+// in-memory connections inside a synctest bubble, so the deadline is the
+// bubble's and the test waits for no real time.
+func TestWebhookTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hang, client := newPipeReceiver(t, hangUntilGone)
+		w := newTestWebhook(t, "ops", hang.srv.URL+"/hook/s3cr3t?sig=p4ss", client)
+		const timeout = 10 * time.Second // the bubble's: no real time passes
+		ctx, cancel := context.WithTimeout(t.Context(), timeout)
+		var got Result
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			got = w.Notify(ctx, Message{EventID: "evt_1", Body: []byte(`{}`)})
+		}()
+		defer func() { cancel(); <-done }()
+
+		time.Sleep(timeout - time.Nanosecond)
+		synctest.Wait()
+		if n := hang.count(); n != 1 {
+			t.Fatalf("receiver got %d requests, want 1", n)
+		}
+		select {
+		case <-done:
+			t.Fatalf("Notify returned %+v a nanosecond before the deadline", got)
+		default:
+		}
+
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		select {
+		case <-done:
+			checkTransportError(t, got, "post "+hang.srv.URL+": timeout")
+		default:
+			t.Fatal("Notify still waits at the deadline")
+		}
+	})
+}
+
+// checkTransportError checks that got is a retryable error without status
+// whose text starts with wantErr and quotes none of the secrets of the URL
+// the transport tests post to, …/hook/s3cr3t?sig=p4ss.
+func checkTransportError(t *testing.T, got Result, wantErr string) {
+	t.Helper()
+	if got.Err == nil || !got.Retry || got.StatusCode != 0 {
+		t.Fatalf("Notify = %+v, want a retryable error without status", got)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			w, err := NewWebhook(WebhookOptions{Name: "ops", URL: tt.url + "/hook/s3cr3t?sig=p4ss", Secrets: []string{testSecret1}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(t.Context(), tt.timeout)
-			defer cancel()
-			got := w.Notify(ctx, Message{EventID: "evt_1", Body: []byte(`{}`)})
-			if got.Err == nil || !got.Retry || got.StatusCode != 0 {
-				t.Fatalf("Notify = %+v, want a retryable error without status", got)
-			}
-			msg := got.Err.Error()
-			if !strings.HasPrefix(msg, tt.wantErr) {
-				t.Errorf("error %q, want prefix %q", msg, tt.wantErr)
-			}
-			for _, secret := range []string{"s3cr3t", "p4ss", "/hook"} {
-				if strings.Contains(msg, secret) {
-					t.Errorf("error %q leaks %q", msg, secret)
-				}
-			}
-		})
+	msg := got.Err.Error()
+	if !strings.HasPrefix(msg, wantErr) {
+		t.Errorf("error %q, want prefix %q", msg, wantErr)
+	}
+	for _, secret := range []string{"s3cr3t", "p4ss", "/hook"} {
+		if strings.Contains(msg, secret) {
+			t.Errorf("error %q leaks %q", msg, secret)
+		}
 	}
 }
 
