@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -126,40 +127,87 @@ func TestWorkerRunDrain(t *testing.T) {
 	}
 }
 
-// TestWorkerRunDrainHard cuts a drain short: the attempts in flight are
-// abandoned and their deliveries stay in the outbox as they were.
+// TestWorkerRunDrainHard: a drain waits for the attempts in flight, whose
+// receiver never answers, until hard ends: then RunDrain returns at once,
+// the attempts abandoned and their deliveries as they were, even a
+// nanosecond before their timeout. Without hard, their own timeout ends
+// them at exactly its time, and records them. The receiver is reached over
+// in-memory connections inside a synctest bubble, so the clock moves only
+// while everything waits.
 func TestWorkerRunDrainHard(t *testing.T) {
-	rc := newReceiver(t, hangUntilGone)
-	st := openStore(t)
-	commitEvents(t, st, t0, []string{"ops"}, "evt_1", "evt_2", "evt_3")
-	before := pending(t, st, "ops")
-	w := NewWorker(st, []Notifier{newTestWebhook(t, "ops", rc.srv.URL, nil)},
-		WorkerOptions{Parallel: 2, Timeout: time.Minute})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	hard, cancelHard := context.WithCancel(context.Background())
-	defer cancelHard()
-	wait, done := runAsync(t, func() error { return w.RunDrain(ctx, hard) })
+	const timeout = time.Minute
+	tests := []struct {
+		name string
+		hard bool          // hard ends a nanosecond before the timeout
+		took time.Duration // from the drain's start until RunDrain returns
+		// want is the outbox after the drain, given the one before and
+		// when the drain started.
+		want func(before []outcome, start time.Time) []outcome
+	}{
+		{name: "hard before the timeout", hard: true, took: timeout - time.Nanosecond,
+			want: func(before []outcome, _ time.Time) []outcome { return before }},
+		// A retryable timeout; the first retry 1s after it, less a tenth of
+		// jitter. evt_3 never starts.
+		{name: "timeout", took: timeout, want: func(before []outcome, start time.Time) []outcome {
+			next := start.Add(timeout + 900*time.Millisecond)
+			return []outcome{
+				{"evt_1", 1, next, "post http://HOST: timeout"},
+				{"evt_2", 1, next, "post http://HOST: timeout"},
+				before[2],
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				rc, client := newPipeReceiver(t, hangUntilGone)
+				st := openStore(t)
+				commitEvents(t, st, time.Now(), []string{"ops"}, "evt_1", "evt_2", "evt_3")
+				before := outcomes(t, st, "ops", rc)
+				w := NewWorker(st, []Notifier{newTestWebhook(t, "ops", rc.srv.URL, client)},
+					WorkerOptions{Parallel: 2, Timeout: timeout, Rand: half})
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				hard, cancelHard := context.WithCancel(context.Background())
+				defer cancelHard()
+				start := time.Now()
+				wait, done := runAsync(t, func() error { return w.RunDrain(ctx, hard) })
 
-	waitFor(t, "two attempts in flight", 10*time.Second, func() bool { return rc.count() == 2 })
-	cancel()
-	select {
-	case <-done:
-		t.Fatal("RunDrain returned with attempts in flight before hard ended")
-	default:
-	}
-	cancelHard()
-	if err := wait(); err != nil {
-		t.Fatalf("RunDrain: %v", err)
-	}
-	if diff := cmp.Diff(before, pending(t, st, "ops")); diff != "" {
-		t.Errorf("outbox after a hard stop (-want +got):\n%s", diff)
-	}
-	if ds := deadLetters(t, st); len(ds) != 0 {
-		t.Errorf("dead letters %+v", ds)
-	}
-	if n := rc.count(); n != 2 {
-		t.Errorf("receiver got %d requests, want 2", n)
+				synctest.Wait()
+				if n := rc.count(); n != 2 {
+					t.Fatalf("receiver got %d requests, want 2 in flight", n)
+				}
+				cancel()
+				time.Sleep(timeout - time.Nanosecond)
+				synctest.Wait()
+				select {
+				case <-done:
+					t.Fatal("RunDrain returned a nanosecond before the timeout of the attempts in flight")
+				default:
+				}
+				if tt.hard {
+					cancelHard()
+				} else {
+					time.Sleep(time.Nanosecond)
+				}
+				if err := wait(); err != nil {
+					t.Fatalf("RunDrain: %v", err)
+				}
+				if took := time.Since(start); took != tt.took {
+					t.Errorf("RunDrain returned after %s, want %s", took, tt.took)
+				}
+
+				if diff := cmp.Diff(tt.want(before, start), outcomes(t, st, "ops", rc)); diff != "" {
+					t.Errorf("outbox after the drain (-want +got):\n%s", diff)
+				}
+				if ds := deadLetters(t, st); len(ds) != 0 {
+					t.Errorf("dead letters %+v", ds)
+				}
+				if n := rc.count(); n != 2 {
+					t.Errorf("receiver got %d requests, want 2", n)
+				}
+			})
+		})
 	}
 }
 
