@@ -301,46 +301,78 @@ func TestWorkerDeadLetters(t *testing.T) {
 	}
 }
 
-// TestWorkerIsolatesNotifiers runs on the real clock: one receiver hangs
-// for as long as the attempt timeout (a minute) allows, and the other still
-// gets all its events at once.
+// TestWorkerIsolatesNotifiers: while one receiver hangs, the other gets
+// all its events at once. The hanging one has 8 attempts in flight (the
+// default Parallel) until their timeout ends them, at exactly its time and
+// not a nanosecond before, and the next 8 start then. Stopping abandons
+// the attempts in flight: their deliveries stay as they were. The
+// receivers are reached over in-memory connections inside a synctest
+// bubble, so the clock moves only while everything waits.
 func TestWorkerIsolatesNotifiers(t *testing.T) {
-	slow := newReceiver(t, hangUntilGone)
-	fast := newReceiver(t, nil)
-	st := openStore(t)
-	var ids []string
-	for i := range 20 {
-		ids = append(ids, fmt.Sprintf("evt_%02d", i))
-	}
-	commitEvents(t, st, time.Now(), []string{"slow", "fast"}, ids...)
-	w := NewWorker(st, []Notifier{
-		newTestWebhook(t, "slow", slow.srv.URL, nil),
-		newTestWebhook(t, "fast", fast.srv.URL, nil),
-	}, WorkerOptions{Timeout: time.Minute})
-	stop := startWorker(t, w)
+	synctest.Test(t, func(t *testing.T) {
+		slow, slowClient := newPipeReceiver(t, hangUntilGone)
+		fast, fastClient := newPipeReceiver(t, nil)
+		st := openStore(t)
+		start := time.Now()
+		var ids []string
+		for i := range 20 {
+			ids = append(ids, fmt.Sprintf("evt_%02d", i))
+		}
+		commitEvents(t, st, start, []string{"slow", "fast"}, ids...)
+		const timeout = time.Minute
+		w := NewWorker(st, []Notifier{
+			newTestWebhook(t, "slow", slow.srv.URL, slowClient),
+			newTestWebhook(t, "fast", fast.srv.URL, fastClient),
+		}, WorkerOptions{Timeout: timeout, Rand: half})
+		stop := startWorker(t, w)
 
-	waitFor(t, "the fast receiver's 20 events", 5*time.Second, func() bool {
-		return fast.count() == 20 && len(pending(t, st, "fast")) == 0
+		synctest.Wait()
+		if n, left := fast.count(), len(pending(t, st, "fast")); n != 20 || left != 0 {
+			t.Fatalf("at once the fast receiver got %d requests and %d are pending, want 20 and none", n, left)
+		}
+		var got []string
+		for _, r := range fast.requests() {
+			got = append(got, r.Header.Get("Webhook-Id"))
+		}
+		slices.Sort(got) // up to 8 in flight at once may arrive in any order
+		if diff := cmp.Diff(ids, got); diff != "" {
+			t.Errorf("fast receiver's events (-want +got):\n%s", diff)
+		}
+		untouched := outcomes(t, st, "slow", slow)
+
+		time.Sleep(timeout - time.Nanosecond)
+		synctest.Wait()
+		if n := slow.count(); n != 8 {
+			t.Errorf("a nanosecond before the timeout the slow receiver got %d requests, want 8 (the default Parallel, all still hanging)", n)
+		}
+		if diff := cmp.Diff(untouched, outcomes(t, st, "slow", slow)); diff != "" {
+			t.Errorf("slow outbox a nanosecond before the timeout (-want +got):\n%s", diff)
+		}
+
+		// At the timeout the first 8 are recorded for a retry 1s later, less
+		// a tenth of jitter, and the next 8 start.
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		if n := slow.count(); n != 16 {
+			t.Errorf("at the timeout the slow receiver got %d requests, want 16", n)
+		}
+		want := slices.Clone(untouched)
+		for i := range 8 {
+			want[i] = outcome{ids[i], 1, start.Add(timeout + 900*time.Millisecond), "post http://HOST: timeout"}
+		}
+		if diff := cmp.Diff(want, outcomes(t, st, "slow", slow)); diff != "" {
+			t.Errorf("slow outbox at the timeout (-want +got):\n%s", diff)
+		}
+
+		// Stopping abandons the 8 attempts in flight.
+		stop()
+		if diff := cmp.Diff(want, outcomes(t, st, "slow", slow)); diff != "" {
+			t.Errorf("slow outbox after stop (-want +got):\n%s", diff)
+		}
+		if n := fast.count(); n != 20 {
+			t.Errorf("the fast receiver got %d requests in all, want 20", n)
+		}
 	})
-	var got []string
-	for _, r := range fast.requests() {
-		got = append(got, r.Header.Get("Webhook-Id"))
-	}
-	slices.Sort(got) // up to 8 in flight at once may arrive in any order
-	if diff := cmp.Diff(ids, got); diff != "" {
-		t.Errorf("fast receiver's events (-want +got):\n%s", diff)
-	}
-	waitFor(t, "8 hanging requests", 5*time.Second, func() bool { return slow.count() >= 8 })
-	if n := slow.count(); n != 8 {
-		t.Errorf("slow receiver got %d requests, want 8 (the default Parallel, all still hanging)", n)
-	}
-
-	// Stopping abandons the hanging attempt: its delivery stays as it was.
-	stop()
-	ds := pending(t, st, "slow")
-	if len(ds) != 20 || ds[0].Attempts != 0 || ds[0].LastError != "" {
-		t.Errorf("slow outbox after stop: %d deliveries, first %+v; want 20 untouched", len(ds), ds[0])
-	}
 }
 
 func TestWorkerWake(t *testing.T) {
