@@ -259,47 +259,6 @@ func TestWebhookTransportErrors(t *testing.T) {
 	checkTransportError(t, got, "post "+closed.srv.URL+": ")
 }
 
-// TestWebhookTimeout: a receiver that never answers makes Notify return at
-// exactly its context's deadline, not a nanosecond before or after, with a
-// retryable timeout free of the URL's secrets. The receiver is reached over
-// in-memory connections inside a synctest bubble, so the deadline is the
-// bubble's and the test waits for no real time.
-func TestWebhookTimeout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		hang, client := newPipeReceiver(t, hangUntilGone)
-		w := newTestWebhook(t, "ops", hang.srv.URL+"/hook/s3cr3t?sig=p4ss", client)
-		const timeout = 10 * time.Second // the bubble's: no real time passes
-		ctx, cancel := context.WithTimeout(t.Context(), timeout)
-		var got Result
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			got = w.Notify(ctx, Message{EventID: "evt_1", Body: []byte(`{}`)})
-		}()
-		defer func() { cancel(); <-done }()
-
-		time.Sleep(timeout - time.Nanosecond)
-		synctest.Wait()
-		if n := hang.count(); n != 1 {
-			t.Fatalf("receiver got %d requests, want 1", n)
-		}
-		select {
-		case <-done:
-			t.Fatalf("Notify returned %+v a nanosecond before the deadline", got)
-		default:
-		}
-
-		time.Sleep(time.Nanosecond)
-		synctest.Wait()
-		select {
-		case <-done:
-			checkTransportError(t, got, "post "+hang.srv.URL+": timeout")
-		default:
-			t.Fatal("Notify still waits at the deadline")
-		}
-	})
-}
-
 // checkTransportError checks that got is a retryable error without status
 // whose text starts with wantErr and quotes none of the secrets of the URL
 // the transport tests post to, …/hook/s3cr3t?sig=p4ss.
