@@ -115,6 +115,10 @@ func FuzzApply(f *testing.F) {
 	// A session that started long before the baseline, adopted silently
 	// after another ended.
 	f.Add([]byte("000A$000A000"))
+	// A session seen at the baseline, which came more than the slack after
+	// its start, ends (no session) and comes back: it is the session that
+	// ended last, so it starts again; it is never a late baseline.
+	f.Add([]byte("000A71000000"))
 	// An idle stretch through a failure, ended by a rise, then a reload that
 	// lowers the idle bound and drops a duration threshold; a 404 and back.
 	f.Add([]byte{0, 3, 0, 10, 0, 0, 0, 100, 6, 3, 0, 100, 0, 5, 0, 100, 0, 9, 0, 50, 0, 2, 0, 200, 0x80, 2, 0, 0xff, 5, 0, 0, 10, 0, 0, 0, 250})
@@ -264,10 +268,16 @@ func FuzzApply(f *testing.F) {
 					}
 				}
 			}
-			if good && prev.Baselined && prev.Session == nil && next.Session != nil && !started {
-				// A late baseline: a session that started long before the
-				// meeting's baseline is adopted silently, as at a baseline.
-				// It is another session, without a session.started.
+			// A late baseline: a session never seen before that started
+			// long before the meeting's baseline is adopted silently, as at
+			// a baseline. It is another session, without a session.started.
+			// The model predicts it from the observation and prev, never
+			// from what Apply did.
+			if good && prev.Baselined && prev.Session == nil && o.Kind == ObservedSession && isLive(o.Session) &&
+				o.Session.ID != prev.LastEndedSessionID && startedLongBefore(o.Session, prev.BaselineAt) {
+				if started {
+					t.Fatalf("%s: session.started for %s, which started before the baseline", step, o.Session.ID)
+				}
 				lastEnded, open = "", true
 				clear(reported)
 			}
@@ -371,3 +381,10 @@ type stepName struct {
 }
 
 func (s stepName) String() string { return fmt.Sprintf("step %d (%+v)", s.i, s.obs) }
+
+// startedLongBefore reports whether s started more than LateBaselineSlack
+// before baselineAt, a meeting's baseline (false when that is unknown).
+func startedLongBefore(s *Session, baselineAt time.Time) bool {
+	started, err := time.Parse(time.RFC3339Nano, s.StartedAt)
+	return err == nil && !baselineAt.IsZero() && started.Before(baselineAt.Add(-LateBaselineSlack))
+}
