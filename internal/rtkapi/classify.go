@@ -61,16 +61,17 @@ func (c *errorCode) UnmarshalJSON(b []byte) error {
 }
 
 // readErrorBody returns the start of an error response's body, which was
-// read whole before (by the SDK, which put it back, or by resend);
-// nothing when it could not be.
+// read whole before (by the SDK, which put it back, or by resend): at most
+// maxErrorBody bytes, and one more when the body is longer, so that
+// statusError knows it was cut short; nothing when it could not be read.
 func readErrorBody(res *http.Response) []byte {
 	if res.Body == nil {
 		return nil
 	}
 	if rb, ok := res.Body.(*readBody); ok && rb.Len() == len(rb.b) {
-		return rb.b[:min(len(rb.b), maxErrorBody)]
+		return rb.b[:min(len(rb.b), maxErrorBody+1)]
 	}
-	b, _ := io.ReadAll(io.LimitReader(res.Body, maxErrorBody))
+	b, _ := io.ReadAll(io.LimitReader(res.Body, maxErrorBody+1))
 	_ = res.Body.Close()
 	return b
 }
@@ -79,10 +80,16 @@ func readErrorBody(res *http.Response) []byte {
 // the response is a 404 with RealtimeKit's own "error" object, which on the
 // active-session route means the meeting has no active session; with
 // owns404, the error of such a response is a bare 404, its message not
-// built, since the caller answers it with its own.
+// built, since the caller answers it with its own. body is the start of
+// the response's body as readErrorBody returns it: a body of more than
+// maxErrorBody bytes was cut short, and is never RealtimeKit's 404.
 func (c *Client) statusError(res *http.Response, body []byte, owns404 bool) (*Error, bool) {
 	status := res.StatusCode
-	if owns404 && status == http.StatusNotFound && plainRTK404(body) {
+	// Only a body read whole can be RealtimeKit's 404: the start of a
+	// longer one may parse where the whole would not.
+	whole := len(body) <= maxErrorBody
+	body = body[:min(len(body), maxErrorBody)]
+	if owns404 && status == http.StatusNotFound && whole && plainRTK404(body) {
 		return &Error{Kind: KindNotFound, StatusCode: status, Message: "404 Not Found"}, true
 	}
 	f := &Error{StatusCode: status}
@@ -111,7 +118,8 @@ func (c *Client) statusError(res *http.Response, body []byte, owns404 bool) (*Er
 			code, msg = string(e.Errors[0].Code), e.Errors[0].Message
 		}
 	}
-	if owns404 && status == http.StatusNotFound && rtk != nil {
+	rtk404 := status == http.StatusNotFound && rtk != nil && whole
+	if owns404 && rtk404 {
 		return &Error{Kind: KindNotFound, StatusCode: status, Message: "404 Not Found"}, true
 	}
 	switch {
@@ -134,7 +142,7 @@ func (c *Client) statusError(res *http.Response, body []byte, owns404 bool) (*Er
 			f.Message += " (code " + c.scrub(code) + ")"
 		}
 	}
-	return f, status == http.StatusNotFound && rtk != nil
+	return f, rtk404
 }
 
 // plainRTK404 reports whether body is RealtimeKit's 404 exactly as the

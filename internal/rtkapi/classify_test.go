@@ -20,6 +20,11 @@ import (
 func TestStatusError(t *testing.T) {
 	c := New(Options{AccountID: testAccount, Token: testToken, Now: func() time.Time { return time.Unix(0, 0) }})
 	long := strings.Repeat("word ", 100)
+	// RealtimeKit's 404 of exactly maxErrorBody bytes, read whole; the
+	// same followed by anything is cut short at maxErrorBody + 1 bytes.
+	const head, tail = `{"success":false,"error":{"code":404,"message":"`, `"}}`
+	fill := strings.Repeat("x", maxErrorBody-len(head)-len(tail))
+	largest := head + fill + tail
 	tests := []struct {
 		name   string
 		status int
@@ -33,6 +38,16 @@ func TestStatusError(t *testing.T) {
 			body:   `{"success":false,"error":{"code":404,"message":"No active session found for meeting_id m-1"}}`,
 			want:   Error{Kind: KindNotFound, StatusCode: 404, Message: "404 Not Found: No active session found for meeting_id m-1"},
 			rtk404: true,
+		},
+		{
+			name: "RealtimeKit's 404 of maxErrorBody bytes", status: 404, body: largest,
+			want:   Error{Kind: KindNotFound, StatusCode: 404, Message: "404 Not Found: " + fill[:200] + "…"},
+			rtk404: true,
+		},
+		{
+			// Its start parses, the whole may not: never RealtimeKit's 404.
+			name: "RealtimeKit's 404 followed by more", status: 404, body: largest + "x",
+			want: Error{Kind: KindNotFound, StatusCode: 404, Message: "404 Not Found: " + fill[:200] + "…"},
 		},
 		{
 			name: "unrouted", status: 404,

@@ -49,9 +49,11 @@ func newDeadlines(timeout time.Duration) *deadlines {
 // caller calls once its request has ended (it ends a context of the
 // request's own, and does nothing to a shared one).
 func (d *deadlines) bound(parent context.Context) (context.Context, context.CancelFunc) {
-	now := time.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// The clock is read under the lock: a request held up between the two
+	// would otherwise be handed a context with less than its timeout left.
+	now := time.Now()
 	fresh := d.ctx != nil && d.until.Sub(now) >= d.timeout
 	switch same := sameContext(d.parent, parent); {
 	case fresh && same:
@@ -71,12 +73,14 @@ func noCancel() {}
 
 // sameContext reports whether a and b are the same context. Contexts are
 // compared by identity, as their values (a trace, say) differ even where
-// their deadlines and cancellation agree; a context of a type that cannot
-// be compared is never the same as another.
+// their deadlines and cancellation agree: only pointers are compared, and
+// a context of any other type is never the same as another. (A struct
+// such as context.WithoutCancel's is comparable by type but can hold a
+// value that is not, which == would panic on.)
 func sameContext(a, b context.Context) bool {
 	if a == nil || b == nil {
 		return false
 	}
-	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
-	return ta == tb && ta.Comparable() && a == b
+	ta := reflect.TypeOf(a)
+	return ta == reflect.TypeOf(b) && ta.Kind() == reflect.Pointer && a == b
 }

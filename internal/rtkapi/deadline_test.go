@@ -102,6 +102,7 @@ func TestDeadlinesParents(t *testing.T) {
 		}
 		endX()
 		endY()
+
 		if got := shared(t, d, parent); got != a {
 			t.Fatal("the sharing parent lost its context to requests under others")
 		}
@@ -118,6 +119,21 @@ func TestDeadlinesParents(t *testing.T) {
 			t.Fatalf("after the parent was canceled: %v, %v", c.Err(), a.Err())
 		}
 	})
+}
+
+// TestDeadlinesUncomparableParent: a parent of a type that can be
+// compared but holds a value that cannot (context.WithoutCancel around
+// such a context) neither shares nor panics, even as the only parent.
+func TestDeadlinesUncomparableParent(t *testing.T) {
+	d := newDeadlines(time.Minute)
+	wrapped := context.WithoutCancel(funcContext{Context: t.Context()})
+	first, end := d.bound(wrapped) // the only parent yet: it is the one that shares
+	end()
+	second, end := d.bound(wrapped)
+	end()
+	if first == second {
+		t.Fatal("a context that cannot be compared shared a context")
+	}
 }
 
 // TestRequestsShareDeadlineNotFate: of two requests sharing a deadline,
