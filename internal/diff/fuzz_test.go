@@ -84,7 +84,7 @@ func decodeObservations(data []byte) (obs []Observation, roundTrip []bool, rules
 			f := fuzzFailures[int(b1)%len(fuzzFailures)]
 			o.Kind, o.Failure = ObservedFailure, &f
 		case 7:
-			o.Kind = ObservationKind(b1 % 2 * 2) // 0 (unknown) or ObservedSession without a session
+			o.Kind = ObservationKind(b1 % 2) // 0 (unknown) or ObservedSession without a session
 		}
 		if b0&8 != 0 {
 			o.Final = endedSession(fmt.Sprintf("s%d", b2&3), int(b3))
