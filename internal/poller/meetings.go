@@ -25,6 +25,25 @@ func (p *Poller) pollMeetings(ctx context.Context, w Watch, prevs map[string][]b
 		panicOnce sync.Once
 		panicked  error
 	)
+	// One func for every poll of the cycle, told apart by index: handing
+	// a poll to a worker allocates nothing.
+	poll := func(i int) {
+		id := w.Meetings[i]
+		defer wg.Done()
+		defer func() { <-sem }()
+		defer func() {
+			if r := recover(); r != nil {
+				panicOnce.Do(func() {
+					panicked = fmt.Errorf("poll meeting %s of watch %s: panic: %v\n%s", id, w.Name, r, debug.Stack())
+				})
+			}
+		}()
+		prev, stored := p.decodeStored(w, id, prevs[id])
+		steps[i] = p.pollMeeting(ctx, w, id, prev)
+		if s := &steps[i]; stored && !s.skip {
+			s.judged, s.confirmed = true, confirms(prev, s)
+		}
+	}
 	for i, id := range w.Meetings {
 		// Take a slot before handing the poll to a worker, so that the
 		// polls of every cycle never need more than Concurrency workers.
@@ -35,22 +54,7 @@ func (p *Poller) pollMeetings(ctx context.Context, w Watch, prevs map[string][]b
 			continue
 		}
 		wg.Add(1)
-		p.workers.run(func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			defer func() {
-				if r := recover(); r != nil {
-					panicOnce.Do(func() {
-						panicked = fmt.Errorf("poll meeting %s of watch %s: panic: %v\n%s", id, w.Name, r, debug.Stack())
-					})
-				}
-			}()
-			prev, stored := p.decodeStored(w, id, prevs[id])
-			steps[i] = p.pollMeeting(ctx, w, id, prev)
-			if s := &steps[i]; stored && !s.skip {
-				s.judged, s.confirmed = true, confirms(prev, s)
-			}
-		})
+		p.workers.run(poll, i)
 	}
 	wg.Wait()
 	if panicked != nil {

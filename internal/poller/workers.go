@@ -19,26 +19,34 @@ const workerIdle = 2 * time.Second
 // The caller bounds how many tasks run at once (pollMeetings' slots), and
 // so the workers: at most twice that many, some of them about to wait.
 type workers struct {
-	tasks  chan func() // unbuffered: a send succeeds when a worker waits
+	tasks  chan task // unbuffered: a send succeeds when a worker waits
 	done   chan struct{}
 	closed sync.Once
 	wg     sync.WaitGroup
 	n      atomic.Int32 // workers that exist now
 }
 
-func newWorkers() *workers {
-	return &workers{tasks: make(chan func()), done: make(chan struct{})}
+// task is f(i): the polls of a cycle share one f and differ by i, so that
+// handing one to a worker allocates nothing.
+type task struct {
+	f func(int)
+	i int
 }
 
-// run runs task on a worker. It does not wait for task to finish.
-func (w *workers) run(task func()) {
+func newWorkers() *workers {
+	return &workers{tasks: make(chan task), done: make(chan struct{})}
+}
+
+// run runs f(i) on a worker. It does not wait for it to finish.
+func (w *workers) run(f func(int), i int) {
+	t := task{f: f, i: i}
 	select {
-	case w.tasks <- task:
+	case w.tasks <- t:
 	default:
 		w.n.Add(1)
 		w.wg.Go(func() {
 			defer w.n.Add(-1)
-			w.loop(task)
+			w.loop(t)
 		})
 	}
 }
@@ -46,17 +54,25 @@ func (w *workers) run(task func()) {
 // count reports how many workers exist now, busy or waiting.
 func (w *workers) count() int { return int(w.n.Load()) }
 
-// loop runs task, then the tasks it is given, until it has waited
-// workerIdle for one or the pool is closed.
-func (w *workers) loop(task func()) {
+// loop runs t, then the tasks it is given, until it has waited workerIdle
+// for one or the pool is closed. Its timer is set again only when it fires
+// (to what is left of workerIdle since the last task), not after every
+// task: at 2,000 polls a second, resetting it each time was a timer-heap
+// update per poll.
+func (w *workers) loop(t task) {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
-		task()
-		idle.Reset(workerIdle)
+		t.f(t.i)
+		last := time.Now()
+	wait:
 		select {
-		case task = <-w.tasks:
+		case t = <-w.tasks:
 		case <-idle.C:
+			if left := workerIdle - time.Since(last); left > 0 {
+				idle.Reset(left)
+				goto wait
+			}
 			return
 		case <-w.done:
 			return

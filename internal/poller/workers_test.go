@@ -16,20 +16,20 @@ func TestWorkersReuseAndIdle(t *testing.T) {
 		w := newWorkers()
 		workers := func() int { synctest.Wait(); return w.count() }
 		var ran atomic.Int32
-		task := func() { ran.Add(1) }
+		task := func(int) { ran.Add(1) }
 
-		w.run(task)
+		w.run(task, 0)
 		if n := workers(); n != 1 {
 			t.Fatalf("%d workers after one task, want 1", n)
 		}
 		time.Sleep(time.Second)
-		w.run(task)
+		w.run(task, 0)
 		if n := workers(); n != 1 {
 			t.Errorf("%d workers after a task given to an idle worker, want 1", n)
 		}
 		hold := make(chan struct{})
 		for range 3 {
-			w.run(func() { <-hold })
+			w.run(func(int) { <-hold }, 0)
 		}
 		if n := workers(); n != 3 {
 			t.Errorf("%d workers for 3 tasks at once, want 3", n)
@@ -48,8 +48,8 @@ func TestWorkersReuseAndIdle(t *testing.T) {
 		}
 
 		release := make(chan struct{})
-		w.run(func() { <-release; ran.Add(1) })
-		w.run(task)
+		w.run(func(int) { <-release; ran.Add(1) }, 0)
+		w.run(task, 0)
 		synctest.Wait()
 		closed := make(chan struct{})
 		go func() {
