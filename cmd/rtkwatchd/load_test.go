@@ -47,10 +47,8 @@ const (
 // daemon's CPU and heap profiles there; with RTKWATCHD_LOAD_BIN set to an
 // rtkwatchd binary, it measures that binary instead of building one, to
 // compare two builds. Each round also runs the daemon meeting by meeting
-// and the minimal poller at the same time (loadTogether), whose ratio
-// judges the CPU meeting by meeting: the machine's other load weighs on
-// both alike. RTKWATCHD_LOAD_TOGETHER=0 leaves that out, and the ratio of
-// the two run one after the other judges instead.
+// and the minimal poller at the same time (loadTogether) and logs their
+// ratio beside the judged one (RTKWATCHD_LOAD_TOGETHER=0 leaves it out).
 func TestLoad(t *testing.T) {
 	if os.Getenv("RTKWATCHD_LOAD") != "1" {
 		t.Skip("load test; run it with: RTKWATCHD_LOAD=1 go test -run TestLoad -v ./cmd/rtkwatchd/")
@@ -117,17 +115,19 @@ func TestLoad(t *testing.T) {
 	}
 	tw.Flush()
 	t.Logf("side by side, in the order run (%d meetings, %d live-session changes a second, %s windows):\n%s", loadMeetings, loadChurn, loadWindow, b.String())
+	if len(atOnce) > 0 {
+		// Not judged: at once, the ratio moves far less from round to
+		// round, but it also came out about a tenth lower than one after
+		// the other in the same runs, and until that shift is explained
+		// (the two pollers load each other, and the fakes, unlike: the
+		// minimal poller's requests come in bursts, the daemon's spread
+		// over the second) the targets keep the way they were set.
+		t.Logf("by meeting, the two at once (not judged), each round: %s× the minimal poller's CPU per request; median %.2f×",
+			figures(atOnce, 2), median(atOnce))
+	}
 	if len(byOneCPU) == 0 {
 		t.Log("targets not checked: a run was left out, or measured nothing")
 		return
-	}
-	if len(atOnce) > 0 {
-		// The CPU meeting by meeting is judged on the two measured at once:
-		// one after the other, the machine's other load moved the ratio
-		// from 0.76× to 1.81× between rounds of one run; at once, by 0.02×.
-		t.Logf("by meeting, one after the other (not judged, see below), each round: %s× the minimal poller's CPU per request; median %.2f×",
-			figures(byOneCPU, 2), median(byOneCPU))
-		byOneCPU = atOnce
 	}
 	judgeLoad(t, "by meeting", "the minimal poller's CPU per request", byOneCPU, loadCPUByOne, byOneRSS, loadRSSByOne>>20)
 	if len(listCPU) > 0 {
@@ -233,6 +233,9 @@ func startMinimal(t *testing.T, name string, ids []string, byMeeting bool) *mini
 		if byMeeting {
 			mode = "by_meeting"
 		}
+		if strings.HasSuffix(name, "at once") {
+			mode = "together_" + mode
+		}
 		args = append(args, "-test.cpuprofile="+filepath.Join(dir, "minimal_"+mode+".cpu.pprof"))
 	}
 	m := &minimalRun{name: name, ids: ids, live: live, byMeeting: byMeeting, fake: fake,
@@ -264,21 +267,21 @@ func (m *minimalRun) finish(t *testing.T, before, after loadSample) loadFigures 
 // loadByMeeting runs the daemon on loadWatches watches of loadPerWatch
 // meetings each, `@every 1s`, polled meeting by meeting.
 func loadByMeeting(t *testing.T, bin string, ids []string) loadFigures {
-	l := startByMeeting(t, bin, ids)
+	l := startByMeeting(t, bin, "by_meeting", ids)
 	before, after := measureWindow(t, loadWarmUp, loadWindow, func() loadSample { return l.sample(t) })
 	return finishByMeeting(t, l, "rtkwatchd, 250 watches × 8", before, after)
 }
 
 // startByMeeting starts the daemon as loadByMeeting does, and waits until
-// every meeting has been polled three times.
-func startByMeeting(t *testing.T, bin string, ids []string) *loadDaemon {
+// every meeting has been polled three times; name names its profiles.
+func startByMeeting(t *testing.T, bin, name string, ids []string) *loadDaemon {
 	t.Helper()
 	fake, _ := newLoadFake(t, ids)
 	watches := make([]procWatch, 0, loadWatches)
 	for i := 0; i < len(ids); i += loadPerWatch {
 		watches = append(watches, procWatch{Name: fmt.Sprintf("w%03d", i/loadPerWatch), Meetings: ids[i : i+loadPerWatch], Participants: []int{50}})
 	}
-	l := startLoadDaemon(t, bin, "by_meeting", fake, watches)
+	l := startLoadDaemon(t, bin, name, fake, watches)
 	pollUntil(t, 60*time.Second, "the first cycles", func() bool { return fake.Requests() >= 3*len(ids) })
 	return l
 }
@@ -303,13 +306,14 @@ func finishByMeeting(t *testing.T, l *loadDaemon, name string, before, after loa
 // so their ratio moves less from round to round than that of two runs one
 // after the other (each still pays for sharing the machine with the other).
 func loadTogether(t *testing.T, bin string, ids []string) (minimal, daemon loadFigures) {
-	l := startByMeeting(t, bin, ids)
+	l := startByMeeting(t, bin, "together_by_meeting", ids)
 	m := startMinimal(t, "minimal poller, by meeting, at once", ids, true)
 	waitOut(t, loadWarmUp, "the end of the warm-up")
 	bm, bd := m.sample(t), l.sample(t)
 	waitOut(t, loadWindow, "the end of the measuring window")
 	am, ad := m.sample(t), l.sample(t)
-	return m.finish(t, bm, am), finishByMeeting(t, l, "rtkwatchd, 250 watches × 8, at once", bd, ad)
+	daemon = finishByMeeting(t, l, "rtkwatchd, 250 watches × 8, at once", bd, ad)
+	return m.finish(t, bm, am), daemon
 }
 
 // loadList runs the daemon on one watch of every meeting in ids, which it
