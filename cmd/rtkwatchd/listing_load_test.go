@@ -135,10 +135,11 @@ func seedDeadLetters(t *testing.T, path string, n int) {
 type memory struct {
 	rss, hwm int64 // VmRSS (now) and VmHWM (peak), bytes
 	anon     int64 // RssAnon: the part that is not pages of mapped files
+	file     int64 // RssFile: pages of mapped files (the binary, the store)
 }
 
 func (m memory) String() string {
-	return fmt.Sprintf("RSS %.1f MiB (peak %.1f MiB), of which %.1f MiB not the store file's pages",
+	return fmt.Sprintf("RSS %.1f MiB (peak %.1f MiB), of which %.1f MiB anonymous",
 		float64(m.rss)/(1<<20), float64(m.hwm)/(1<<20), float64(m.anon)/(1<<20))
 }
 
@@ -151,7 +152,7 @@ func processMemory(t *testing.T, pid int) memory {
 	}
 	var m memory
 	for line := range strings.Lines(string(status)) {
-		for key, to := range map[string]*int64{"VmRSS:": &m.rss, "VmHWM:": &m.hwm, "RssAnon:": &m.anon} {
+		for key, to := range map[string]*int64{"VmRSS:": &m.rss, "VmHWM:": &m.hwm, "RssAnon:": &m.anon, "RssFile:": &m.file} {
 			if v, ok := strings.CutPrefix(line, key); ok {
 				kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 				if err != nil {

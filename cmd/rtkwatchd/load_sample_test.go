@@ -42,6 +42,7 @@ type loadSample struct {
 	at       time.Time
 	cpu      time.Duration // the child's user + system time
 	hwm      int64         // the child's peak resident set, bytes
+	file     int64         // of its resident set now, the pages of mapped files (the binary, the store), bytes
 	requests int           // every request the fake received
 	conns    int           // connections the fake accepted
 	polls    int           // the daemon's rtkwatchd_polls_total; 0 for the minimal poller
@@ -70,7 +71,8 @@ func sampleProc(t *testing.T, pid int, fake *rtkfake.Server) loadSample {
 		t.Fatalf("parse /proc/%d/stat: %q", pid, stat)
 	}
 	s.cpu = time.Duration(utime+stime) * time.Second / time.Duration(ticks)
-	s.hwm = processMemory(t, pid).hwm
+	m := processMemory(t, pid)
+	s.hwm, s.file = m.hwm, m.file
 	return s
 }
 
@@ -245,14 +247,15 @@ type loadFigures struct {
 	observed int // meetings observed
 	conns    int // new connections
 	hwm      int64
-	cycles   int // the daemon's polls, for a list watch its cycles
+	file     int64 // pages of mapped files in the resident set at the end
+	cycles   int   // the daemon's polls, for a list watch its cycles
 	skips    int
 }
 
 func measure(name string, a, b loadSample) loadFigures {
 	return loadFigures{
 		name: name, wall: b.at.Sub(a.at), cpu: b.cpu - a.cpu,
-		requests: b.requests - a.requests, conns: b.conns - a.conns, hwm: b.hwm,
+		requests: b.requests - a.requests, conns: b.conns - a.conns, hwm: b.hwm, file: b.file,
 		cycles: b.polls - a.polls, skips: b.skips - a.skips,
 	}
 }
@@ -264,6 +267,11 @@ func (f loadFigures) perRequest() float64 { return micros(f.cpu, f.requests) }
 func (f loadFigures) perMeeting() float64 { return micros(f.cpu, f.observed) }
 
 func (f loadFigures) rssMiB() float64 { return float64(f.hwm) / (1 << 20) }
+
+// fileMiB is the part of the resident set at the end that is pages of
+// mapped files, in MiB: the binary's, which grow with its dependencies
+// whether they run or not, and the store file's.
+func (f loadFigures) fileMiB() float64 { return float64(f.file) / (1 << 20) }
 
 func (f loadFigures) perSecond(n int) float64 { return float64(n) / f.wall.Seconds() }
 
