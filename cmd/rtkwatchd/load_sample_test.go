@@ -268,9 +268,11 @@ func (f loadFigures) perMeeting() float64 { return micros(f.cpu, f.observed) }
 
 func (f loadFigures) rssMiB() float64 { return float64(f.hwm) / (1 << 20) }
 
-// fileMiB is the part of the resident set at the end that is pages of
-// mapped files, in MiB: the binary's, which grow with its dependencies
-// whether they run or not, and the store file's.
+// fileMiB is the part of the resident set at the end of the window that
+// is pages of mapped files, in MiB: the binary's (those near any code or
+// data that ran, every imported package's init included) and the store
+// file's. It grows during a run, so the peak less it understates what was
+// anonymous at the peak.
 func (f loadFigures) fileMiB() float64 { return float64(f.file) / (1 << 20) }
 
 func (f loadFigures) perSecond(n int) float64 { return float64(n) / f.wall.Seconds() }

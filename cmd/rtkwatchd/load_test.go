@@ -108,7 +108,7 @@ func TestLoad(t *testing.T) {
 
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tCPU/request µs\tCPU/meeting µs\tpeak RSS MiB\tfile pages MiB\trequests/s\tnew conns/s\tmeetings/s\t")
+	fmt.Fprintln(tw, "run\tCPU/request µs\tCPU/meeting µs\tpeak RSS MiB\tfile pages at end MiB\trequests/s\tnew conns/s\tmeetings/s\t")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\t%.2f\t%.0f\t\n", r.name, r.perRequest(), r.perMeeting(),
 			r.rssMiB(), r.fileMiB(), r.perSecond(r.requests), r.perSecond(r.conns), r.perSecond(r.observed))
